@@ -1,0 +1,1 @@
+//! Automatic differentiation and batching as IR-to-IR transformations (under construction).

@@ -1,0 +1,280 @@
+//! A streaming lexer for the text format: one token of lookahead, no
+//! token buffer, so hostile input of any size costs constant memory.
+
+/// What a token is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    /// A bare word: keywords, op names, dtypes, attribute names, `true`,
+    /// `false`, `inf`, `nan`.
+    Ident(String),
+    /// `@name`.
+    Global(String),
+    /// `%name`.
+    Local(String),
+    /// An integer literal (may be negative).
+    Int(i128),
+    /// A float literal, kept as text so that it can be read in the
+    /// target dtype's precision (`1.5`, `-2e-3`, `-inf`).
+    Float(String),
+    /// `(`
+    LParen,
+    /// `)`
+    RParen,
+    /// `[`
+    LBracket,
+    /// `]`
+    RBracket,
+    /// `{`
+    LBrace,
+    /// `}`
+    RBrace,
+    /// `,`
+    Comma,
+    /// `:`
+    Colon,
+    /// `=`
+    Equals,
+    /// `->`
+    Arrow,
+    /// End of input.
+    Eof,
+}
+
+impl Tok {
+    /// How the token reads in an error message.
+    pub fn describe(&self) -> String {
+        match self {
+            Tok::Ident(s) => format!("`{s}`"),
+            Tok::Global(s) => format!("`@{s}`"),
+            Tok::Local(s) => format!("`%{s}`"),
+            Tok::Int(i) => format!("`{i}`"),
+            Tok::Float(s) => format!("`{s}`"),
+            Tok::LParen => "`(`".into(),
+            Tok::RParen => "`)`".into(),
+            Tok::LBracket => "`[`".into(),
+            Tok::RBracket => "`]`".into(),
+            Tok::LBrace => "`{`".into(),
+            Tok::RBrace => "`}`".into(),
+            Tok::Comma => "`,`".into(),
+            Tok::Colon => "`:`".into(),
+            Tok::Equals => "`=`".into(),
+            Tok::Arrow => "`->`".into(),
+            Tok::Eof => "end of file".into(),
+        }
+    }
+}
+
+/// A token with its position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// The token.
+    pub tok: Tok,
+    /// Byte offset of its first character.
+    pub start: usize,
+    /// Byte offset one past its last character.
+    pub end: usize,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub col: u32,
+}
+
+/// A lexing error: message and position.
+#[derive(Clone, Debug)]
+pub struct LexError {
+    /// What is wrong.
+    pub message: String,
+    /// Byte offset.
+    pub start: usize,
+    /// Byte offset one past the offending text.
+    pub end: usize,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+}
+
+/// The lexer state.
+pub struct Lexer<'a> {
+    src: &'a str,
+    pos: usize,
+    line: u32,
+    col: u32,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.'
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `src`.
+    pub fn new(src: &'a str) -> Lexer<'a> {
+        Lexer { src, pos: 0, line: 1, col: 1 }
+    }
+
+    fn peek_char(&self) -> Option<char> {
+        self.src[self.pos..].chars().next()
+    }
+
+    fn peek_char2(&self) -> Option<char> {
+        let mut it = self.src[self.pos..].chars();
+        it.next();
+        it.next()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek_char()?;
+        self.pos += c.len_utf8();
+        if c == '\n' {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        Some(c)
+    }
+
+    fn skip_trivia(&mut self) {
+        while let Some(c) = self.peek_char() {
+            if c.is_whitespace() {
+                self.bump();
+            } else if c == '#' {
+                while let Some(c) = self.peek_char() {
+                    if c == '\n' {
+                        break;
+                    }
+                    self.bump();
+                }
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn take_name(&mut self) -> &'a str {
+        let start = self.pos;
+        while self.peek_char().is_some_and(is_name_char) {
+            self.bump();
+        }
+        &self.src[start..self.pos]
+    }
+
+    /// The next token.
+    pub fn next_token(&mut self) -> Result<Token, LexError> {
+        self.skip_trivia();
+        let (start, line, col) = (self.pos, self.line, self.col);
+        let err = |lx: &Lexer, message: String| LexError {
+            message,
+            start,
+            end: lx.pos.max(start + 1).min(lx.src.len().max(start)),
+            line,
+            col,
+        };
+        let Some(c) = self.peek_char() else {
+            return Ok(Token { tok: Tok::Eof, start, end: start, line, col });
+        };
+        let tok = match c {
+            '(' | ')' | '[' | ']' | '{' | '}' | ',' | ':' | '=' => {
+                self.bump();
+                match c {
+                    '(' => Tok::LParen,
+                    ')' => Tok::RParen,
+                    '[' => Tok::LBracket,
+                    ']' => Tok::RBracket,
+                    '{' => Tok::LBrace,
+                    '}' => Tok::RBrace,
+                    ',' => Tok::Comma,
+                    ':' => Tok::Colon,
+                    _ => Tok::Equals,
+                }
+            }
+            '-' if self.peek_char2() == Some('>') => {
+                self.bump();
+                self.bump();
+                Tok::Arrow
+            }
+            '@' | '%' => {
+                self.bump();
+                let name = self.take_name();
+                if name.is_empty() {
+                    let what = if c == '@' { "function" } else { "value" };
+                    return Err(err(self, format!("expected a {what} name after `{c}`")));
+                }
+                if c == '@' { Tok::Global(name.to_string()) } else { Tok::Local(name.to_string()) }
+            }
+            '-' | '0'..='9' => self.number().map_err(|m| err(self, m))?,
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                let start = self.pos;
+                while self.peek_char().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    self.bump();
+                }
+                Tok::Ident(self.src[start..self.pos].to_string())
+            }
+            other => {
+                self.bump();
+                let shown = if other.is_control() { format!("{:?}", other) } else { format!("`{other}`") };
+                return Err(err(self, format!("unexpected character {shown}")));
+            }
+        };
+        Ok(Token { tok, start, end: self.pos, line, col })
+    }
+
+    fn number(&mut self) -> Result<Tok, String> {
+        let start = self.pos;
+        if self.peek_char() == Some('-') {
+            self.bump();
+            if self.src[self.pos..].starts_with("inf")
+                && !self.src[self.pos + 3..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            {
+                for _ in 0..3 {
+                    self.bump();
+                }
+                return Ok(Tok::Float("-inf".into()));
+            }
+            if !self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
+                return Err("expected a number after `-`".into());
+            }
+        }
+        let mut is_float = false;
+        while self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
+            self.bump();
+        }
+        if self.peek_char() == Some('.') {
+            is_float = true;
+            self.bump();
+            while self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
+                self.bump();
+            }
+        }
+        if matches!(self.peek_char(), Some('e' | 'E')) {
+            is_float = true;
+            self.bump();
+            if matches!(self.peek_char(), Some('+' | '-')) {
+                self.bump();
+            }
+            if !self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
+                return Err("expected digits in the exponent".into());
+            }
+            while self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
+                self.bump();
+            }
+        }
+        if self.peek_char().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+            while self.peek_char().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                self.bump();
+            }
+            return Err(format!("malformed number `{}`", shorten(&self.src[start..self.pos])));
+        }
+        let text = &self.src[start..self.pos];
+        if is_float {
+            Ok(Tok::Float(text.to_string()))
+        } else {
+            text.parse::<i128>().map(Tok::Int).map_err(|_| format!("integer `{}` is too large", shorten(text)))
+        }
+    }
+}
+
+/// At most 24 characters of `s`, with `...` when cut.
+pub fn shorten(s: &str) -> String {
+    if s.chars().count() <= 24 { s.to_string() } else { format!("{}...", s.chars().take(24).collect::<String>()) }
+}

@@ -1,0 +1,616 @@
+//! The hand-written recursive-descent parser of the text format.
+//!
+//! Errors are rendered as `FILE:LINE:COL: error: MESSAGE` followed by the
+//! source line and a caret under the offending token. Syntax errors stop
+//! the parse; errors inside a well-formed statement (undefined values, type
+//! errors, bad attributes) are collected and the parse goes on, so one run
+//! reports them all.
+
+mod attrs;
+pub mod lexer;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use attrs::{AttrList, AttrValue};
+use lexer::{LexError, Lexer, Tok, Token};
+
+use crate::{DType, Func, FuncBuilder, Location, Module, TensorType, Value};
+
+/// One located error.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// File name as given to the parser.
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub col: u32,
+    /// Width of the offending token in characters (at least 1).
+    pub width: u32,
+    /// What is wrong.
+    pub message: String,
+    /// The source line, shortened around the column when very long.
+    pub snippet: String,
+    /// Column of the token within `snippet` (1-based).
+    pub snippet_col: u32,
+}
+
+impl Diagnostic {
+    /// The first line: `FILE:LINE:COL: error: MESSAGE`.
+    pub fn headline(&self) -> String {
+        format!("{}:{}:{}: error: {}", self.file, self.line, self.col, self.message)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// The headline, the source line, and a caret under the token.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let gutter = self.line.to_string();
+        let pad = " ".repeat(gutter.len());
+        writeln!(f, "{}", self.headline())?;
+        writeln!(f, "{pad} |")?;
+        writeln!(f, "{gutter} | {}", self.snippet)?;
+        let lead: String = self
+            .snippet
+            .chars()
+            .take(self.snippet_col.saturating_sub(1) as usize)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "{pad} | {lead}{}", "^".repeat(self.width.max(1) as usize))
+    }
+}
+
+/// Every error found in a source file.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", .diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct ParseError {
+    /// The errors, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses and type-checks a module from text. `file` names the source in
+/// error messages.
+///
+/// ```
+/// use saddle_ir::parse_module;
+/// let err = parse_module("bad.sir", "func @f(%x: f64[]) -> f64[] {\n  return %y\n}").unwrap_err();
+/// assert!(err.to_string().starts_with("bad.sir:2:10: error: undefined value %y"));
+/// ```
+pub fn parse_module(file: &str, src: &str) -> Result<Module, ParseError> {
+    let mut p = Parser::new(file, src);
+    let result = p.module();
+    match result {
+        Ok(m) if p.diags.is_empty() => Ok(m),
+        Ok(_) | Err(Stop) => Err(ParseError { diagnostics: p.diags }),
+    }
+}
+
+/// Parses raw bytes: invalid UTF-8 is an error at the first bad byte.
+pub fn parse_module_bytes(file: &str, bytes: &[u8]) -> Result<Module, ParseError> {
+    match std::str::from_utf8(bytes) {
+        Ok(src) => parse_module(file, src),
+        Err(e) => {
+            let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let line = valid.matches('\n').count() as u32 + 1;
+            let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+            let col = valid[line_start..].chars().count() as u32 + 1;
+            let (snippet, snippet_col) = snippet_of(&valid[line_start..], col);
+            Err(ParseError {
+                diagnostics: vec![Diagnostic {
+                    file: Arc::from(file),
+                    line,
+                    col,
+                    width: 1,
+                    message: format!("invalid UTF-8 (byte {} of the file)", e.valid_up_to() + 1),
+                    snippet,
+                    snippet_col,
+                }],
+            })
+        }
+    }
+}
+
+/// Parses a module holding exactly the text of one function and returns it.
+pub fn parse_func(file: &str, src: &str) -> Result<Func, ParseError> {
+    let m = parse_module(file, src)?;
+    Ok(m.funcs.into_iter().next().expect("a parsed module has at least one function"))
+}
+
+/// Marker: a syntax error was recorded and the parse cannot go on.
+#[derive(Debug)]
+struct Stop;
+
+type PResult<T> = Result<T, Stop>;
+
+/// The most deeply nested attribute list accepted.
+const MAX_NESTING: usize = 64;
+
+struct Parser<'a> {
+    file: Arc<str>,
+    src: &'a str,
+    lexer: Lexer<'a>,
+    tok: Token,
+    diags: Vec<Diagnostic>,
+}
+
+/// A value in scope: defined, or poisoned by an earlier error (its uses
+/// are then not reported again).
+#[derive(Clone, Copy)]
+enum Slot {
+    Defined(Value, u32),
+    Poisoned(u32),
+}
+
+fn snippet_of(line: &str, col: u32) -> (String, u32) {
+    const WINDOW: usize = 80;
+    let clean = |s: &str| -> String { s.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect() };
+    let n = line.chars().count();
+    if n <= 2 * WINDOW {
+        return (clean(line), col);
+    }
+    let c = col.saturating_sub(1) as usize;
+    let from = c.saturating_sub(WINDOW / 2);
+    let text: String = line.chars().skip(from).take(WINDOW).collect();
+    let prefix = if from > 0 { "..." } else { "" };
+    let suffix = if from + WINDOW < n { "..." } else { "" };
+    (format!("{prefix}{}{suffix}", clean(&text)), (c - from + prefix.len() + 1) as u32)
+}
+
+impl<'a> Parser<'a> {
+    fn new(file: &str, src: &'a str) -> Parser<'a> {
+        let mut p = Parser {
+            file: Arc::from(file),
+            src,
+            lexer: Lexer::new(src),
+            tok: Token { tok: Tok::Eof, start: 0, end: 0, line: 1, col: 1 },
+            diags: Vec::new(),
+        };
+        if p.advance().is_err() {
+            p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line: 1, col: 1 };
+        }
+        p
+    }
+
+    fn diag_at(&mut self, start: usize, end: usize, line: u32, col: u32, message: String) {
+        let line_start = self.src[..start.min(self.src.len())].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.src[line_start..].find('\n').map_or(self.src.len(), |i| line_start + i);
+        let line_text = &self.src[line_start..line_end];
+        let width = self.src.get(start..end.min(line_end).max(start)).map_or(1, |s| s.chars().count().max(1)) as u32;
+        let (snippet, snippet_col) = snippet_of(line_text, col);
+        self.diags.push(Diagnostic {
+            file: self.file.clone(),
+            line,
+            col,
+            width: width.min(80),
+            message,
+            snippet,
+            snippet_col,
+        });
+    }
+
+    fn error_at(&mut self, t: &Token, message: impl Into<String>) {
+        let t = t.clone();
+        self.diag_at(t.start, t.end, t.line, t.col, message.into());
+    }
+
+    fn fail<T>(&mut self, message: impl Into<String>) -> PResult<T> {
+        let t = self.tok.clone();
+        self.error_at(&t, message);
+        Err(Stop)
+    }
+
+    fn lex_error(&mut self, e: LexError) -> Stop {
+        self.diag_at(e.start, e.end, e.line, e.col, e.message);
+        Stop
+    }
+
+    /// Moves to the next token, returning the current one.
+    fn advance(&mut self) -> PResult<Token> {
+        let next = self.lexer.next_token().map_err(|e| self.lex_error(e))?;
+        Ok(std::mem::replace(&mut self.tok, next))
+    }
+
+    fn expect(&mut self, want: Tok, what: &str) -> PResult<Token> {
+        if self.tok.tok == want {
+            self.advance()
+        } else {
+            let found = self.tok.tok.describe();
+            self.fail(format!("expected {what}, found {found}"))
+        }
+    }
+
+    fn expect_keyword(&mut self, kw: &str) -> PResult<Token> {
+        if matches!(&self.tok.tok, Tok::Ident(s) if s == kw) {
+            self.advance()
+        } else {
+            let found = self.tok.tok.describe();
+            self.fail(format!("expected `{kw}`, found {found}"))
+        }
+    }
+
+    fn loc(&self, t: &Token) -> Location {
+        Location { file: self.file.clone(), line: t.line, col: t.col }
+    }
+
+    fn module(&mut self) -> PResult<Module> {
+        let mut funcs: Vec<Func> = Vec::new();
+        let mut names: HashMap<String, u32> = HashMap::new();
+        if self.tok.tok == Tok::Eof {
+            return self.fail("expected `func`, found end of file (a module needs at least one function)");
+        }
+        while self.tok.tok != Tok::Eof {
+            let (f, name_tok) = self.func()?;
+            if let Some(line) = names.get(f.name()) {
+                let msg = format!("function @{} is already defined at line {line}", f.name());
+                self.error_at(&name_tok, msg);
+            } else {
+                names.insert(f.name().to_string(), name_tok.line);
+            }
+            funcs.push(f);
+        }
+        Ok(Module { funcs })
+    }
+
+    fn func(&mut self) -> PResult<(Func, Token)> {
+        self.expect_keyword("func")?;
+        let name_tok = self.tok.clone();
+        let Tok::Global(name) = &self.tok.tok else {
+            let found = self.tok.tok.describe();
+            return self.fail(format!("expected a function name like `@f`, found {found}"));
+        };
+        let mut b = FuncBuilder::new(name.clone());
+        self.advance()?;
+        self.expect(Tok::LParen, "`(`")?;
+        let mut scope: HashMap<String, Slot> = HashMap::new();
+        if self.tok.tok != Tok::RParen {
+            loop {
+                let name_tok = self.tok.clone();
+                let Tok::Local(pname) = &self.tok.tok else {
+                    let found = self.tok.tok.describe();
+                    return self.fail(format!("expected a parameter like `%x: f64[]`, found {found}"));
+                };
+                let pname = pname.clone();
+                self.advance()?;
+                self.expect(Tok::Colon, "`:` and the parameter's type")?;
+                let ty = self.ty()?;
+                let v = b.param(ty).expect("parameters precede instructions and types are checked");
+                b.set_name(v, pname.clone());
+                b.set_loc(v, self.loc(&name_tok));
+                self.define(&mut scope, &name_tok, pname, Slot::Defined(v, name_tok.line));
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.expect(Tok::RParen, "`,` or `)`")?;
+        self.expect(Tok::Arrow, "`->` and the result types")?;
+        let mut declared = Vec::new();
+        if self.tok.tok == Tok::LParen {
+            self.advance()?;
+            if self.tok.tok != Tok::RParen {
+                loop {
+                    declared.push((self.tok.clone(), self.ty()?));
+                    if self.tok.tok == Tok::Comma {
+                        self.advance()?;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.expect(Tok::RParen, "`,` or `)`")?;
+        } else {
+            declared.push((self.tok.clone(), self.ty()?));
+        }
+        self.expect(Tok::LBrace, "`{`")?;
+        while !matches!(&self.tok.tok, Tok::Ident(s) if s == "return") {
+            self.stmt(&mut b, &mut scope)?;
+        }
+        let ret_tok = self.advance()?;
+        let mut results = Vec::new();
+        let mut poisoned = false;
+        loop {
+            let t = self.tok.clone();
+            match self.use_value(&scope)? {
+                Some(v) => results.push((t, v)),
+                None => poisoned = true,
+            }
+            if self.tok.tok == Tok::Comma {
+                self.advance()?;
+            } else {
+                break;
+            }
+        }
+        self.expect(Tok::RBrace, "`}` after the return statement")?;
+        if !poisoned {
+            if results.len() != declared.len() {
+                let msg =
+                    format!("the signature declares {} result(s) but `return` gives {}", declared.len(), results.len());
+                self.error_at(&ret_tok, msg);
+            } else {
+                for (i, ((t, v), (_, want))) in results.iter().zip(&declared).enumerate() {
+                    let have = b.ty(*v).expect("scope holds values of this function").clone();
+                    if &have != want {
+                        let msg = format!("result {i} has type {have}, but the signature declares {want}");
+                        self.error_at(t, msg);
+                    }
+                }
+            }
+        }
+        if declared.is_empty() {
+            let t = ret_tok.clone();
+            self.error_at(&t, "a function needs at least one result");
+        }
+        let vals: Vec<Value> = results.iter().map(|(_, v)| *v).collect();
+        let f = if vals.is_empty() {
+            empty_func(&name_tok)
+        } else {
+            b.finish(&vals).expect("results are values of this function")
+        };
+        Ok((f, name_tok))
+    }
+
+    fn define(&mut self, scope: &mut HashMap<String, Slot>, t: &Token, name: String, slot: Slot) {
+        let prev = match scope.get(&name) {
+            Some(Slot::Defined(_, line)) | Some(Slot::Poisoned(line)) => Some(*line),
+            None => None,
+        };
+        if let Some(line) = prev {
+            self.error_at(t, format!("%{name} is already defined at line {line}"));
+        } else {
+            scope.insert(name, slot);
+        }
+    }
+
+    /// Reads `%name` and looks it up. `Ok(None)`: poisoned or undefined
+    /// (undefined is reported here).
+    fn use_value(&mut self, scope: &HashMap<String, Slot>) -> PResult<Option<Value>> {
+        let t = self.tok.clone();
+        let Tok::Local(name) = &t.tok else {
+            let found = t.tok.describe();
+            return self.fail(format!("expected a value like `%x`, found {found}"));
+        };
+        self.advance()?;
+        match scope.get(name) {
+            Some(Slot::Defined(v, _)) => Ok(Some(*v)),
+            Some(Slot::Poisoned(_)) => Ok(None),
+            None => {
+                self.error_at(&t, format!("undefined value %{name}"));
+                Ok(None)
+            }
+        }
+    }
+
+    fn ty(&mut self) -> PResult<TensorType> {
+        let t = self.tok.clone();
+        let dtype = match &self.tok.tok {
+            Tok::Ident(s) => s.parse::<DType>().ok(),
+            _ => None,
+        };
+        let Some(dtype) = dtype else {
+            let found = self.tok.tok.describe();
+            return self
+                .fail(format!("expected a type like `f64[2,3]` (dtype f32, f64, i32, i64 or bool), found {found}"));
+        };
+        self.advance()?;
+        self.expect(Tok::LBracket, "`[` and the shape (`[]` for a scalar)")?;
+        let mut shape = Vec::new();
+        if self.tok.tok != Tok::RBracket {
+            loop {
+                shape.push(self.usize_tok("an axis extent")?);
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        let close = self.expect(Tok::RBracket, "`,` or `]`")?;
+        match TensorType::new(dtype, shape).checked() {
+            Ok(ty) => Ok(ty),
+            Err(e) => {
+                self.diag_at(t.start, close.end, t.line, t.col, e.to_string());
+                Err(Stop)
+            }
+        }
+    }
+
+    fn usize_tok(&mut self, what: &str) -> PResult<usize> {
+        match self.tok.tok {
+            Tok::Int(i) if i >= 0 && i <= usize::MAX as i128 => {
+                self.advance()?;
+                Ok(i as usize)
+            }
+            _ => {
+                let found = self.tok.tok.describe();
+                self.fail(format!("expected {what} (a non-negative integer), found {found}"))
+            }
+        }
+    }
+
+    fn stmt(&mut self, b: &mut FuncBuilder, scope: &mut HashMap<String, Slot>) -> PResult<()> {
+        let name_tok = self.tok.clone();
+        let Tok::Local(name) = &self.tok.tok else {
+            let found = self.tok.tok.describe();
+            return self.fail(format!("expected a statement like `%y: f64[] = exp %x`, or `return`, found {found}"));
+        };
+        let name = name.clone();
+        self.advance()?;
+        let annotation = if self.tok.tok == Tok::Colon {
+            self.advance()?;
+            let t = self.tok.clone();
+            Some((t, self.ty()?))
+        } else {
+            None
+        };
+        self.expect(Tok::Equals, "`=`")?;
+        let op_tok = self.tok.clone();
+        let Tok::Ident(op_name) = &self.tok.tok else {
+            let found = self.tok.tok.describe();
+            return self.fail(format!("expected an op name, found {found}"));
+        };
+        let op_name = op_name.clone();
+        self.advance()?;
+        let mut operands = Vec::new();
+        let mut poisoned = false;
+        if matches!(self.tok.tok, Tok::Local(_)) {
+            loop {
+                let t = self.tok.clone();
+                match self.use_value(scope)? {
+                    Some(v) => operands.push((t, v)),
+                    None => poisoned = true,
+                }
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        let attrs = if self.tok.tok == Tok::LBrace { self.attr_list()? } else { AttrList::default() };
+        let slot = if poisoned {
+            Slot::Poisoned(name_tok.line)
+        } else {
+            match self.build(b, &op_tok, &op_name, &operands, annotation.as_ref(), attrs) {
+                Some(v) => {
+                    b.set_name(v, name.clone());
+                    b.set_loc(v, self.loc(&name_tok));
+                    Slot::Defined(v, name_tok.line)
+                }
+                None => Slot::Poisoned(name_tok.line),
+            }
+        };
+        self.define(scope, &name_tok, name, slot);
+        Ok(())
+    }
+
+    /// Builds one instruction, reporting (and returning `None` on) any
+    /// attribute or type error.
+    fn build(
+        &mut self,
+        b: &mut FuncBuilder,
+        op_tok: &Token,
+        op_name: &str,
+        operands: &[(Token, Value)],
+        annotation: Option<&(Token, TensorType)>,
+        mut attrs: AttrList,
+    ) -> Option<Value> {
+        let ranks: Vec<usize> = operands.iter().map(|(_, v)| b.ty(*v).map_or(0, TensorType::rank)).collect();
+        let op = match attrs::make_op(op_name, &mut attrs, annotation.map(|(_, t)| t), &ranks) {
+            Ok(op) => op,
+            Err(e) => {
+                let t = e.token.unwrap_or_else(|| op_tok.clone());
+                self.error_at(&t, e.message);
+                return None;
+            }
+        };
+        if let Some((t, name)) = attrs.leftover() {
+            self.error_at(&t, format!("{op_name} has no attribute `{name}`"));
+            return None;
+        }
+        let args: Vec<Value> = operands.iter().map(|(_, v)| *v).collect();
+        match b.push(op, &args) {
+            Ok(v) => {
+                if let Some((t, want)) = annotation {
+                    let have = b.ty(v).expect("just pushed").clone();
+                    if &have != want {
+                        self.error_at(t, format!("type annotation says {want}, but {op_name} produces {have}"));
+                        return None;
+                    }
+                }
+                Some(v)
+            }
+            Err(e) => {
+                let t = e.operand().and_then(|i| operands.get(i)).map_or_else(|| op_tok.clone(), |(t, _)| t.clone());
+                self.error_at(&t, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn attr_list(&mut self) -> PResult<AttrList> {
+        self.expect(Tok::LBrace, "`{`")?;
+        let mut list = AttrList::default();
+        if self.tok.tok != Tok::RBrace {
+            loop {
+                let t = self.tok.clone();
+                let Tok::Ident(name) = &self.tok.tok else {
+                    let found = self.tok.tok.describe();
+                    return self.fail(format!("expected an attribute name, found {found}"));
+                };
+                let name = name.clone();
+                self.advance()?;
+                self.expect(Tok::Equals, "`=` after the attribute name")?;
+                let value = self.attr_value(0)?;
+                if list.contains(&name) {
+                    self.error_at(&t, format!("attribute `{name}` is given twice"));
+                } else {
+                    list.push(name, t, value);
+                }
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.expect(Tok::RBrace, "`,` or `}`")?;
+        Ok(list)
+    }
+
+    fn attr_value(&mut self, depth: usize) -> PResult<(Token, AttrValue)> {
+        let t = self.tok.clone();
+        let v = match &self.tok.tok {
+            Tok::Int(i) => AttrValue::Int(*i),
+            Tok::Float(s) => AttrValue::Float(s.clone()),
+            Tok::Ident(s) => match s.as_str() {
+                "true" => AttrValue::Bool(true),
+                "false" => AttrValue::Bool(false),
+                "inf" | "nan" => AttrValue::Float(s.clone()),
+                other => match other.parse::<DType>() {
+                    Ok(d) => AttrValue::DType(d),
+                    Err(()) => return self.fail(format!("expected an attribute value, found `{other}`")),
+                },
+            },
+            Tok::LBracket => {
+                if depth >= MAX_NESTING {
+                    return self.fail(format!("attribute lists nest deeper than {MAX_NESTING} levels"));
+                }
+                self.advance()?;
+                let mut items = Vec::new();
+                if self.tok.tok != Tok::RBracket {
+                    loop {
+                        items.push(self.attr_value(depth + 1)?);
+                        if self.tok.tok == Tok::Comma {
+                            self.advance()?;
+                        } else {
+                            break;
+                        }
+                    }
+                }
+                self.expect(Tok::RBracket, "`,` or `]`")?;
+                return Ok((t, AttrValue::List(items)));
+            }
+            other => {
+                let found = other.describe();
+                return self.fail(format!("expected an attribute value, found {found}"));
+            }
+        };
+        self.advance()?;
+        Ok((t, v))
+    }
+}
+
+fn name_tok_name(t: &Token) -> String {
+    match &t.tok {
+        Tok::Global(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn empty_func(t: &Token) -> Func {
+    Func::from_raw_parts(name_tok_name(t), 0, vec![], vec![], vec![])
+}

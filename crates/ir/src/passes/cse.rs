@@ -1,0 +1,38 @@
+use std::collections::HashMap;
+
+use super::compact;
+use crate::{Func, Op, Value};
+
+/// Common-subexpression elimination: an instruction equal to an earlier
+/// one (same op, attributes and operands after substitution) is replaced
+/// by it. Returns whether anything changed.
+///
+/// ```
+/// use saddle_ir::{parse_func, passes::cse};
+/// let mut f = parse_func("f.sir", "func @f(%x: f64[]) -> f64[] {\n %a: f64[] = exp %x\n %b: f64[] = exp %x\n %c: f64[] = add %a, %b\n return %c\n}").unwrap();
+/// assert!(cse(&mut f));
+/// assert_eq!(f.insts().len(), 2);
+/// ```
+pub fn cse(f: &mut Func) -> bool {
+    let mut subst: Vec<Value> = (0..f.num_values()).map(Value::from_index).collect();
+    let mut keep = vec![true; f.num_values()];
+    let mut seen: HashMap<(&Op, Vec<Value>), Value> = HashMap::new();
+    let mut changed = false;
+    for (v, inst) in f.iter_insts() {
+        let args: Vec<Value> = inst.args.iter().map(|a| subst[a.index()]).collect();
+        match seen.get(&(&inst.op, args.clone())) {
+            Some(&earlier) => {
+                subst[v.index()] = earlier;
+                keep[v.index()] = false;
+                changed = true;
+            }
+            None => {
+                seen.insert((&inst.op, args), v);
+            }
+        }
+    }
+    if changed {
+        *f = compact(f, &keep, &subst);
+    }
+    changed
+}

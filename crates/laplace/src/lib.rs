@@ -1,0 +1,1 @@
+//! Laplace approximations of posteriors built on saddle (under construction).

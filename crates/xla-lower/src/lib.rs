@@ -1,0 +1,1 @@
+//! Lowers saddle IR to StableHLO for XLA (under construction).

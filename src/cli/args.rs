@@ -1,0 +1,211 @@
+//! ARGS: the JSON arguments of `eval`, `grad`, `hessian`, `bench` and
+//! `laplace`, as `../shared/spec/cli.md` defines them.
+//!
+//! An argument list is JSON text, or `@PATH` naming a JSON file: an array
+//! with one entry per parameter. An entry is a number (rank 0), a nested
+//! array in row-major order, or a string `"@PATH.npy"` naming a NumPy file.
+//! Integers are accepted for float parameters; floats are refused for
+//! integer ones.
+
+use std::path::Path;
+
+use ndarray::{ArrayD, IxDyn};
+use ndarray_npy::ReadNpyExt;
+use saddle::ir::{Array, DType, ShapeDisplay, TensorType};
+use serde_json::Value as Json;
+
+use super::CliError;
+
+/// Reads `spec` (JSON text or `@PATH`) as the arguments for parameters of
+/// `types`. `what` names the flag in messages (`--args`).
+pub fn parse_args(spec: &str, types: &[TensorType], what: &str) -> Result<Vec<Array>, CliError> {
+    let json = read_json(spec, what)?;
+    let Json::Array(entries) = json else {
+        return Err(CliError::msg(format!(
+            "{what}: expected a JSON array with one entry per parameter, found {}",
+            kind(&json)
+        )));
+    };
+    if entries.len() != types.len() {
+        let sig: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+        return Err(CliError::msg(format!(
+            "{what}: expected {} argument(s) ({}), found {}",
+            types.len(),
+            sig.join(", "),
+            entries.len()
+        )));
+    }
+    entries
+        .iter()
+        .zip(types)
+        .enumerate()
+        .map(|(i, (e, ty))| parse_entry(e, ty, &format!("{what}: argument {i}")))
+        .collect()
+}
+
+/// Reads one entry (for `laplace --init`): JSON text or `@PATH` holding a
+/// number, nested array or `"@PATH.npy"`.
+pub fn parse_one(spec: &str, ty: &TensorType, what: &str) -> Result<Array, CliError> {
+    let json = read_json(spec, what)?;
+    parse_entry(&json, ty, what)
+}
+
+fn read_json(spec: &str, what: &str) -> Result<Json, CliError> {
+    let (text, origin) = match spec.strip_prefix('@') {
+        Some(path) => (
+            std::fs::read_to_string(path).map_err(|e| CliError::msg(format!("{what}: cannot read {path}: {e}")))?,
+            path.to_string(),
+        ),
+        None => (spec.to_string(), "the command line".to_string()),
+    };
+    serde_json::from_str(&text).map_err(|e| CliError::msg(format!("{what}: invalid JSON in {origin}: {e}")))
+}
+
+fn kind(j: &Json) -> &'static str {
+    match j {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+fn parse_entry(e: &Json, ty: &TensorType, what: &str) -> Result<Array, CliError> {
+    if let Json::String(s) = e {
+        let Some(path) = s.strip_prefix('@') else {
+            return Err(CliError::msg(format!("{what}: a string entry must be \"@PATH.npy\", found {s:?}")));
+        };
+        return read_npy(Path::new(path), ty, what);
+    }
+    let mut shape = Vec::new();
+    let mut leaves = Vec::new();
+    flatten(e, 0, &mut shape, &mut leaves, what)?;
+    if shape != ty.shape {
+        return Err(CliError::msg(format!(
+            "{what}: expected shape {} ({ty}), found shape {}",
+            ShapeDisplay(&ty.shape),
+            ShapeDisplay(&shape)
+        )));
+    }
+    let dim = IxDyn(&ty.shape);
+    let bad = |j: &Json| CliError::msg(format!("{what}: {j} is not a valid {} element", ty.dtype));
+    Ok(match ty.dtype {
+        DType::F64 | DType::F32 => {
+            let v: Vec<f64> = leaves.iter().map(|j| j.as_f64().ok_or_else(|| bad(j))).collect::<Result<_, _>>()?;
+            if ty.dtype == DType::F64 {
+                Array::F64(ArrayD::from_shape_vec(dim, v).expect("shape checked"))
+            } else {
+                Array::F32(
+                    ArrayD::from_shape_vec(dim, v.into_iter().map(|x| x as f32).collect()).expect("shape checked"),
+                )
+            }
+        }
+        DType::I64 => Array::I64(
+            ArrayD::from_shape_vec(
+                dim,
+                leaves.iter().map(|j| j.as_i64().ok_or_else(|| bad(j))).collect::<Result<_, _>>()?,
+            )
+            .expect("shape checked"),
+        ),
+        DType::I32 => Array::I32(
+            ArrayD::from_shape_vec(
+                dim,
+                leaves
+                    .iter()
+                    .map(|j| j.as_i64().and_then(|x| i32::try_from(x).ok()).ok_or_else(|| bad(j)))
+                    .collect::<Result<_, _>>()?,
+            )
+            .expect("shape checked"),
+        ),
+        DType::Bool => Array::Bool(
+            ArrayD::from_shape_vec(
+                dim,
+                leaves.iter().map(|j| j.as_bool().ok_or_else(|| bad(j))).collect::<Result<_, _>>()?,
+            )
+            .expect("shape checked"),
+        ),
+    })
+}
+
+/// Collects the leaves of a nested array, checking it is rectangular.
+fn flatten<'a>(
+    j: &'a Json,
+    depth: usize,
+    shape: &mut Vec<usize>,
+    out: &mut Vec<&'a Json>,
+    what: &str,
+) -> Result<(), CliError> {
+    match j {
+        Json::Array(items) => {
+            if depth == shape.len() {
+                if !out.is_empty() {
+                    return Err(CliError::msg(format!(
+                        "{what}: ragged array (an array where a number was expected at depth {depth})"
+                    )));
+                }
+                shape.push(items.len());
+            } else if shape[depth] != items.len() {
+                return Err(CliError::msg(format!(
+                    "{what}: ragged array (lengths {} and {} at depth {depth})",
+                    shape[depth],
+                    items.len()
+                )));
+            }
+            if items.is_empty() && depth + 1 < shape.len() {
+                return Err(CliError::msg(format!("{what}: ragged array (an empty array at depth {depth})")));
+            }
+            for it in items {
+                flatten(it, depth + 1, shape, out, what)?;
+            }
+            Ok(())
+        }
+        Json::Number(_) | Json::Bool(_) => {
+            if depth != shape.len() {
+                return Err(CliError::msg(format!(
+                    "{what}: ragged array (a number where an array was expected at depth {depth})"
+                )));
+            }
+            out.push(j);
+            Ok(())
+        }
+        other => Err(CliError::msg(format!("{what}: expected numbers or arrays, found {}", kind(other)))),
+    }
+}
+
+fn read_npy(path: &Path, ty: &TensorType, what: &str) -> Result<Array, CliError> {
+    let open =
+        || std::fs::File::open(path).map_err(|e| CliError::msg(format!("{what}: cannot read {}: {e}", path.display())));
+    let read_err = |e: ndarray_npy::ReadNpyError| {
+        CliError::msg(format!("{what}: cannot read {} as a {} array: {e}", path.display(), ty.dtype))
+    };
+    let array = match ty.dtype {
+        DType::F64 => match ArrayD::<f64>::read_npy(open()?) {
+            Ok(a) => Array::F64(a),
+            Err(_) => match ArrayD::<f32>::read_npy(open()?) {
+                Ok(a) => Array::F64(a.mapv(f64::from)),
+                Err(_) => match ArrayD::<i64>::read_npy(open()?) {
+                    Ok(a) => Array::F64(a.mapv(|x| x as f64)),
+                    Err(_) => Array::F64(ArrayD::<i32>::read_npy(open()?).map_err(read_err)?.mapv(f64::from)),
+                },
+            },
+        },
+        DType::F32 => Array::F32(ArrayD::<f32>::read_npy(open()?).map_err(read_err)?),
+        DType::I64 => match ArrayD::<i64>::read_npy(open()?) {
+            Ok(a) => Array::I64(a),
+            Err(_) => Array::I64(ArrayD::<i32>::read_npy(open()?).map_err(read_err)?.mapv(i64::from)),
+        },
+        DType::I32 => Array::I32(ArrayD::<i32>::read_npy(open()?).map_err(read_err)?),
+        DType::Bool => Array::Bool(ArrayD::<bool>::read_npy(open()?).map_err(read_err)?),
+    };
+    if array.shape() != ty.shape.as_slice() {
+        return Err(CliError::msg(format!(
+            "{what}: {} has shape {}, expected {} ({ty})",
+            path.display(),
+            ShapeDisplay(array.shape()),
+            ShapeDisplay(&ty.shape)
+        )));
+    }
+    Ok(array)
+}
