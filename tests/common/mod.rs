@@ -1,0 +1,79 @@
+//! Helpers shared by the workspace-level tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{ArrayD, IxDyn};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use saddle::ir::{Array, DType, Module, TensorType};
+
+/// The directory of the `.sir` test cases.
+pub fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases")
+}
+
+/// Every `tests/cases/*.sir` file, parsed, sorted by file name.
+pub fn cases() -> Vec<(String, Module)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .expect("tests/cases exists")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sir"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let name = p.file_stem().expect("a file name").to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&p).expect("readable case file");
+            let m = saddle::ir::parse_module(&p.display().to_string(), &text)
+                .unwrap_or_else(|e| panic!("case {name} does not parse:\n{e}"));
+            (name, m)
+        })
+        .collect()
+}
+
+/// Random arguments for parameters of `types`, following the convention
+/// of `tests/cases/README.md`: floats uniform in [0.5, 2], integers in
+/// [0, 3), booleans fair coins.
+pub fn random_inputs(types: &[TensorType], seed: u64) -> Vec<Array> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    types.iter().map(|t| random_array(t, &mut rng, 0.5, 2.0)).collect()
+}
+
+/// A random array of type `t`, floats uniform in [lo, hi).
+pub fn random_array(t: &TensorType, rng: &mut StdRng, lo: f64, hi: f64) -> Array {
+    let dim = IxDyn(&t.shape);
+    let n = t.num_elements();
+    match t.dtype {
+        DType::F64 => {
+            Array::F64(ArrayD::from_shape_vec(dim, (0..n).map(|_| rng.random_range(lo..hi)).collect()).unwrap())
+        }
+        DType::F32 => {
+            Array::F32(ArrayD::from_shape_vec(dim, (0..n).map(|_| rng.random_range(lo..hi) as f32).collect()).unwrap())
+        }
+        DType::I32 => {
+            Array::I32(ArrayD::from_shape_vec(dim, (0..n).map(|_| rng.random_range(0..3)).collect()).unwrap())
+        }
+        DType::I64 => {
+            Array::I64(ArrayD::from_shape_vec(dim, (0..n).map(|_| rng.random_range(0..3)).collect()).unwrap())
+        }
+        DType::Bool => {
+            Array::Bool(ArrayD::from_shape_vec(dim, (0..n).map(|_| rng.random_bool(0.5)).collect()).unwrap())
+        }
+    }
+}
+
+/// Largest elementwise difference relative to `max(1, |b|)`, over arrays of
+/// equal type; infinity when types differ. Equal non-finite values count as
+/// equal.
+pub fn max_rel_diff(a: &Array, b: &Array) -> f64 {
+    if a.ty() != b.ty() {
+        return f64::INFINITY;
+    }
+    a.to_f64_vec()
+        .iter()
+        .zip(b.to_f64_vec())
+        .map(|(&x, y)| if x == y || (x.is_nan() && y.is_nan()) { 0.0 } else { (x - y).abs() / y.abs().max(1.0) })
+        .fold(0.0, f64::max)
+}
