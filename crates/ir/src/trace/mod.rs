@@ -247,6 +247,12 @@ impl Tracer {
         f.results().iter().map(|r| map[r.index()]).collect()
     }
 
+    /// Number of values (parameters and ops) recorded so far; a value with
+    /// a smaller index existed before, one at this index or above is new.
+    pub fn num_values(&self) -> usize {
+        self.b.borrow().num_values()
+    }
+
     /// The first error recorded so far, if any.
     pub fn error(&self) -> Option<Error> {
         self.error.borrow().clone()
