@@ -6,7 +6,7 @@ use crate::batch::{self, B};
 use crate::jvp::{self, Tangent, copy_params};
 use crate::partial;
 use crate::transpose as tp;
-use crate::util::{eye, float_param, move_from_front, move_to_front, or_zeros};
+use crate::util::{check, eye, float_param, move_from_front, move_to_front, or_zeros};
 use crate::{Error, Result};
 
 /// Builds a function in a fresh tracer: `body` adds the parameters, then
@@ -20,6 +20,24 @@ where
     let mut f = tr.finish_values(&results)?;
     saddle_ir::passes::dce(&mut f);
     Ok(f)
+}
+
+/// Inlines `f` applied to `args` into `tr`, keeping value names and
+/// locations (unlike [`Tracer::call`]).
+fn inline<'t>(tr: &'t Tracer, f: &Func, args: &[Tensor<'t>]) -> Result<Vec<Tensor<'t>>> {
+    let mut map: Vec<Tensor<'t>> = args.to_vec();
+    for (v, inst) in f.iter_insts() {
+        tr.set_location_override(f.loc(v).cloned());
+        let xs: Vec<Tensor<'t>> = inst.args.iter().map(|a| map[a.index()]).collect();
+        let out = tr.op(inst.op.clone(), &xs);
+        if let Some(name) = f.value_name(v) {
+            out.named(name);
+        }
+        map.push(out);
+    }
+    tr.set_location_override(None);
+    check(tr)?;
+    Ok(f.results().iter().map(|r| map[r.index()]).collect())
 }
 
 /// A new parameter of type `ty`, named after `like` with `suffix`.
@@ -38,11 +56,8 @@ fn param_name(f: &Func, k: usize) -> Option<&str> {
 /// The first result's type, checked to be a float (and a scalar when
 /// `scalar`).
 fn first_result(f: &Func, transform: &'static str, scalar: bool) -> Result<TensorType> {
-    let ty = f.result_types().into_iter().next().ok_or_else(|| Error::Count {
-        what: "results",
-        expected: 1,
-        found: 0,
-    })?;
+    let ty =
+        f.result_types().into_iter().next().ok_or_else(|| Error::Count { what: "results", expected: 1, found: 0 })?;
     if scalar && !ty.is_scalar() {
         return Err(Error::NonScalarResult { transform, func: f.name().to_string(), ty });
     }
@@ -145,15 +160,11 @@ pub fn transpose(linear: &Func, num_linear: usize) -> Result<Func> {
         float_param(linear, k)?;
     }
     build(&format!("{}_transpose", linear.name()), |tr| {
-        let mut args: Vec<Option<Tensor<'_>>> = (0..nonlin)
-            .map(|k| Some(param_like(tr, &linear.param_types()[k], param_name(linear, k), "")))
-            .collect();
+        let mut args: Vec<Option<Tensor<'_>>> =
+            (0..nonlin).map(|k| Some(param_like(tr, &linear.param_types()[k], param_name(linear, k), ""))).collect();
         args.extend((nonlin..n).map(|_| None));
-        let result_cts: Vec<Option<Tensor<'_>>> = linear
-            .result_types()
-            .iter()
-            .map(|ty| ty.dtype.is_float().then(|| param_like(tr, ty, None, "")))
-            .collect();
+        let result_cts: Vec<Option<Tensor<'_>>> =
+            linear.result_types().iter().map(|ty| ty.dtype.is_float().then(|| param_like(tr, ty, None, ""))).collect();
         let e = tp::emit(tr, linear, &args, &result_cts)?;
         Ok((nonlin..n).map(|k| or_zeros(tr, e.cts[k], &linear.param_types()[k])).collect())
     })
@@ -171,9 +182,8 @@ pub(crate) fn vjp_emit<'t>(
 ) -> Result<(Vec<Tensor<'t>>, Vec<Tangent<'t>>)> {
     let g = jvp::jvp_func(f, wrt)?;
     let n = f.num_params();
-    let with_tangent: Vec<usize> = (0..n)
-        .filter(|&k| f.param_types()[k].dtype.is_float() && wrt.is_none_or(|w| w.contains(&k)))
-        .collect();
+    let with_tangent: Vec<usize> =
+        (0..n).filter(|&k| f.param_types()[k].dtype.is_float() && wrt.is_none_or(|w| w.contains(&k))).collect();
     let mut args: Vec<Option<Tensor<'t>>> = params.iter().copied().map(Some).collect();
     args.extend(with_tangent.iter().map(|_| None));
     let mut result_cts: Vec<Option<Tensor<'t>>> = vec![None; f.results().len()];
@@ -312,7 +322,7 @@ pub fn jacfwd(f: &Func, wrt: usize) -> Result<Func> {
     build(&format!("{}_jacfwd", f.name()), |tr| {
         let mut args = copy_params(tr, f);
         args.push(basis(tr, &p));
-        let j = tr.call(&batched, &args)[0];
+        let j = inline(tr, &batched, &args)?[0];
         Ok(vec![reshape_to(j, &[r.shape.clone(), p.shape.clone()].concat())])
     })
 }
@@ -346,7 +356,7 @@ pub fn jacrev(f: &Func, wrt: usize) -> Result<Func> {
     build(&format!("{}_jacrev", f.name()), |tr| {
         let mut args = copy_params(tr, f);
         args.push(basis(tr, &r));
-        let j = tr.call(&batched, &args)[0];
+        let j = inline(tr, &batched, &args)?[0];
         Ok(vec![reshape_to(j, &[r.shape.clone(), p.shape.clone()].concat())])
     })
 }

@@ -17,7 +17,9 @@ pub enum Error {
     },
     /// Differentiation with respect to a parameter that carries no
     /// derivative (an integer or bool).
-    #[error("cannot differentiate @{func} with respect to parameter {index} of type {ty}: only float parameters have derivatives")]
+    #[error(
+        "cannot differentiate @{func} with respect to parameter {index} of type {ty}: only float parameters have derivatives"
+    )]
     NotFloat {
         /// The function.
         func: String,

@@ -88,7 +88,11 @@ fn replace_zero(x: saddle_ir::Tensor<'_>) -> saddle_ir::Tensor<'_> {
 
 /// The share of the tangent of `x` in `out = max(x, y)` (or `min`): 1 where
 /// `x` alone attains `out`, 1/2 at a tie, 0 elsewhere.
-fn balanced_eq<'t>(x: saddle_ir::Tensor<'t>, out: saddle_ir::Tensor<'t>, y: saddle_ir::Tensor<'t>) -> saddle_ir::Tensor<'t> {
+fn balanced_eq<'t>(
+    x: saddle_ir::Tensor<'t>,
+    out: saddle_ir::Tensor<'t>,
+    y: saddle_ir::Tensor<'t>,
+) -> saddle_ir::Tensor<'t> {
     x.eq(out).select(out.scalar_like(1.0), out.scalar_like(0.0))
         / y.eq(out).select(out.scalar_like(2.0), out.scalar_like(1.0))
 }

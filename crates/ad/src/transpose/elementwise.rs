@@ -5,7 +5,7 @@
 
 use saddle_ir::op::{Binary, Unary};
 
-use super::{Ctx, Cts};
+use super::{Cts, Ctx};
 
 /// `neg` (and `integer_pow {y = 1}`); every other unary op is not linear.
 pub(crate) fn unary<'t>(c: &Ctx<'_, 't>, u: Unary) -> Cts<'t> {

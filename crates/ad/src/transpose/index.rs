@@ -3,7 +3,7 @@
 
 use saddle_ir::Op;
 
-use super::{Ctx, Cts};
+use super::{Cts, Ctx};
 use crate::util::move_from_front;
 
 /// `take x, idx {axis}`: the cotangent scattered back with `segment_sum`

@@ -4,7 +4,7 @@
 
 use saddle_ir::Tensor;
 
-use super::{Ctx, Cts};
+use super::{Cts, Ctx};
 
 /// `broadcast_in_dim x {dims}`: sum the cotangent over the new axes and
 /// over the axes where `x` has extent 1 and was stretched.

@@ -5,14 +5,18 @@
 use saddle_ir::Tensor;
 use saddle_ir::op::DotDims;
 
-use super::{Arg, Ctx, Cts};
+use super::{Arg, Cts, Ctx};
 
 /// `dot_general lhs, rhs`: the cotangent contracted with the known operand
 /// over the other operand's free axes, then permuted into place.
 pub(crate) fn dot_general<'t>(c: &Ctx<'_, 't>, d: &DotDims) -> Cts<'t> {
     match (c.args[0], c.args[1]) {
-        (Arg::Linear, Arg::Known { t: rhs, .. }) => Ok(vec![Some(transpose_lhs(c.ct, rhs, d, c.types[0].rank())), None]),
-        (Arg::Known { t: lhs, .. }, Arg::Linear) => Ok(vec![None, Some(transpose_rhs(c.ct, lhs, d, c.types[1].rank()))]),
+        (Arg::Linear, Arg::Known { t: rhs, .. }) => {
+            Ok(vec![Some(transpose_lhs(c.ct, rhs, d, c.types[0].rank())), None])
+        }
+        (Arg::Known { t: lhs, .. }, Arg::Linear) => {
+            Ok(vec![None, Some(transpose_rhs(c.ct, lhs, d, c.types[1].rank()))])
+        }
         (Arg::Linear, Arg::Linear) => Err(c.not_linear("both operands depend on the linear inputs")),
         (Arg::Known { .. }, Arg::Known { .. }) => Ok(vec![None, None]),
     }

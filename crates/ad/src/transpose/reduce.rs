@@ -3,7 +3,7 @@
 
 use saddle_ir::op::ReduceKind;
 
-use super::{Ctx, Cts};
+use super::{Cts, Ctx};
 
 /// `reduce_sum x {axes}`: the cotangent broadcast back over `axes`.
 pub(crate) fn reduce<'t>(c: &Ctx<'_, 't>, kind: ReduceKind, axes: &[usize]) -> Cts<'t> {
