@@ -34,6 +34,7 @@ pub mod op;
 pub mod parse;
 pub mod passes;
 mod print;
+pub mod simplify;
 pub mod trace;
 mod types;
 mod verify;
