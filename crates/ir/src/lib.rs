@@ -35,6 +35,8 @@ pub mod parse;
 pub mod passes;
 mod print;
 pub mod simplify;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod trace;
 mod types;
 mod verify;
