@@ -56,13 +56,13 @@ pub(crate) fn take(em: &mut Emitter, x: Value, idx: Value, axis: usize) -> Resul
     let it = em.f.ty(idx).clone();
     let extent = xt.shape[axis];
     check_constant_indices(em, "take", idx, extent)?;
+    if extent == 0 && it.num_elements() > 0 {
+        return Err(Error::EmptyAxis { op: "take", value: em.ir_names[em.current().index()].clone() });
+    }
     let rt = em.f.ty(em.current()).clone();
     if rt.num_elements() == 0 {
         define_splat(em, Scalar::zero(rt.dtype), &rt);
         return Ok(());
-    }
-    if extent == 0 {
-        return Err(Error::EmptyAxis { op: "take", value: em.ir_names[em.current().index()].clone() });
     }
     let k = it.rank();
     let offset_dims: Vec<usize> = (0..axis).chain(axis + k..xt.rank() - 1 + k).collect();
@@ -92,13 +92,13 @@ pub(crate) fn take(em: &mut Emitter, x: Value, idx: Value, axis: usize) -> Resul
 pub(crate) fn segment_sum(em: &mut Emitter, data: Value, idx: Value, num_segments: usize) -> Result<(), Error> {
     let dt = em.f.ty(data).clone();
     check_constant_indices(em, "segment_sum", idx, num_segments)?;
+    if num_segments == 0 && dt.shape[0] > 0 {
+        return Err(Error::EmptyAxis { op: "segment_sum", value: em.ir_names[em.current().index()].clone() });
+    }
     let rt = em.f.ty(em.current()).clone();
     if rt.num_elements() == 0 || dt.shape[0] == 0 {
         define_splat(em, Scalar::zero(rt.dtype), &rt);
         return Ok(());
-    }
-    if num_segments == 0 {
-        return Err(Error::EmptyAxis { op: "segment_sum", value: em.ir_names[em.current().index()].clone() });
     }
     let zero = em.splat_const(Scalar::zero(rt.dtype), &rt);
     let scalar = crate::tensor_type(&TensorType::scalar(dt.dtype));
