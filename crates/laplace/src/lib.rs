@@ -9,6 +9,8 @@ mod linalg;
 mod newton;
 mod optimum;
 mod options;
+#[cfg(feature = "plot")]
+pub mod plot;
 mod rng;
 mod transform;
 

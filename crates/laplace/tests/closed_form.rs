@@ -445,3 +445,20 @@ fn gaussian_log_density_marginals_and_delta_method() {
     assert!((r.covariance[[0, 1]] - 2.0 * (s[[0, 0]] + s[[0, 1]])).abs() < 1e-12);
     assert!(fit.delta_method(&[1.0], j.view()).is_err());
 }
+
+#[cfg(feature = "plot")]
+#[test]
+fn figure_is_an_svg_with_both_densities() {
+    use saddle_laplace::plot::{PlotOptions, figure};
+    let mut f = student_t();
+    let fit = laplace(&mut f, &[0.0, 0.0], &Options::default()).unwrap();
+    let svg = figure(&fit, &mut f, &PlotOptions::default()).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("marginal of θ0") && svg.contains("Laplace") && svg.contains("true (grid integration)"));
+    assert!(svg.matches("<polyline").count() > 100, "contour segments are drawn");
+    if let Ok(dir) = std::env::var("SADDLE_FIGURE_DIR") {
+        std::fs::write(format!("{dir}/student_t.svg"), &svg).unwrap();
+    }
+    let bad = PlotOptions { dims: (0, 0), ..PlotOptions::default() };
+    assert!(matches!(figure(&fit, &mut f, &bad), Err(LaplaceError::Options { .. })));
+}
