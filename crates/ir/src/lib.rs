@@ -34,6 +34,8 @@ pub mod op;
 pub mod parse;
 pub mod passes;
 mod print;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod trace;
 mod types;
 mod verify;
