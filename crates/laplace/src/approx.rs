@@ -365,7 +365,7 @@ impl Laplace {
 
     /// Delta-method standard errors of derived quantities `g` with value
     /// `value` and Jacobian `jacobian` (`k × d`, with respect to the
-    /// optimiser's coordinates) at the mode. See [`crate::IrModel::sdreport`]
+    /// optimiser's coordinates) at the mode. See `sdreport`
     /// for `g` given as a traced function.
     pub fn delta_method(&self, value: &[f64], jacobian: ArrayView2<'_, f64>) -> Result<Derived, LaplaceError> {
         let d = self.dim();
