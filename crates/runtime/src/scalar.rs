@@ -19,6 +19,8 @@ pub trait Elem: Copy + Send + Sync + PartialEq + PartialOrd + Default + std::fmt
     fn wrap(a: ndarray::ArrayD<Self>) -> Array;
     /// The ndarray inside `a`, if it holds this element type.
     fn unwrap(a: &Array) -> Option<&ndarray::ArrayD<Self>>;
+    /// The ndarray inside `a`, writable, if it holds this element type.
+    fn unwrap_mut(a: &mut Array) -> Option<&mut ndarray::ArrayD<Self>>;
     /// Zero (`false`).
     fn zero() -> Self;
 }
@@ -101,6 +103,12 @@ macro_rules! elem {
                 Array::$variant(a)
             }
             fn unwrap(a: &Array) -> Option<&ndarray::ArrayD<Self>> {
+                match a {
+                    Array::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            fn unwrap_mut(a: &mut Array) -> Option<&mut ndarray::ArrayD<Self>> {
                 match a {
                     Array::$variant(x) => Some(x),
                     _ => None,

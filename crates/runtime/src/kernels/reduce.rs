@@ -45,3 +45,48 @@ pub fn chunk_sum<T: Num>(xs: &[T]) -> T {
     let b = acc[4].add(acc[5]).add(acc[6].add(acc[7]));
     a.add(b)
 }
+
+use rayon::prelude::*;
+use saddle_ir::op::ReduceKind;
+
+/// Reduces each of the `rows` contiguous rows of `x` (each `row_len`
+/// long) into `out[row]`. `partials` holds at least
+/// `row_len.div_ceil(SUM_CHUNK)` elements when a single long row is summed
+/// on several threads.
+pub(crate) fn reduce_rows<T: Num>(kind: ReduceKind, x: &[T], row_len: usize, out: &mut [T], partials: &mut [T]) {
+    let rows = out.len();
+    let one = |row: &[T]| -> T {
+        match kind {
+            ReduceKind::Sum => sum(row),
+            ReduceKind::Max => row.iter().fold(T::max_identity(), |a, &v| Num::max(a, v)),
+            ReduceKind::Min => row.iter().fold(T::min_identity(), |a, &v| Num::min(a, v)),
+        }
+    };
+    if row_len == 0 {
+        out.fill(one(&[]));
+        return;
+    }
+    let work = rows * row_len;
+    if !super::parallel(work) {
+        for (o, row) in out.iter_mut().zip(x.chunks(row_len)) {
+            *o = one(row);
+        }
+    } else if rows >= 2 * rayon::current_num_threads() {
+        out.par_iter_mut().zip(x.par_chunks(row_len)).for_each(|(o, row)| *o = one(row));
+    } else {
+        for (o, row) in out.iter_mut().zip(x.chunks(row_len)) {
+            let chunks = row_len.div_ceil(SUM_CHUNK);
+            let parts = &mut partials[..chunks];
+            match kind {
+                ReduceKind::Sum => {
+                    parts.par_iter_mut().zip(row.par_chunks(SUM_CHUNK)).for_each(|(p, c)| *p = chunk_sum(c));
+                    *o = parts.iter().fold(T::zero(), |a, &p| a.add(p));
+                }
+                ReduceKind::Max | ReduceKind::Min => {
+                    parts.par_iter_mut().zip(row.par_chunks(SUM_CHUNK)).for_each(|(p, c)| *p = one(c));
+                    *o = one(parts);
+                }
+            }
+        }
+    }
+}

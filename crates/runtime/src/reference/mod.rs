@@ -116,6 +116,11 @@ pub(crate) fn standard(x: &Array) -> Array {
     saddle_ir::with_array!(x, a => a.as_standard_layout().into_owned().into())
 }
 
+/// The value of `iota {dim}` of type `ty`.
+pub(crate) fn iota_array(dim: usize, ty: &TensorType) -> Result<Array, Error> {
+    layout::iota(dim, ty)
+}
+
 fn apply(op: &Op, args: &[&Array], ty: &TensorType, at: &At) -> Result<Array, Error> {
     match op {
         Op::Const(lit) => Ok(lit.to_array()),
