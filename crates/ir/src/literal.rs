@@ -352,7 +352,7 @@ impl Literal {
                 return Literal::Splat { ty: array.ty(), value };
             }
         }
-        Literal::Dense(array.as_standard_layout())
+        Literal::Dense(array.into_standard_layout())
     }
 
     /// The constant's type.
@@ -394,7 +394,7 @@ impl Literal {
 }
 
 impl Array {
-    fn as_standard_layout(self) -> Array {
+    fn into_standard_layout(self) -> Array {
         match self {
             Array::F32(a) => Array::F32(a.as_standard_layout().into_owned()),
             Array::F64(a) => Array::F64(a.as_standard_layout().into_owned()),

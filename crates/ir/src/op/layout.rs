@@ -138,7 +138,7 @@ pub fn pad(
     for a in 0..x.rank() {
         let n = x.shape[a];
         let extent = n
-            .checked_add(n.saturating_sub(1).checked_mul(interior[a]).unwrap_or(usize::MAX))
+            .checked_add(n.saturating_sub(1).saturating_mul(interior[a]))
             .and_then(|e| e.checked_add(low[a]))
             .and_then(|e| e.checked_add(high[a]));
         match extent {

@@ -1,6 +1,6 @@
 //! The methods and operators of [`Tensor`].
 
-use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::ops::{Add, Div, Mul, Neg, Not, Sub};
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 
@@ -264,8 +264,6 @@ impl<'t> Tensor<'t> {
         abs => Unary::Abs;
         /// Elementwise sign (-1, 0, 1).
         sign => Unary::Sign;
-        /// Elementwise logical not (bool).
-        not => Unary::Not;
     }
 
     /// Same as [`Tensor::logistic`].
@@ -571,5 +569,14 @@ impl<'t> Neg for Tensor<'t> {
     #[track_caller]
     fn neg(self) -> Tensor<'t> {
         self.unary(Unary::Neg)
+    }
+}
+
+impl<'t> Not for Tensor<'t> {
+    type Output = Tensor<'t>;
+    /// Elementwise logical not (bool).
+    #[track_caller]
+    fn not(self) -> Tensor<'t> {
+        self.unary(Unary::Not)
     }
 }
