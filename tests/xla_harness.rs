@@ -16,7 +16,10 @@ use std::process::Command;
 use saddle::ir::print_func;
 use saddle::ir::testing::{GenOptions, random_func};
 
-/// How many random functions the harness runs (seeds `0..RANDOM_FUNCS`).
+/// How many random functions the harness runs (seeds `0..RANDOM_FUNCS`),
+/// drawn without NaN, infinite or huge constants: the functions test the
+/// lowering, and those constants mostly test how NaN and infinity spread
+/// through two different Cholesky and triangular-solve algorithms.
 const RANDOM_FUNCS: u64 = 100;
 
 fn python() -> PathBuf {
@@ -51,7 +54,7 @@ fn xla_agrees_with_the_runtime_on_every_case_and_transform() {
     let random = work.join("random");
     let _ = std::fs::remove_dir_all(&random);
     std::fs::create_dir_all(&random).expect("the work directory can be made");
-    let opts = GenOptions { max_insts: 32, ..GenOptions::default() };
+    let opts = GenOptions { max_insts: 32, special_floats: false, ..GenOptions::default() };
     for seed in 0..RANDOM_FUNCS {
         let path = random.join(format!("random_{seed:03}.sir"));
         std::fs::write(path, print_func(&random_func(seed, &opts))).expect("the work directory is writable");
