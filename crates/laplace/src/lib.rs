@@ -1,1 +1,21 @@
-//! Laplace approximations of posteriors built on saddle (under construction).
+//! Laplace approximations of posteriors built on saddle.
+#![warn(missing_docs)]
+
+mod approx;
+mod density;
+mod error;
+mod lbfgs;
+mod linalg;
+mod newton;
+mod optimum;
+mod options;
+#[cfg(feature = "plot")]
+pub mod plot;
+mod rng;
+mod transform;
+
+pub use approx::{Derived, Laplace, Normal, Timings, laplace, laplace_constrained};
+pub use density::{Evaluations, FnDensity, LogDensity};
+pub use error::LaplaceError;
+pub use options::{Method, Options};
+pub use transform::{Constraint, Target};

@@ -1,0 +1,240 @@
+//! L-BFGS with a strong Wolfe line search (Nocedal and Wright, algorithms
+//! 7.4, 3.5 and 3.6), on `F = -f`.
+
+use std::collections::VecDeque;
+
+use crate::density::{Counted, LogDensity};
+use crate::linalg::{dot, norm_inf};
+use crate::optimum::{Optimum, check_start};
+use crate::{LaplaceError, Options};
+
+const C1: f64 = 1e-4;
+const C2: f64 = 0.9;
+const MAX_LINE_EVALS: usize = 40;
+
+/// A point on the search line: `x + α·dir`, with `F` and `∇F` there.
+struct Trial {
+    alpha: f64,
+    value: f64,
+    slope: f64,
+    x: Vec<f64>,
+    grad: Vec<f64>,
+}
+
+struct Line<'a, 'b, D: LogDensity + ?Sized> {
+    f: &'a mut Counted<'b, D>,
+    x0: &'a [f64],
+    dir: &'a [f64],
+    evals: usize,
+}
+
+impl<D: LogDensity + ?Sized> Line<'_, '_, D> {
+    /// Evaluates `F` and its slope along the line at `alpha`.
+    fn eval(&mut self, alpha: f64) -> Result<Trial, LaplaceError> {
+        self.evals += 1;
+        let x: Vec<f64> = self.x0.iter().zip(self.dir).map(|(a, b)| a + alpha * b).collect();
+        let mut grad = vec![0.0; x.len()];
+        let v = self.f.value_grad(&x, &mut grad)?;
+        grad.iter_mut().for_each(|g| *g = -*g);
+        let slope = dot(&grad, self.dir);
+        let value = -v;
+        let ok = value.is_finite() && slope.is_finite();
+        Ok(Trial {
+            alpha,
+            value: if ok { value } else { f64::INFINITY },
+            slope: if ok { slope } else { f64::NAN },
+            x,
+            grad,
+        })
+    }
+}
+
+/// Finds a step satisfying the strong Wolfe conditions, or `None`.
+fn strong_wolfe<D: LogDensity + ?Sized>(
+    line: &mut Line<'_, '_, D>,
+    f0: f64,
+    slope0: f64,
+    alpha_init: f64,
+) -> Result<Option<Trial>, LaplaceError> {
+    let suff = |t: &Trial| sufficient(t, f0, slope0);
+    let curv = |t: &Trial| t.slope.abs() <= -C2 * slope0;
+    let mut prev = Trial { alpha: 0.0, value: f0, slope: slope0, x: vec![], grad: vec![] };
+    let mut alpha = alpha_init;
+    let mut first = true;
+    while line.evals < MAX_LINE_EVALS {
+        let t = line.eval(alpha)?;
+        if !t.value.is_finite() {
+            // Outside the density's domain: step back towards the last point.
+            alpha = prev.alpha + 0.5 * (alpha - prev.alpha);
+            continue;
+        }
+        if !suff(&t) || (!first && t.value >= prev.value) {
+            return zoom(line, f0, slope0, prev, t);
+        }
+        if curv(&t) {
+            return Ok(Some(t));
+        }
+        if t.slope >= 0.0 {
+            return zoom(line, f0, slope0, t, prev);
+        }
+        first = false;
+        alpha = 2.0 * t.alpha;
+        prev = t;
+    }
+    Ok(None)
+}
+
+/// Sufficient decrease: Armijo's condition, or, where the change of `F` is
+/// at the level of rounding, the approximate Wolfe condition of Hager and
+/// Zhang on the slope, `φ'(α) ≤ (2c₁ − 1) φ'(0)`, which stays reliable when
+/// values are all noise.
+fn sufficient(t: &Trial, f0: f64, slope0: f64) -> bool {
+    let noise = 64.0 * f64::EPSILON * f0.abs().max(1.0);
+    t.value <= f0 + C1 * t.alpha * slope0 || (t.value <= f0 + noise && t.slope <= (2.0 * C1 - 1.0) * slope0)
+}
+
+/// The zoom phase between `lo` (satisfies sufficient decrease, lowest so
+/// far) and `hi`.
+fn zoom<D: LogDensity + ?Sized>(
+    line: &mut Line<'_, '_, D>,
+    f0: f64,
+    slope0: f64,
+    mut lo: Trial,
+    mut hi: Trial,
+) -> Result<Option<Trial>, LaplaceError> {
+    while line.evals < MAX_LINE_EVALS {
+        let (a, b) = (lo.alpha.min(hi.alpha), lo.alpha.max(hi.alpha));
+        let width = b - a;
+        if width <= f64::EPSILON * b.max(1e-300) {
+            break;
+        }
+        let mut alpha = cubic_min(&lo, &hi).unwrap_or(0.5 * (a + b));
+        if !(alpha > a + 0.1 * width && alpha < b - 0.1 * width) {
+            alpha = 0.5 * (a + b);
+        }
+        let t = line.eval(alpha)?;
+        if !t.value.is_finite() || !sufficient(&t, f0, slope0) || t.value > lo.value {
+            hi = t;
+        } else {
+            if t.slope.abs() <= -C2 * slope0 {
+                return Ok(Some(t));
+            }
+            if t.slope * (hi.alpha - lo.alpha) >= 0.0 {
+                hi = lo;
+            }
+            lo = t;
+        }
+    }
+    // The best point found satisfies sufficient decrease; take it if it moved.
+    Ok((lo.alpha > 0.0).then_some(lo))
+}
+
+/// The minimiser of the cubic through two points with slopes.
+fn cubic_min(p: &Trial, q: &Trial) -> Option<f64> {
+    if !(q.value.is_finite() && q.slope.is_finite()) {
+        return None;
+    }
+    let d1 = p.slope + q.slope - 3.0 * (p.value - q.value) / (p.alpha - q.alpha);
+    let disc = d1 * d1 - p.slope * q.slope;
+    if disc < 0.0 {
+        return None;
+    }
+    let d2 = (q.alpha - p.alpha).signum() * disc.sqrt();
+    let m = q.alpha - (q.alpha - p.alpha) * (q.slope + d2 - d1) / (q.slope - p.slope + 2.0 * d2);
+    m.is_finite().then_some(m)
+}
+
+pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
+    f: &mut Counted<'_, D>,
+    init: &[f64],
+    memory: usize,
+    opts: &Options,
+) -> Result<Optimum, LaplaceError> {
+    let d = f.dim();
+    let mut x = init.to_vec();
+    let mut g = vec![0.0; d];
+    let v = f.value_grad(&x, &mut g)?;
+    check_start(v, &g)?;
+    // Minimise F = -f, with gradient G = -∇f.
+    let mut fx = -v;
+    g.iter_mut().for_each(|x| *x = -*x);
+    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(memory);
+    let mut iterations = 0;
+    let finish = |x: Vec<f64>, fx: f64, mut g: Vec<f64>, iterations, converged| {
+        g.iter_mut().for_each(|x| *x = -*x);
+        Optimum { x, value: -fx, grad: g, hess: None, iterations, converged }
+    };
+    loop {
+        let gnorm = norm_inf(&g);
+        if gnorm <= opts.grad_tol {
+            return Ok(finish(x, fx, g, iterations, true));
+        }
+        if iterations >= opts.max_iter {
+            let mut ng = g.clone();
+            ng.iter_mut().for_each(|x| *x = -*x);
+            return Optimum::unconverged(x, -fx, ng, None, iterations, opts);
+        }
+        iterations += 1;
+        let mut dir = two_loop(&pairs, &g);
+        let mut slope = dot(&dir, &g);
+        if !(slope < 0.0) {
+            pairs.clear();
+            dir = g.iter().map(|v| -v).collect();
+            slope = dot(&dir, &g);
+        }
+        let alpha0 = if pairs.is_empty() { (1.0 / norm_inf(&dir)).min(1.0) } else { 1.0 };
+        let mut line = Line { f, x0: &x, dir: &dir, evals: 0 };
+        let found = strong_wolfe(&mut line, fx, slope, alpha0)?;
+        let Some(t) = found else {
+            if !pairs.is_empty() {
+                // Forget the curvature pairs and try steepest descent.
+                pairs.clear();
+                continue;
+            }
+            return Err(LaplaceError::Stalled {
+                iterations,
+                grad_norm: gnorm,
+                reason: "the line search found no step that decreases the negative log density".into(),
+                last: x,
+            });
+        };
+        let s: Vec<f64> = t.x.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = t.grad.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        if sy > f64::EPSILON * dot(&y, &y) {
+            if pairs.len() == memory {
+                pairs.pop_front();
+            }
+            pairs.push_back((s.clone(), y, 1.0 / sy));
+        }
+        let small_step = norm_inf(&s) <= opts.step_tol * (1.0 + norm_inf(&x));
+        let small_decrease = fx - t.value <= opts.rel_value_tol * fx.abs().max(t.value.abs()).max(1.0);
+        x = t.x;
+        g = t.grad;
+        fx = t.value;
+        if small_step || small_decrease {
+            return Ok(finish(x, fx, g, iterations, true));
+        }
+    }
+}
+
+/// `-H·g` for the L-BFGS inverse Hessian `H`.
+fn two_loop(pairs: &VecDeque<(Vec<f64>, Vec<f64>, f64)>, g: &[f64]) -> Vec<f64> {
+    let mut q = g.to_vec();
+    let mut alphas = vec![0.0; pairs.len()];
+    for (k, (s, y, rho)) in pairs.iter().enumerate().rev() {
+        let a = rho * dot(s, &q);
+        alphas[k] = a;
+        q.iter_mut().zip(y).for_each(|(qi, yi)| *qi -= a * yi);
+    }
+    if let Some((s, y, _)) = pairs.back() {
+        let gamma = dot(s, y) / dot(y, y);
+        q.iter_mut().for_each(|v| *v *= gamma);
+    }
+    for (k, (s, y, rho)) in pairs.iter().enumerate() {
+        let b = rho * dot(y, &q);
+        q.iter_mut().zip(s).for_each(|(qi, si)| *qi += (alphas[k] - b) * si);
+    }
+    q.iter_mut().for_each(|v| *v = -*v);
+    q
+}
