@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::CliError;
+use super::{CliError, load_module};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -16,6 +16,18 @@ pub struct Args {
     pub to: String,
 }
 
-pub fn run(_a: Args) -> Result<String, CliError> {
-    Err(CliError::msg("`saddle lower` is not available yet"))
+/// The targets `--to` accepts.
+const TARGETS: &[&str] = &["stablehlo"];
+
+pub fn run(a: Args) -> Result<String, CliError> {
+    if !TARGETS.contains(&a.to.as_str()) {
+        return Err(CliError::msg(format!(
+            "unknown target `{}` for --to; expected one of: {}",
+            a.to,
+            TARGETS.join(", ")
+        )));
+    }
+    let m = load_module(&a.file)?;
+    let f = m.select(a.func.as_deref())?;
+    saddle::xla_lower::to_stablehlo(f).map_err(|e| CliError::msg(format!("{}: {e}", a.file.display())))
 }

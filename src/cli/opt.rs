@@ -1,8 +1,18 @@
 //! `saddle opt`: apply transformation and clean-up passes in order.
+//!
+//! Each pass applies to the function in hand (the first, or `--func NAME`);
+//! the printed module holds the result first, then the module's other
+//! functions. A pass name that is not one of the passes below, or a
+//! malformed `=K` / `=SIZE`, is a usage error (exit status 2); a pass that
+//! does not apply to the function (say `grad` of a vector-valued function)
+//! is an `error:` line and exit status 1.
 
+use std::fmt;
 use std::path::PathBuf;
 
-use super::CliError;
+use saddle::ir::{Func, Module, print_module, verify_module};
+
+use super::{CliError, load_module};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -12,13 +22,143 @@ pub struct Args {
     #[arg(long = "func")]
     pub func: Option<String>,
     /// A pass: jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce.
-    #[arg(short = 'p', long = "pass", required = true)]
-    pub passes: Vec<String>,
+    #[arg(short = 'p', long = "pass", required = true, value_parser = parse_pass)]
+    pub passes: Vec<Pass>,
     /// Print op counts before and after on stderr.
     #[arg(long)]
     pub stats: bool,
 }
 
-pub fn run(_a: Args) -> Result<String, CliError> {
-    Err(CliError::msg("`saddle opt` is not available yet"))
+/// One pass of `saddle opt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Forward mode.
+    Jvp,
+    /// Reverse mode.
+    Vjp,
+    /// Gradient w.r.t. parameter K.
+    Grad(usize),
+    /// First result and gradient w.r.t. parameter K.
+    ValueAndGrad(usize),
+    /// Hessian w.r.t. parameter K.
+    Hessian(usize),
+    /// Forward-mode Jacobian w.r.t. parameter K.
+    Jacfwd(usize),
+    /// Reverse-mode Jacobian w.r.t. parameter K.
+    Jacrev(usize),
+    /// Batch of SIZE along a new leading axis.
+    Vmap(usize),
+    /// Equality-saturation simplification.
+    Simplify,
+    /// Dead-code elimination.
+    Dce,
+}
+
+const PASSES: &str =
+    "jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce";
+
+/// Parses one `-p` argument (also used by `saddle bench`).
+pub fn parse_pass(s: &str) -> Result<Pass, String> {
+    let (name, arg) = match s.split_once('=') {
+        Some((n, a)) => (n, Some(a)),
+        None => (s, None),
+    };
+    let number = |what: &str| -> Result<Option<usize>, String> {
+        arg.map(|a| a.parse::<usize>().map_err(|_| format!("{name}={a}: {what} must be a non-negative integer")))
+            .transpose()
+    };
+    let k = || number("K").map(|k| k.unwrap_or(0));
+    let none = |p: Pass| match arg {
+        Some(a) => Err(format!("pass {name} takes no argument, found {name}={a}")),
+        None => Ok(p),
+    };
+    match name {
+        "jvp" => none(Pass::Jvp),
+        "vjp" => none(Pass::Vjp),
+        "simplify" => none(Pass::Simplify),
+        "dce" => none(Pass::Dce),
+        "grad" => Ok(Pass::Grad(k()?)),
+        "value_and_grad" => Ok(Pass::ValueAndGrad(k()?)),
+        "hessian" => Ok(Pass::Hessian(k()?)),
+        "jacfwd" => Ok(Pass::Jacfwd(k()?)),
+        "jacrev" => Ok(Pass::Jacrev(k()?)),
+        "vmap" => match number("SIZE")? {
+            Some(n) => Ok(Pass::Vmap(n)),
+            None => Err("vmap needs a batch size: vmap=SIZE".to_string()),
+        },
+        _ => Err(format!("unknown pass `{name}`; the passes are {PASSES}")),
+    }
+}
+
+impl fmt::Display for Pass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pass::Jvp => write!(f, "jvp"),
+            Pass::Vjp => write!(f, "vjp"),
+            Pass::Grad(k) => write!(f, "grad={k}"),
+            Pass::ValueAndGrad(k) => write!(f, "value_and_grad={k}"),
+            Pass::Hessian(k) => write!(f, "hessian={k}"),
+            Pass::Jacfwd(k) => write!(f, "jacfwd={k}"),
+            Pass::Jacrev(k) => write!(f, "jacrev={k}"),
+            Pass::Vmap(n) => write!(f, "vmap={n}"),
+            Pass::Simplify => write!(f, "simplify"),
+            Pass::Dce => write!(f, "dce"),
+        }
+    }
+}
+
+/// Applies one pass to `f`.
+pub fn apply(pass: Pass, f: &Func) -> Result<Func, CliError> {
+    let ad = |r: Result<Func, saddle::ad::Error>| r.map_err(|e| CliError::msg(format!("pass {pass}: {e}")));
+    match pass {
+        Pass::Jvp => ad(saddle::ad::jvp(f)),
+        Pass::Vjp => ad(saddle::ad::vjp(f)),
+        Pass::Grad(k) => ad(saddle::ad::grad(f, k)),
+        Pass::ValueAndGrad(k) => ad(saddle::ad::value_and_grad(f, k)),
+        Pass::Hessian(k) => ad(saddle::ad::hessian(f, k)),
+        Pass::Jacfwd(k) => ad(saddle::ad::jacfwd(f, k)),
+        Pass::Jacrev(k) => ad(saddle::ad::jacrev(f, k)),
+        Pass::Vmap(n) => ad(saddle::ad::vmap_leading(f, n)),
+        Pass::Simplify => Err(CliError::msg("pass simplify is not available in this build")),
+        Pass::Dce => {
+            let mut g = f.clone();
+            saddle::ir::passes::dce(&mut g);
+            Ok(g)
+        }
+    }
+}
+
+/// `N ops (add 2, const 3, ...)`.
+pub fn op_summary(f: &Func) -> String {
+    let counts = f.op_counts();
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    let list: Vec<String> = counts.iter().map(|(name, n)| format!("{name} {n}")).collect();
+    format!("{total} ops ({})", list.join(", "))
+}
+
+pub fn run(a: Args) -> Result<String, CliError> {
+    let m = load_module(&a.file)?;
+    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
+    let original = m.select(a.func.as_deref())?;
+    let mut stats = vec![format!("stats: @{} before: {}", original.name(), op_summary(original))];
+    let mut f = original.clone();
+    for &pass in &a.passes {
+        f = apply(pass, &f)?;
+        stats.push(format!("stats: after {pass}: {}", op_summary(&f)));
+    }
+    // The result first, under a name no other function of the module has.
+    let others: Vec<Func> = m.funcs.iter().filter(|g| g.name() != original.name()).cloned().collect();
+    let taken = |n: &str| others.iter().any(|g| g.name() == n);
+    if taken(f.name()) {
+        let base = f.name().to_string();
+        let name =
+            (1..).map(|i| format!("{base}.{i}")).find(|n| !taken(n)).expect("an unbounded range has a free name");
+        f.set_name(name);
+    }
+    let mut funcs = vec![f];
+    funcs.extend(others);
+    if a.stats {
+        eprintln!("{}", stats.join("\n"));
+    }
+    Ok(print_module(&Module::new(funcs)))
 }

@@ -64,10 +64,7 @@ impl FuncBuilder {
                 format!("operand {i} is not a value of this function"),
             ));
         }
-        let ty = {
-            let arg_types: Vec<&TensorType> = args.iter().map(|a| &self.func.types[a.index()]).collect();
-            op.infer_type(&arg_types)?
-        };
+        let ty = crate::func::infer_from(&op, &self.func.types, args)?;
         Ok(self.push_typed(op, args, ty))
     }
 

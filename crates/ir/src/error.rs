@@ -140,6 +140,15 @@ pub enum Error {
     /// The verifier found problems.
     #[error(transparent)]
     Verify(#[from] crate::verify::VerifyError),
+    /// A pass broke one of its own invariants: a bug in saddle, reported
+    /// instead of a panic in release builds.
+    #[error("internal error in {pass}: {message} (this is a bug in saddle)")]
+    Internal {
+        /// The pass.
+        pass: &'static str,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 fn loc_prefix(loc: &Option<Location>) -> String {

@@ -220,6 +220,19 @@ impl Func {
     }
 }
 
+/// Applies `op`'s typing rule to the operands `args`, whose types are in
+/// `types`, without allocating for up to three operands.
+pub(crate) fn infer_from(op: &Op, types: &[TensorType], args: &[Value]) -> Result<TensorType, crate::TypeError> {
+    let t = |v: &Value| &types[v.index()];
+    match args {
+        [] => op.infer_type(&[]),
+        [a] => op.infer_type(&[t(a)]),
+        [a, b] => op.infer_type(&[t(a), t(b)]),
+        [a, b, c] => op.infer_type(&[t(a), t(b), t(c)]),
+        _ => op.infer_type(&args.iter().map(t).collect::<Vec<_>>()),
+    }
+}
+
 /// A module: one or more functions with distinct names.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Module {

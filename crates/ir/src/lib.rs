@@ -34,6 +34,7 @@ pub mod op;
 pub mod parse;
 pub mod passes;
 mod print;
+pub mod simplify;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod trace;

@@ -1,7 +1,9 @@
 //! The canonical, deterministic printer of the text format.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::fmt::{self, Write};
+
+use rustc_hash::FxHashSet;
 
 use crate::op::Unary;
 use crate::{Array, Func, Literal, Module, Op, Value};
@@ -70,20 +72,25 @@ fn is_name_char(c: char) -> bool {
 /// [`Value::index`]: explicit names are kept where valid and unique;
 /// others get the smallest free number, in program order.
 pub fn value_names(f: &Func) -> Vec<String> {
-    let sanitized: Vec<Option<String>> = (0..f.num_values())
+    let sanitized: Vec<Option<Cow<'_, str>>> = (0..f.num_values())
         .map(|i| {
-            f.value_name(Value::from_index(i))
-                .filter(|n| !n.is_empty())
-                .map(|n| n.chars().map(|c| if is_name_char(c) { c } else { '_' }).collect())
+            f.value_name(Value::from_index(i)).filter(|n| !n.is_empty()).map(|n| {
+                if n.chars().all(is_name_char) {
+                    Cow::Borrowed(n)
+                } else {
+                    Cow::Owned(n.chars().map(|c| if is_name_char(c) { c } else { '_' }).collect())
+                }
+            })
         })
         .collect();
-    let explicit: HashSet<&str> = sanitized.iter().flatten().map(String::as_str).collect();
-    let mut used: HashSet<String> = HashSet::with_capacity(f.num_values());
+    let explicit: FxHashSet<&str> = sanitized.iter().flatten().map(|n| n.as_ref()).collect();
+    let mut used: FxHashSet<String> = FxHashSet::default();
+    used.reserve(f.num_values());
     let mut counter = 0usize;
     let mut names = Vec::with_capacity(f.num_values());
     for name in &sanitized {
         let chosen = match name {
-            Some(n) if !used.contains(n) => n.clone(),
+            Some(n) if !used.contains(n.as_ref()) => n.to_string(),
             Some(n) => (1..)
                 .map(|k| format!("{n}.{k}"))
                 .find(|c| !used.contains(c) && !explicit.contains(c.as_str()))
@@ -127,10 +134,13 @@ fn write_func(out: &mut String, f: &Func, opts: PrintOptions) -> fmt::Result {
     }
     out.push_str(" {\n");
     for (v, inst) in f.iter_insts() {
-        write!(out, "  %{}: {} = {}", names[v.index()], f.ty(v), inst.op.name())?;
+        out.push_str("  %");
+        out.push_str(&names[v.index()]);
+        write!(out, ": {} = ", f.ty(v))?;
+        out.push_str(inst.op.name());
         for (i, a) in inst.args.iter().enumerate() {
-            out.push_str(if i == 0 { " " } else { ", " });
-            write!(out, "%{}", names[a.index()])?;
+            out.push_str(if i == 0 { " %" } else { ", %" });
+            out.push_str(&names[a.index()]);
         }
         let attrs = attrs(&inst.op);
         if !attrs.is_empty() {

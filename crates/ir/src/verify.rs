@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Func, Location, Module, TensorType, Value};
+use crate::{Func, Location, Module, Value};
 
 /// One problem found by the verifier.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,8 +96,7 @@ pub fn verify(f: &Func) -> Result<(), VerifyError> {
         if !operands_ok {
             continue;
         }
-        let arg_types: Vec<&TensorType> = inst.args.iter().map(|a| &f.types[a.index()]).collect();
-        match inst.op.infer_type(&arg_types) {
+        match crate::func::infer_from(&inst.op, &f.types, &inst.args) {
             Ok(ty) if ty == f.types[v.index()] => {}
             Ok(ty) => problem(
                 Some(v),

@@ -289,15 +289,16 @@ impl Op {
 
 /// Checks that every axis in `axes` is below `rank` and none repeats.
 pub(crate) fn check_axes(op: &'static str, what: &str, axes: &[usize], rank: usize) -> Result<(), TypeError> {
-    let mut seen = vec![false; rank];
+    // Ranks are at most MAX_RANK (32), so a bit mask records the axes seen.
+    let mut seen: u64 = 0;
     for &a in axes {
-        if a >= rank {
+        if a >= rank || a >= 64 {
             return Err(TypeError::invalid(op, format!("{what} axis {a} is out of range for rank {rank}")));
         }
-        if seen[a] {
+        if seen & (1 << a) != 0 {
             return Err(TypeError::invalid(op, format!("{what} axis {a} appears twice")));
         }
-        seen[a] = true;
+        seen |= 1 << a;
     }
     Ok(())
 }

@@ -6,15 +6,15 @@ use crate::{Array, DType, Literal, Op, Scalar, TensorType};
 
 /// A parsed attribute value, numbers still as text.
 #[derive(Clone, Debug)]
-pub(super) enum AttrValue {
+pub(super) enum AttrValue<'a> {
     Int(i128),
-    Float(String),
+    Float(&'a str),
     Bool(bool),
     DType(DType),
-    List(Vec<(Token, AttrValue)>),
+    List(Vec<(Token<'a>, AttrValue<'a>)>),
 }
 
-impl AttrValue {
+impl AttrValue<'_> {
     fn describe(&self) -> String {
         match self {
             AttrValue::Int(i) => format!("`{i}`"),
@@ -28,58 +28,58 @@ impl AttrValue {
 
 /// The attributes of one statement, in source order.
 #[derive(Default)]
-pub(super) struct AttrList {
+pub(super) struct AttrList<'a> {
     /// Name, name token, value token, value, taken.
-    items: Vec<(String, Token, Token, AttrValue, bool)>,
+    items: Vec<(&'a str, Token<'a>, Token<'a>, AttrValue<'a>, bool)>,
 }
 
-impl AttrList {
+impl<'a> AttrList<'a> {
     pub(super) fn contains(&self, name: &str) -> bool {
-        self.items.iter().any(|(n, ..)| n == name)
+        self.items.iter().any(|(n, ..)| *n == name)
     }
 
-    pub(super) fn push(&mut self, name: String, tok: Token, (value_tok, value): (Token, AttrValue)) {
+    pub(super) fn push(&mut self, name: &'a str, tok: Token<'a>, (value_tok, value): (Token<'a>, AttrValue<'a>)) {
         self.items.push((name, tok, value_tok, value, false));
     }
 
     /// The value token and value of attribute `name`, marking it taken.
-    fn take(&mut self, name: &str) -> Option<(Token, AttrValue)> {
-        self.items.iter_mut().find(|(n, ..)| n == name).map(|item| {
+    fn take(&mut self, name: &str) -> Option<(Token<'a>, AttrValue<'a>)> {
+        self.items.iter_mut().find(|(n, ..)| *n == name).map(|item| {
             item.4 = true;
-            (item.2.clone(), item.3.clone())
+            (item.2, item.3.clone())
         })
     }
 
     /// The name token and name of the first attribute that no rule took.
-    pub(super) fn leftover(&self) -> Option<(Token, String)> {
-        self.items.iter().find(|i| !i.4).map(|(n, t, ..)| (t.clone(), n.clone()))
+    pub(super) fn leftover(&self) -> Option<(Token<'a>, &'a str)> {
+        self.items.iter().find(|i| !i.4).map(|(n, t, ..)| (*t, *n))
     }
 }
 
 /// An attribute error, at a token when one is to blame.
-pub(super) struct AttrError {
-    pub token: Option<Token>,
+pub(super) struct AttrError<'a> {
+    pub token: Option<Token<'a>>,
     pub message: String,
 }
 
-fn err<T>(token: Option<&Token>, message: impl Into<String>) -> Result<T, AttrError> {
-    Err(AttrError { token: token.cloned(), message: message.into() })
+fn err<'a, T>(token: Option<&Token<'a>>, message: impl Into<String>) -> Result<T, AttrError<'a>> {
+    Err(AttrError { token: token.copied(), message: message.into() })
 }
 
-struct Ctx<'a> {
-    op: &'a str,
-    attrs: &'a mut AttrList,
+struct Ctx<'c, 'a> {
+    op: &'c str,
+    attrs: &'c mut AttrList<'a>,
 }
 
-impl Ctx<'_> {
-    fn required(&mut self, name: &str) -> Result<(Token, AttrValue), AttrError> {
+impl<'a> Ctx<'_, 'a> {
+    fn required(&mut self, name: &str) -> Result<(Token<'a>, AttrValue<'a>), AttrError<'a>> {
         match self.attrs.take(name) {
             Some(v) => Ok(v),
             None => err(None, format!("{} needs the attribute `{name}`", self.op)),
         }
     }
 
-    fn int_of(&self, name: &str, t: &Token, v: &AttrValue, lo: i128, hi: i128) -> Result<i128, AttrError> {
+    fn int_of(&self, name: &str, t: &Token<'a>, v: &AttrValue<'a>, lo: i128, hi: i128) -> Result<i128, AttrError<'a>> {
         match v {
             AttrValue::Int(i) if (lo..=hi).contains(i) => Ok(*i),
             AttrValue::Int(i) => {
@@ -92,23 +92,23 @@ impl Ctx<'_> {
         }
     }
 
-    fn usize_of(&self, name: &str, t: &Token, v: &AttrValue) -> Result<usize, AttrError> {
+    fn usize_of(&self, name: &str, t: &Token<'a>, v: &AttrValue<'a>) -> Result<usize, AttrError<'a>> {
         self.int_of(name, t, v, 0, usize::MAX as i128).map(|i| i as usize)
     }
 
-    fn usize(&mut self, name: &str) -> Result<usize, AttrError> {
+    fn usize(&mut self, name: &str) -> Result<usize, AttrError<'a>> {
         let (t, v) = self.required(name)?;
         self.usize_of(name, &t, &v)
     }
 
-    fn usize_or(&mut self, name: &str, default: usize) -> Result<usize, AttrError> {
+    fn usize_or(&mut self, name: &str, default: usize) -> Result<usize, AttrError<'a>> {
         match self.attrs.take(name) {
             Some((t, v)) => self.usize_of(name, &t, &v),
             None => Ok(default),
         }
     }
 
-    fn usizes_of(&self, name: &str, t: &Token, v: &AttrValue) -> Result<Vec<usize>, AttrError> {
+    fn usizes_of(&self, name: &str, t: &Token<'a>, v: &AttrValue<'a>) -> Result<Vec<usize>, AttrError<'a>> {
         match v {
             AttrValue::List(items) => items.iter().map(|(t, v)| self.usize_of(name, t, v)).collect(),
             other => err(
@@ -122,19 +122,19 @@ impl Ctx<'_> {
         }
     }
 
-    fn usizes(&mut self, name: &str) -> Result<Vec<usize>, AttrError> {
+    fn usizes(&mut self, name: &str) -> Result<Vec<usize>, AttrError<'a>> {
         let (t, v) = self.required(name)?;
         self.usizes_of(name, &t, &v)
     }
 
-    fn usizes_or(&mut self, name: &str, default: impl FnOnce() -> Vec<usize>) -> Result<Vec<usize>, AttrError> {
+    fn usizes_or(&mut self, name: &str, default: impl FnOnce() -> Vec<usize>) -> Result<Vec<usize>, AttrError<'a>> {
         match self.attrs.take(name) {
             Some((t, v)) => self.usizes_of(name, &t, &v),
             None => Ok(default()),
         }
     }
 
-    fn bool_or(&mut self, name: &str, default: bool) -> Result<bool, AttrError> {
+    fn bool_or(&mut self, name: &str, default: bool) -> Result<bool, AttrError<'a>> {
         match self.attrs.take(name) {
             Some((_, AttrValue::Bool(b))) => Ok(b),
             Some((t, other)) => err(
@@ -145,7 +145,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn dtype(&mut self, name: &str) -> Result<DType, AttrError> {
+    fn dtype(&mut self, name: &str) -> Result<DType, AttrError<'a>> {
         match self.required(name)? {
             (_, AttrValue::DType(d)) => Ok(d),
             (t, other) => err(
@@ -161,16 +161,15 @@ impl Ctx<'_> {
 }
 
 /// Builds the op called `name` from its attributes. `annotation` is the
-/// statement's type annotation; `operands` the operand types, used for
-/// defaults that depend on rank.
-pub(super) fn make_op(
+/// statement's type annotation; `rank0` the rank of the first operand, used
+/// for defaults that depend on it.
+pub(super) fn make_op<'a>(
     name: &str,
-    attrs: &mut AttrList,
+    attrs: &mut AttrList<'a>,
     annotation: Option<&TensorType>,
-    ranks: &[usize],
-) -> Result<Op, AttrError> {
+    rank0: usize,
+) -> Result<Op, AttrError<'a>> {
     let mut c = Ctx { op: name, attrs };
-    let rank0 = ranks.first().copied().unwrap_or(0);
     if let Some(u) = Unary::from_name(name) {
         return Ok(Op::Unary(u));
     }
@@ -243,7 +242,7 @@ pub(super) fn make_op(
     Ok(op)
 }
 
-fn scalar(dtype: DType, t: &Token, v: &AttrValue) -> Result<Scalar, AttrError> {
+fn scalar<'a>(dtype: DType, t: &Token<'a>, v: &AttrValue<'a>) -> Result<Scalar, AttrError<'a>> {
     let float_text = |s: &str| -> Option<f64> {
         match s {
             "inf" => Some(f64::INFINITY),
@@ -256,7 +255,7 @@ fn scalar(dtype: DType, t: &Token, v: &AttrValue) -> Result<Scalar, AttrError> {
         (DType::F64, AttrValue::Int(i)) => Ok(Scalar::F64(*i as f64)),
         (DType::F32, AttrValue::Int(i)) => Ok(Scalar::F32(*i as f32)),
         (DType::F64, AttrValue::Float(s)) => float_text(s).map(Scalar::F64).ok_or(()),
-        (DType::F32, AttrValue::Float(s)) => match s.as_str() {
+        (DType::F32, AttrValue::Float(s)) => match *s {
             "inf" | "-inf" | "nan" => float_text(s).map(|x| Scalar::F32(x as f32)).ok_or(()),
             _ => s.parse::<f32>().map(Scalar::F32).map_err(|_| ()),
         },
@@ -270,7 +269,7 @@ fn scalar(dtype: DType, t: &Token, v: &AttrValue) -> Result<Scalar, AttrError> {
 
 /// Reads `value` as a constant of type `ty`: one number (a splat) or nested
 /// lists of exactly `ty`'s shape.
-fn literal(ty: &TensorType, t: &Token, v: &AttrValue) -> Result<Literal, AttrError> {
+fn literal<'a>(ty: &TensorType, t: &Token<'a>, v: &AttrValue<'a>) -> Result<Literal, AttrError<'a>> {
     if !matches!(v, AttrValue::List(_)) {
         return Ok(Literal::Splat { ty: ty.clone(), value: scalar(ty.dtype, t, v)? });
     }
@@ -280,7 +279,13 @@ fn literal(ty: &TensorType, t: &Token, v: &AttrValue) -> Result<Literal, AttrErr
     Ok(Literal::dense(array))
 }
 
-fn flatten(ty: &TensorType, shape: &[usize], t: &Token, v: &AttrValue, out: &mut Vec<Scalar>) -> Result<(), AttrError> {
+fn flatten<'a>(
+    ty: &TensorType,
+    shape: &[usize],
+    t: &Token<'a>,
+    v: &AttrValue<'a>,
+    out: &mut Vec<Scalar>,
+) -> Result<(), AttrError<'a>> {
     match (shape.split_first(), v) {
         (None, AttrValue::List(_)) => {
             err(Some(t), format!("expected a number here: the list is nested deeper than the shape of {ty}"))

@@ -2,20 +2,20 @@
 //! token buffer, so hostile input of any size costs constant memory.
 
 /// What a token is.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Tok {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tok<'a> {
     /// A bare word: keywords, op names, dtypes, attribute names, `true`,
     /// `false`, `inf`, `nan`.
-    Ident(String),
+    Ident(&'a str),
     /// `@name`.
-    Global(String),
+    Global(&'a str),
     /// `%name`.
-    Local(String),
+    Local(&'a str),
     /// An integer literal (may be negative).
     Int(i128),
     /// A float literal, kept as text so that it can be read in the
     /// target dtype's precision (`1.5`, `-2e-3`, `-inf`).
-    Float(String),
+    Float(&'a str),
     /// `(`
     LParen,
     /// `)`
@@ -40,7 +40,7 @@ pub enum Tok {
     Eof,
 }
 
-impl Tok {
+impl Tok<'_> {
     /// How the token reads in an error message.
     pub fn describe(&self) -> String {
         match self {
@@ -65,10 +65,10 @@ impl Tok {
 }
 
 /// A token with its position.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Token {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Token<'a> {
     /// The token.
-    pub tok: Tok,
+    pub tok: Tok<'a>,
     /// Byte offset of its first character.
     pub start: usize,
     /// Byte offset one past its last character.
@@ -102,10 +102,6 @@ pub struct Lexer<'a> {
     col: u32,
 }
 
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '.'
-}
-
 impl<'a> Lexer<'a> {
     /// A lexer at the start of `src`.
     pub fn new(src: &'a str) -> Lexer<'a> {
@@ -113,7 +109,8 @@ impl<'a> Lexer<'a> {
     }
 
     fn peek_char(&self) -> Option<char> {
-        self.src[self.pos..].chars().next()
+        let b = *self.src.as_bytes().get(self.pos)?;
+        if b.is_ascii() { Some(b as char) } else { self.src[self.pos..].chars().next() }
     }
 
     fn peek_char2(&self) -> Option<char> {
@@ -136,15 +133,15 @@ impl<'a> Lexer<'a> {
 
     fn skip_trivia(&mut self) {
         while let Some(c) = self.peek_char() {
-            if c.is_whitespace() {
+            if c == ' ' {
+                self.take_while(|b| b == b' ');
+            } else if c.is_whitespace() {
                 self.bump();
             } else if c == '#' {
-                while let Some(c) = self.peek_char() {
-                    if c == '\n' {
-                        break;
-                    }
-                    self.bump();
-                }
+                let rest = &self.src[self.pos..];
+                let len = rest.find('\n').unwrap_or(rest.len());
+                self.col += rest[..len].chars().count() as u32;
+                self.pos += len;
             } else {
                 break;
             }
@@ -152,15 +149,22 @@ impl<'a> Lexer<'a> {
     }
 
     fn take_name(&mut self) -> &'a str {
+        self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    }
+
+    /// Consumes ASCII bytes while `pred` holds (never a newline).
+    fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a str {
         let start = self.pos;
-        while self.peek_char().is_some_and(is_name_char) {
-            self.bump();
+        let bytes = self.src.as_bytes();
+        while self.pos < bytes.len() && pred(bytes[self.pos]) {
+            self.pos += 1;
         }
+        self.col += (self.pos - start) as u32;
         &self.src[start..self.pos]
     }
 
     /// The next token.
-    pub fn next_token(&mut self) -> Result<Token, LexError> {
+    pub fn next_token(&mut self) -> Result<Token<'a>, LexError> {
         self.skip_trivia();
         let (start, line, col) = (self.pos, self.line, self.col);
         let err = |lx: &Lexer, message: String| LexError {
@@ -200,15 +204,11 @@ impl<'a> Lexer<'a> {
                     let what = if c == '@' { "function" } else { "value" };
                     return Err(err(self, format!("expected a {what} name after `{c}`")));
                 }
-                if c == '@' { Tok::Global(name.to_string()) } else { Tok::Local(name.to_string()) }
+                if c == '@' { Tok::Global(name) } else { Tok::Local(name) }
             }
             '-' | '0'..='9' => self.number().map_err(|m| err(self, m))?,
             c if c.is_ascii_alphabetic() || c == '_' => {
-                let start = self.pos;
-                while self.peek_char().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    self.bump();
-                }
-                Tok::Ident(self.src[start..self.pos].to_string())
+                Tok::Ident(self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_'))
             }
             other => {
                 self.bump();
@@ -219,7 +219,7 @@ impl<'a> Lexer<'a> {
         Ok(Token { tok, start, end: self.pos, line, col })
     }
 
-    fn number(&mut self) -> Result<Tok, String> {
+    fn number(&mut self) -> Result<Tok<'a>, String> {
         let start = self.pos;
         if self.peek_char() == Some('-') {
             self.bump();
@@ -229,22 +229,18 @@ impl<'a> Lexer<'a> {
                 for _ in 0..3 {
                     self.bump();
                 }
-                return Ok(Tok::Float("-inf".into()));
+                return Ok(Tok::Float("-inf"));
             }
             if !self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
                 return Err("expected a number after `-`".into());
             }
         }
         let mut is_float = false;
-        while self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
-            self.bump();
-        }
+        self.take_while(|b| b.is_ascii_digit());
         if self.peek_char() == Some('.') {
             is_float = true;
             self.bump();
-            while self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
-                self.bump();
-            }
+            self.take_while(|b| b.is_ascii_digit());
         }
         if matches!(self.peek_char(), Some('e' | 'E')) {
             is_float = true;
@@ -267,7 +263,7 @@ impl<'a> Lexer<'a> {
         }
         let text = &self.src[start..self.pos];
         if is_float {
-            Ok(Tok::Float(text.to_string()))
+            Ok(Tok::Float(text))
         } else {
             text.parse::<i128>().map(Tok::Int).map_err(|_| format!("integer `{}` is too large", shorten(text)))
         }

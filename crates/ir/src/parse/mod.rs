@@ -9,7 +9,7 @@
 mod attrs;
 pub mod lexer;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -131,8 +131,11 @@ struct Parser<'a> {
     file: Arc<str>,
     src: &'a str,
     lexer: Lexer<'a>,
-    tok: Token,
+    tok: Token<'a>,
     diags: Vec<Diagnostic>,
+    /// Scratch buffers reused across statements.
+    operands: Vec<(Token<'a>, Value)>,
+    args: Vec<Value>,
 }
 
 /// A value in scope: defined, or poisoned by an earlier error (its uses
@@ -166,6 +169,8 @@ impl<'a> Parser<'a> {
             lexer: Lexer::new(src),
             tok: Token { tok: Tok::Eof, start: 0, end: 0, line: 1, col: 1 },
             diags: Vec::new(),
+            operands: Vec::new(),
+            args: Vec::new(),
         };
         if p.advance().is_err() {
             p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line: 1, col: 1 };
@@ -190,13 +195,13 @@ impl<'a> Parser<'a> {
         });
     }
 
-    fn error_at(&mut self, t: &Token, message: impl Into<String>) {
-        let t = t.clone();
+    fn error_at(&mut self, t: &Token<'a>, message: impl Into<String>) {
+        let t = *t;
         self.diag_at(t.start, t.end, t.line, t.col, message.into());
     }
 
     fn fail<T>(&mut self, message: impl Into<String>) -> PResult<T> {
-        let t = self.tok.clone();
+        let t = self.tok;
         self.error_at(&t, message);
         Err(Stop)
     }
@@ -207,12 +212,12 @@ impl<'a> Parser<'a> {
     }
 
     /// Moves to the next token, returning the current one.
-    fn advance(&mut self) -> PResult<Token> {
+    fn advance(&mut self) -> PResult<Token<'a>> {
         let next = self.lexer.next_token().map_err(|e| self.lex_error(e))?;
         Ok(std::mem::replace(&mut self.tok, next))
     }
 
-    fn expect(&mut self, want: Tok, what: &str) -> PResult<Token> {
+    fn expect(&mut self, want: Tok<'a>, what: &str) -> PResult<Token<'a>> {
         if self.tok.tok == want {
             self.advance()
         } else {
@@ -221,8 +226,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect_keyword(&mut self, kw: &str) -> PResult<Token> {
-        if matches!(&self.tok.tok, Tok::Ident(s) if s == kw) {
+    fn expect_keyword(&mut self, kw: &str) -> PResult<Token<'a>> {
+        if matches!(self.tok.tok, Tok::Ident(s) if s == kw) {
             self.advance()
         } else {
             let found = self.tok.tok.describe();
@@ -230,13 +235,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn loc(&self, t: &Token) -> Location {
+    fn loc(&self, t: &Token<'a>) -> Location {
         Location { file: self.file.clone(), line: t.line, col: t.col }
     }
 
     fn module(&mut self) -> PResult<Module> {
         let mut funcs: Vec<Func> = Vec::new();
-        let mut names: HashMap<String, u32> = HashMap::new();
+        let mut names: HashMap<&'a str, u32> = HashMap::default();
         if self.tok.tok == Tok::Eof {
             return self.fail("expected `func`, found end of file (a module needs at least one function)");
         }
@@ -246,37 +251,36 @@ impl<'a> Parser<'a> {
                 let msg = format!("function @{} is already defined at line {line}", f.name());
                 self.error_at(&name_tok, msg);
             } else {
-                names.insert(f.name().to_string(), name_tok.line);
+                names.insert(name_tok_str(&name_tok), name_tok.line);
             }
             funcs.push(f);
         }
         Ok(Module { funcs })
     }
 
-    fn func(&mut self) -> PResult<(Func, Token)> {
+    fn func(&mut self) -> PResult<(Func, Token<'a>)> {
         self.expect_keyword("func")?;
-        let name_tok = self.tok.clone();
-        let Tok::Global(name) = &self.tok.tok else {
+        let name_tok = self.tok;
+        let Tok::Global(name) = self.tok.tok else {
             let found = self.tok.tok.describe();
             return self.fail(format!("expected a function name like `@f`, found {found}"));
         };
-        let mut b = FuncBuilder::new(name.clone());
+        let mut b = FuncBuilder::new(name);
         self.advance()?;
         self.expect(Tok::LParen, "`(`")?;
-        let mut scope: HashMap<String, Slot> = HashMap::new();
+        let mut scope: HashMap<&'a str, Slot> = HashMap::default();
         if self.tok.tok != Tok::RParen {
             loop {
-                let name_tok = self.tok.clone();
-                let Tok::Local(pname) = &self.tok.tok else {
+                let name_tok = self.tok;
+                let Tok::Local(pname) = self.tok.tok else {
                     let found = self.tok.tok.describe();
                     return self.fail(format!("expected a parameter like `%x: f64[]`, found {found}"));
                 };
-                let pname = pname.clone();
                 self.advance()?;
                 self.expect(Tok::Colon, "`:` and the parameter's type")?;
                 let ty = self.ty()?;
                 let v = b.param(ty).expect("parameters precede instructions and types are checked");
-                b.set_name(v, pname.clone());
+                b.set_name(v, pname);
                 b.set_loc(v, self.loc(&name_tok));
                 self.define(&mut scope, &name_tok, pname, Slot::Defined(v, name_tok.line));
                 if self.tok.tok == Tok::Comma {
@@ -293,7 +297,7 @@ impl<'a> Parser<'a> {
             self.advance()?;
             if self.tok.tok != Tok::RParen {
                 loop {
-                    declared.push((self.tok.clone(), self.ty()?));
+                    declared.push((self.tok, self.ty()?));
                     if self.tok.tok == Tok::Comma {
                         self.advance()?;
                     } else {
@@ -303,17 +307,17 @@ impl<'a> Parser<'a> {
             }
             self.expect(Tok::RParen, "`,` or `)`")?;
         } else {
-            declared.push((self.tok.clone(), self.ty()?));
+            declared.push((self.tok, self.ty()?));
         }
         self.expect(Tok::LBrace, "`{`")?;
-        while !matches!(&self.tok.tok, Tok::Ident(s) if s == "return") {
+        while !matches!(self.tok.tok, Tok::Ident("return")) {
             self.stmt(&mut b, &mut scope)?;
         }
         let ret_tok = self.advance()?;
         let mut results = Vec::new();
         let mut poisoned = false;
         loop {
-            let t = self.tok.clone();
+            let t = self.tok;
             match self.use_value(&scope)? {
                 Some(v) => results.push((t, v)),
                 None => poisoned = true,
@@ -341,8 +345,7 @@ impl<'a> Parser<'a> {
             }
         }
         if declared.is_empty() {
-            let t = ret_tok.clone();
-            self.error_at(&t, "a function needs at least one result");
+            self.error_at(&ret_tok, "a function needs at least one result");
         }
         let vals: Vec<Value> = results.iter().map(|(_, v)| *v).collect();
         let f = if vals.is_empty() {
@@ -353,8 +356,8 @@ impl<'a> Parser<'a> {
         Ok((f, name_tok))
     }
 
-    fn define(&mut self, scope: &mut HashMap<String, Slot>, t: &Token, name: String, slot: Slot) {
-        let prev = match scope.get(&name) {
+    fn define(&mut self, scope: &mut HashMap<&'a str, Slot>, t: &Token<'a>, name: &'a str, slot: Slot) {
+        let prev = match scope.get(name) {
             Some(Slot::Defined(_, line)) | Some(Slot::Poisoned(line)) => Some(*line),
             None => None,
         };
@@ -367,9 +370,9 @@ impl<'a> Parser<'a> {
 
     /// Reads `%name` and looks it up. `Ok(None)`: poisoned or undefined
     /// (undefined is reported here).
-    fn use_value(&mut self, scope: &HashMap<String, Slot>) -> PResult<Option<Value>> {
-        let t = self.tok.clone();
-        let Tok::Local(name) = &t.tok else {
+    fn use_value(&mut self, scope: &HashMap<&'a str, Slot>) -> PResult<Option<Value>> {
+        let t = self.tok;
+        let Tok::Local(name) = t.tok else {
             let found = t.tok.describe();
             return self.fail(format!("expected a value like `%x`, found {found}"));
         };
@@ -385,8 +388,8 @@ impl<'a> Parser<'a> {
     }
 
     fn ty(&mut self) -> PResult<TensorType> {
-        let t = self.tok.clone();
-        let dtype = match &self.tok.tok {
+        let t = self.tok;
+        let dtype = match self.tok.tok {
             Tok::Ident(s) => s.parse::<DType>().ok(),
             _ => None,
         };
@@ -431,34 +434,33 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn stmt(&mut self, b: &mut FuncBuilder, scope: &mut HashMap<String, Slot>) -> PResult<()> {
-        let name_tok = self.tok.clone();
-        let Tok::Local(name) = &self.tok.tok else {
+    fn stmt(&mut self, b: &mut FuncBuilder, scope: &mut HashMap<&'a str, Slot>) -> PResult<()> {
+        let name_tok = self.tok;
+        let Tok::Local(name) = self.tok.tok else {
             let found = self.tok.tok.describe();
             return self.fail(format!("expected a statement like `%y: f64[] = exp %x`, or `return`, found {found}"));
         };
-        let name = name.clone();
         self.advance()?;
         let annotation = if self.tok.tok == Tok::Colon {
             self.advance()?;
-            let t = self.tok.clone();
+            let t = self.tok;
             Some((t, self.ty()?))
         } else {
             None
         };
         self.expect(Tok::Equals, "`=`")?;
-        let op_tok = self.tok.clone();
-        let Tok::Ident(op_name) = &self.tok.tok else {
+        let op_tok = self.tok;
+        let Tok::Ident(op_name) = self.tok.tok else {
             let found = self.tok.tok.describe();
             return self.fail(format!("expected an op name, found {found}"));
         };
-        let op_name = op_name.clone();
         self.advance()?;
-        let mut operands = Vec::new();
+        let mut operands = std::mem::take(&mut self.operands);
+        operands.clear();
         let mut poisoned = false;
         if matches!(self.tok.tok, Tok::Local(_)) {
             loop {
-                let t = self.tok.clone();
+                let t = self.tok;
                 match self.use_value(scope)? {
                     Some(v) => operands.push((t, v)),
                     None => poisoned = true,
@@ -474,9 +476,9 @@ impl<'a> Parser<'a> {
         let slot = if poisoned {
             Slot::Poisoned(name_tok.line)
         } else {
-            match self.build(b, &op_tok, &op_name, &operands, annotation.as_ref(), attrs) {
+            match self.build(b, &op_tok, op_name, &operands, annotation.as_ref(), attrs) {
                 Some(v) => {
-                    b.set_name(v, name.clone());
+                    b.set_name(v, name);
                     b.set_loc(v, self.loc(&name_tok));
                     Slot::Defined(v, name_tok.line)
                 }
@@ -484,6 +486,7 @@ impl<'a> Parser<'a> {
             }
         };
         self.define(scope, &name_tok, name, slot);
+        self.operands = operands;
         Ok(())
     }
 
@@ -492,17 +495,17 @@ impl<'a> Parser<'a> {
     fn build(
         &mut self,
         b: &mut FuncBuilder,
-        op_tok: &Token,
+        op_tok: &Token<'a>,
         op_name: &str,
-        operands: &[(Token, Value)],
-        annotation: Option<&(Token, TensorType)>,
-        mut attrs: AttrList,
+        operands: &[(Token<'a>, Value)],
+        annotation: Option<&(Token<'a>, TensorType)>,
+        mut attrs: AttrList<'a>,
     ) -> Option<Value> {
-        let ranks: Vec<usize> = operands.iter().map(|(_, v)| b.ty(*v).map_or(0, TensorType::rank)).collect();
-        let op = match attrs::make_op(op_name, &mut attrs, annotation.map(|(_, t)| t), &ranks) {
+        let rank0 = operands.first().and_then(|(_, v)| b.ty(*v)).map_or(0, TensorType::rank);
+        let op = match attrs::make_op(op_name, &mut attrs, annotation.map(|(_, t)| t), rank0) {
             Ok(op) => op,
             Err(e) => {
-                let t = e.token.unwrap_or_else(|| op_tok.clone());
+                let t = e.token.unwrap_or(*op_tok);
                 self.error_at(&t, e.message);
                 return None;
             }
@@ -511,8 +514,9 @@ impl<'a> Parser<'a> {
             self.error_at(&t, format!("{op_name} has no attribute `{name}`"));
             return None;
         }
-        let args: Vec<Value> = operands.iter().map(|(_, v)| *v).collect();
-        match b.push(op, &args) {
+        self.args.clear();
+        self.args.extend(operands.iter().map(|(_, v)| *v));
+        match b.push(op, &self.args) {
             Ok(v) => {
                 if let Some((t, want)) = annotation {
                     let have = b.ty(v).expect("just pushed").clone();
@@ -524,28 +528,27 @@ impl<'a> Parser<'a> {
                 Some(v)
             }
             Err(e) => {
-                let t = e.operand().and_then(|i| operands.get(i)).map_or_else(|| op_tok.clone(), |(t, _)| t.clone());
+                let t = e.operand().and_then(|i| operands.get(i)).map_or(*op_tok, |(t, _)| *t);
                 self.error_at(&t, e.to_string());
                 None
             }
         }
     }
 
-    fn attr_list(&mut self) -> PResult<AttrList> {
+    fn attr_list(&mut self) -> PResult<AttrList<'a>> {
         self.expect(Tok::LBrace, "`{`")?;
         let mut list = AttrList::default();
         if self.tok.tok != Tok::RBrace {
             loop {
-                let t = self.tok.clone();
-                let Tok::Ident(name) = &self.tok.tok else {
+                let t = self.tok;
+                let Tok::Ident(name) = self.tok.tok else {
                     let found = self.tok.tok.describe();
                     return self.fail(format!("expected an attribute name, found {found}"));
                 };
-                let name = name.clone();
                 self.advance()?;
                 self.expect(Tok::Equals, "`=` after the attribute name")?;
                 let value = self.attr_value(0)?;
-                if list.contains(&name) {
+                if list.contains(name) {
                     self.error_at(&t, format!("attribute `{name}` is given twice"));
                 } else {
                     list.push(name, t, value);
@@ -561,15 +564,15 @@ impl<'a> Parser<'a> {
         Ok(list)
     }
 
-    fn attr_value(&mut self, depth: usize) -> PResult<(Token, AttrValue)> {
-        let t = self.tok.clone();
-        let v = match &self.tok.tok {
-            Tok::Int(i) => AttrValue::Int(*i),
-            Tok::Float(s) => AttrValue::Float(s.clone()),
-            Tok::Ident(s) => match s.as_str() {
+    fn attr_value(&mut self, depth: usize) -> PResult<(Token<'a>, AttrValue<'a>)> {
+        let t = self.tok;
+        let v = match self.tok.tok {
+            Tok::Int(i) => AttrValue::Int(i),
+            Tok::Float(s) => AttrValue::Float(s),
+            Tok::Ident(s) => match s {
                 "true" => AttrValue::Bool(true),
                 "false" => AttrValue::Bool(false),
-                "inf" | "nan" => AttrValue::Float(s.clone()),
+                "inf" | "nan" => AttrValue::Float(s),
                 other => match other.parse::<DType>() {
                     Ok(d) => AttrValue::DType(d),
                     Err(()) => return self.fail(format!("expected an attribute value, found `{other}`")),
@@ -604,13 +607,13 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn name_tok_name(t: &Token) -> String {
-    match &t.tok {
-        Tok::Global(s) => s.clone(),
-        _ => String::new(),
+fn name_tok_str<'a>(t: &Token<'a>) -> &'a str {
+    match t.tok {
+        Tok::Global(s) => s,
+        _ => "",
     }
 }
 
 fn empty_func(t: &Token) -> Func {
-    Func::from_raw_parts(name_tok_name(t), 0, vec![], vec![], vec![])
+    Func::from_raw_parts(name_tok_str(t), 0, vec![], vec![], vec![])
 }

@@ -247,6 +247,12 @@ impl Tracer {
         f.results().iter().map(|r| map[r.index()]).collect()
     }
 
+    /// Number of values (parameters and ops) recorded so far; a value with
+    /// a smaller index existed before, one at this index or above is new.
+    pub fn num_values(&self) -> usize {
+        self.b.borrow().num_values()
+    }
+
     /// The first error recorded so far, if any.
     pub fn error(&self) -> Option<Error> {
         self.error.borrow().clone()
@@ -263,7 +269,19 @@ impl Tracer {
         self.finish_values(&vals)
     }
 
-    fn finish_values(self, results: &[Value]) -> Result<Func, Error> {
+    /// Finishes the function with the values `results` (see
+    /// [`Tensor::value`]), or returns the first error. Unlike
+    /// [`Tracer::finish`], this can be called once the tensors, which
+    /// borrow the tracer, are gone.
+    ///
+    /// ```
+    /// use saddle_ir::{TensorType, Tracer};
+    /// let tr = Tracer::new("f");
+    /// let y = tr.param(TensorType::f64([])).exp().value();
+    /// let f = tr.finish_values(&[y]).unwrap();
+    /// assert_eq!(f.insts().len(), 1);
+    /// ```
+    pub fn finish_values(self, results: &[Value]) -> Result<Func, Error> {
         if let Some(e) = self.error.into_inner() {
             return Err(e);
         }

@@ -1,0 +1,306 @@
+//! Extraction: pick the cheapest e-node of every e-class, then rebuild the
+//! function as a DAG, each chosen class computed once.
+//!
+//! egg's greedy extractor costs a term as a tree, so a value used twice is
+//! counted twice, and on the deep sharing of derivative code tree costs grow
+//! exponentially. Here a class costs its node's own cost plus the larger
+//! of (a) its most expensive child and (b) the sum of its children's costs,
+//! each divided by the number of classes that use it. (b) approximates the
+//! DAG cost; (a) keeps every chosen node strictly dearer than its children,
+//! so the choice is acyclic, and keeps costs bounded.
+//!
+//! That choice is local: it cannot see that a value is computed anyway for
+//! another use. A local search then switches classes of the chosen DAG to
+//! other e-nodes whenever that lowers the exact cost of the whole DAG (each
+//! class counted once, counting the classes a switch newly needs and the
+//! ones it frees), never closing a cycle.
+
+use std::collections::HashMap;
+
+use egg::{Id, Language};
+
+use super::cost::op_cost;
+use super::lang::{EGraph, Node};
+use crate::{Func, FuncBuilder, Location, TensorType, Value};
+
+fn own_cost(eg: &EGraph, class: Id, node: &Node) -> f64 {
+    match node {
+        Node::Param { .. } => 0.0,
+        Node::Const(l) => {
+            let op = crate::Op::Const(l.literal().clone());
+            op_cost(&op, &[], &eg[class].data.ty).weight()
+        }
+        Node::Op { op, args } => {
+            let tys: Vec<&TensorType> = args.iter().map(|a| &eg[*a].data.ty).collect();
+            op_cost(op, &tys, &eg[class].data.ty).weight()
+        }
+    }
+}
+
+/// The chosen node of every class reachable from the e-graph's nodes.
+fn choose(eg: &EGraph, roots: &[Id]) -> HashMap<Id, (f64, Node)> {
+    let mut classes: Vec<Id> = eg.classes().map(|c| c.id).collect();
+    classes.sort_unstable();
+    let mut uses: HashMap<Id, f64> = HashMap::with_capacity(classes.len());
+    for &c in &classes {
+        let mut parents: Vec<Id> = eg[c].parents().map(|p| eg.find(p)).collect();
+        parents.sort_unstable();
+        parents.dedup();
+        uses.insert(c, parents.len() as f64);
+    }
+    for r in roots {
+        *uses.entry(eg.find(*r)).or_insert(0.0) += 1.0;
+    }
+    let own: HashMap<Id, Vec<f64>> =
+        classes.iter().map(|&c| (c, eg[c].nodes.iter().map(|n| own_cost(eg, c, n)).collect())).collect();
+    let mut best: HashMap<Id, (f64, Node)> = HashMap::with_capacity(classes.len());
+    for _pass in 0..256 {
+        let mut changed = false;
+        for &c in &classes {
+            for (k, node) in eg[c].nodes.iter().enumerate() {
+                let mut sum = 0.0;
+                let mut max: f64 = 0.0;
+                let mut ready = true;
+                for ch in node.children() {
+                    let ch = eg.find(*ch);
+                    match best.get(&ch) {
+                        Some((cost, _)) => {
+                            sum += cost / uses[&ch].max(1.0);
+                            max = max.max(*cost);
+                        }
+                        None => {
+                            ready = false;
+                            break;
+                        }
+                    }
+                }
+                if !ready {
+                    continue;
+                }
+                let cost = own[&c][k] + sum.max(max);
+                let better = match best.get(&c) {
+                    None => true,
+                    Some((old, _)) => cost < *old * (1.0 - 1e-12),
+                };
+                if better {
+                    best.insert(c, (cost, node.clone()));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    best
+}
+
+/// Local search on the chosen DAG: switch a class to another of its
+/// e-nodes when that lowers the exact cost of the whole DAG (each class
+/// counted once), accounting for the classes the switch newly needs and
+/// those it frees, and never closing a cycle.
+struct Dag<'a> {
+    eg: &'a EGraph,
+    sel: HashMap<Id, Node>,
+    refs: HashMap<Id, usize>,
+    log: Vec<(Id, usize)>,
+    delta: f64,
+}
+
+impl Dag<'_> {
+    fn own(&self, c: Id) -> f64 {
+        own_cost(self.eg, c, &self.sel[&c])
+    }
+
+    fn set_refs(&mut self, c: Id, n: usize) {
+        let old = self.refs.insert(c, n).unwrap_or(0);
+        self.log.push((c, old));
+    }
+
+    fn inc(&mut self, c: Id) {
+        let mut stack = vec![c];
+        while let Some(c) = stack.pop() {
+            let n = self.refs.get(&c).copied().unwrap_or(0);
+            self.set_refs(c, n + 1);
+            if n == 0 {
+                self.delta += self.own(c);
+                stack.extend(self.sel[&c].children().iter().map(|k| self.eg.find(*k)));
+            }
+        }
+    }
+
+    fn dec(&mut self, c: Id) {
+        let mut stack = vec![c];
+        while let Some(c) = stack.pop() {
+            let n = self.refs[&c];
+            self.set_refs(c, n - 1);
+            if n == 1 {
+                self.delta -= self.own(c);
+                stack.extend(self.sel[&c].children().iter().map(|k| self.eg.find(*k)));
+            }
+        }
+    }
+
+    fn reaches(&self, from: &[Id], target: Id) -> bool {
+        let mut seen: std::collections::HashSet<Id> = std::collections::HashSet::new();
+        let mut stack: Vec<Id> = from.to_vec();
+        while let Some(c) = stack.pop() {
+            if c == target {
+                return true;
+            }
+            if seen.insert(c) {
+                stack.extend(self.sel[&c].children().iter().map(|k| self.eg.find(*k)));
+            }
+        }
+        false
+    }
+
+    /// Tries every alternative e-node of class `c`; keeps the best
+    /// improvement. Returns whether one was kept.
+    fn improve(&mut self, c: Id) -> bool {
+        let current = self.sel[&c].clone();
+        let mut best: Option<(f64, Node)> = None;
+        for node in &self.eg[c].nodes {
+            if *node == current {
+                continue;
+            }
+            let kids: Vec<Id> = node.children().iter().map(|k| self.eg.find(*k)).collect();
+            if kids.iter().any(|k| !self.sel.contains_key(k)) {
+                continue;
+            }
+            self.log.clear();
+            self.delta = own_cost(self.eg, c, node) - own_cost(self.eg, c, &current);
+            self.sel.insert(c, node.clone());
+            for &k in &kids {
+                self.inc(k);
+            }
+            for k in current.children() {
+                self.dec(self.eg.find(*k));
+            }
+            let gain = self.delta;
+            let acyclic = gain < -1e-9 && !self.reaches(&kids, c);
+            while let Some((k, n)) = self.log.pop() {
+                self.refs.insert(k, n);
+            }
+            self.sel.insert(c, current.clone());
+            if acyclic && best.as_ref().is_none_or(|(g, _)| gain < *g) {
+                best = Some((gain, node.clone()));
+            }
+        }
+        let Some((_, node)) = best else { return false };
+        self.log.clear();
+        self.sel.insert(c, node.clone());
+        for k in node.children() {
+            self.inc(self.eg.find(*k));
+        }
+        for k in current.children() {
+            self.dec(self.eg.find(*k));
+        }
+        true
+    }
+}
+
+fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Node> {
+    let mut dag = Dag { eg, sel, refs: HashMap::new(), log: Vec::new(), delta: 0.0 };
+    for &r in roots {
+        dag.inc(r);
+    }
+    for _round in 0..8 {
+        let mut live: Vec<Id> = dag.refs.iter().filter(|(_, n)| **n > 0).map(|(c, _)| *c).collect();
+        live.sort_unstable();
+        let mut changed = false;
+        for c in live {
+            if dag.refs.get(&c).copied().unwrap_or(0) > 0 && eg[c].nodes.len() > 1 {
+                changed |= dag.improve(c);
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    dag.sel
+}
+
+/// Rebuilds `f` from the e-graph: parameters as they were, then the chosen
+/// node of each class needed by the results, in depth-first order of the
+/// results, each once. Names and locations come from the first original
+/// value of each class. Returns `None` if the choice is incomplete or
+/// cyclic (a bug; the caller keeps the input).
+pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
+    let roots: Vec<Id> = f.results().iter().map(|r| eg.find(ids[r.index()])).collect();
+    let chosen: HashMap<Id, Node> = choose(eg, &roots).into_iter().map(|(c, (_, n))| (c, n)).collect();
+    let best = improve(eg, &roots, chosen);
+
+    let mut side: HashMap<Id, (Option<String>, Option<Location>)> = HashMap::new();
+    for (v, _) in f.iter_insts() {
+        let entry = side.entry(eg.find(ids[v.index()])).or_insert((None, None));
+        if entry.0.is_none() {
+            entry.0 = f.value_name(v).map(str::to_string);
+        }
+        if entry.1.is_none() {
+            entry.1 = f.loc(v).cloned();
+        }
+    }
+
+    let mut b = FuncBuilder::new(f.name());
+    let mut value_of: HashMap<Id, Value> = HashMap::new();
+    for p in f.params() {
+        let v = b.param(f.ty(p).clone()).ok()?;
+        if let Some(n) = f.value_name(p) {
+            b.set_name(v, n);
+        }
+        if let Some(l) = f.loc(p) {
+            b.set_loc(v, l.clone());
+        }
+        value_of.entry(eg.find(ids[p.index()])).or_insert(v);
+    }
+
+    let mut on_stack: HashMap<Id, bool> = HashMap::new();
+    for &root in &roots {
+        let mut stack: Vec<(Id, bool)> = vec![(root, false)];
+        while let Some((c, expanded)) = stack.pop() {
+            if value_of.contains_key(&c) {
+                continue;
+            }
+            let node = best.get(&c)?;
+            if !expanded {
+                if on_stack.insert(c, true).is_some() {
+                    return None;
+                }
+                stack.push((c, true));
+                for ch in node.children().iter().rev() {
+                    let ch = eg.find(*ch);
+                    if !value_of.contains_key(&ch) {
+                        if on_stack.contains_key(&ch) {
+                            return None;
+                        }
+                        stack.push((ch, false));
+                    }
+                }
+                continue;
+            }
+            let ty = eg[c].data.ty.clone();
+            let v = match node {
+                Node::Param { index, .. } => Value::from_index(*index),
+                Node::Const(l) => b.constant(l.literal().clone()),
+                Node::Op { op, args } => {
+                    let args: Vec<Value> = args.iter().map(|a| value_of[&eg.find(*a)]).collect();
+                    b.push_typed(op.clone(), &args, ty)
+                }
+            };
+            if v.index() >= f.num_params() {
+                if let Some((name, loc)) = side.get(&c) {
+                    if let Some(n) = name {
+                        b.set_name(v, n.clone());
+                    }
+                    if let Some(l) = loc {
+                        b.set_loc(v, l.clone());
+                    }
+                }
+            }
+            value_of.insert(c, v);
+        }
+    }
+    let results: Vec<Value> = roots.iter().map(|r| value_of[r]).collect();
+    b.finish(&results).ok()
+}

@@ -1,0 +1,424 @@
+//! Rules rooted at elementwise ops: algebraic identities, and moving
+//! elementwise work under broadcasts, transposes and reshapes so that it
+//! runs on fewer elements or once instead of twice.
+
+use egg::Id;
+
+use super::{Ctx, Rule};
+use crate::op::{Binary, Unary};
+use crate::{DType, Literal, Op, Scalar};
+
+const ELEMENTWISE: [&str; 36] = [
+    "neg",
+    "abs",
+    "sign",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sin",
+    "cos",
+    "tanh",
+    "logistic",
+    "sqrt",
+    "rsqrt",
+    "lgamma",
+    "digamma",
+    "erf",
+    "polygamma",
+    "integer_pow",
+    "not",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "max",
+    "min",
+    "and",
+    "or",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "select",
+    "convert",
+];
+
+pub(super) fn rules() -> Vec<Rule> {
+    let mut r = vec![
+        Rule::exact("add-zero", "add", add_zero),
+        Rule::exact("add-neg", "add", add_neg),
+        Rule::exact("sub-zero", "sub", sub_zero),
+        Rule::exact("sub-neg", "sub", sub_neg),
+        Rule::exact("mul-one", "mul", mul_one),
+        Rule::exact("mul-neg-const", "mul", mul_neg_const),
+        Rule::exact("div-one", "div", div_one),
+        Rule::exact("neg-neg", "neg", neg_of),
+        Rule::exact("abs-abs", "abs", abs_of),
+        Rule::exact("not-not", "not", not_not),
+        Rule::exact("and-const", "and", and_or),
+        Rule::exact("or-const", "or", and_or),
+        Rule::exact("max-same", "max", same_operands),
+        Rule::exact("min-same", "min", same_operands),
+        Rule::exact("select-const", "select", select),
+        Rule::exact("integer-pow-trivial", "integer_pow", integer_pow),
+        Rule::exact("convert-noop", "convert", convert),
+        Rule::exact("stop-gradient-twice", "stop_gradient", stop_gradient),
+        Rule::nan_unsafe("mul-zero", "mul", mul_zero),
+        Rule::nan_unsafe("sub-self", "sub", sub_self),
+        Rule::nan_unsafe("div-self", "div", div_self),
+        Rule::nan_unsafe("exp-log", "exp", exp_log),
+        Rule::nan_unsafe("log-exp", "log", log_exp),
+        Rule::nan_unsafe("mul-const-const", "mul", mul_const_const),
+    ];
+    for root in ELEMENTWISE {
+        r.push(Rule::exact("hoist-broadcast", root, hoist_broadcast));
+        r.push(Rule::exact("hoist-transpose", root, hoist_transpose));
+        r.push(Rule::exact("hoist-reshape", root, hoist_reshape));
+    }
+    r
+}
+
+/// `x + 0 → x` and `0 + x → x`. Exact except that `-0 + 0` is `+0`.
+fn add_zero(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_splat(a[1], 0.0) {
+        out.push(a[0]);
+    }
+    if cx.is_splat(a[0], 0.0) {
+        out.push(a[1]);
+    }
+}
+
+/// `x + (-y) → x - y`, `(-x) + y → y - x`.
+fn add_neg(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, n) in cx.nodes(a[1], "neg") {
+        out.extend(cx.add(Op::Binary(Binary::Sub), &[a[0], n[0]]));
+    }
+    for (_, n) in cx.nodes(a[0], "neg") {
+        out.extend(cx.add(Op::Binary(Binary::Sub), &[a[1], n[0]]));
+    }
+}
+
+/// `x - 0 → x`, `0 - x → -x`.
+fn sub_zero(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_splat(a[1], 0.0) {
+        out.push(a[0]);
+    }
+    if cx.is_splat(a[0], 0.0) {
+        out.extend(cx.add(Op::Unary(Unary::Neg), &[a[1]]));
+    }
+}
+
+/// `x - (-y) → x + y`.
+fn sub_neg(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, n) in cx.nodes(a[1], "neg") {
+        out.extend(cx.add(Op::Binary(Binary::Add), &[a[0], n[0]]));
+    }
+}
+
+/// `x · 1 → x`, `x · -1 → -x` (either side).
+fn mul_one(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (x, c) in [(a[0], a[1]), (a[1], a[0])] {
+        if cx.is_splat(c, 1.0) {
+            out.push(x);
+        } else if cx.is_splat(c, -1.0) {
+            out.extend(cx.add(Op::Unary(Unary::Neg), &[x]));
+        }
+    }
+}
+
+/// `(-x) · c → x · (-c)` for a constant `c`: one op fewer, exact.
+fn mul_neg_const(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (x, c) in [(a[0], a[1]), (a[1], a[0])] {
+        let Some(k) = cx.facts(c).konst.clone() else { continue };
+        let Some(negated) = negate(&k) else { continue };
+        for (_, n) in cx.nodes(x, "neg") {
+            let nc = cx.constant(negated.clone());
+            out.extend(cx.add(Op::Binary(Binary::Mul), &[n[0], nc]));
+        }
+    }
+}
+
+fn negate(l: &Literal) -> Option<Literal> {
+    let neg = |s: Scalar| match s {
+        Scalar::F32(x) => Some(Scalar::F32(-x)),
+        Scalar::F64(x) => Some(Scalar::F64(-x)),
+        Scalar::I32(x) => x.checked_neg().map(Scalar::I32),
+        Scalar::I64(x) => x.checked_neg().map(Scalar::I64),
+        Scalar::Bool(_) => None,
+    };
+    match l {
+        Literal::Splat { ty, value } => Some(Literal::Splat { ty: ty.clone(), value: neg(*value)? }),
+        Literal::Dense(a) if a.len() <= 4096 => {
+            let vals: Vec<Scalar> = a.scalars().into_iter().map(neg).collect::<Option<_>>()?;
+            Some(Literal::dense(crate::Array::from_scalars(&a.ty(), &vals)?))
+        }
+        Literal::Dense(_) => None,
+    }
+}
+
+/// `x / 1 → x`, `x / -1 → -x`.
+fn div_one(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_splat(a[1], 1.0) {
+        out.push(a[0]);
+    } else if cx.is_splat(a[1], -1.0) {
+        out.extend(cx.add(Op::Unary(Unary::Neg), &[a[0]]));
+    }
+}
+
+/// `-(-x) → x`, `-(a - b) → b - a`, `-(x · c) → x · (-c)` for a constant `c`.
+fn neg_of(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, n) in cx.nodes(a[0], "neg") {
+        out.push(n[0]);
+    }
+    for (_, n) in cx.nodes(a[0], "sub") {
+        out.extend(cx.add(Op::Binary(Binary::Sub), &[n[1], n[0]]));
+    }
+    for (_, n) in cx.nodes(a[0], "mul") {
+        for (x, c) in [(n[0], n[1]), (n[1], n[0])] {
+            let Some(k) = cx.facts(c).konst.clone() else { continue };
+            if let Some(negated) = negate(&k) {
+                let nc = cx.constant(negated);
+                out.extend(cx.add(Op::Binary(Binary::Mul), &[x, nc]));
+            }
+        }
+    }
+}
+
+/// `|(|x|)| → |x|`, `|-x| → |x|`.
+fn abs_of(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if !cx.nodes(a[0], "abs").is_empty() {
+        out.push(a[0]);
+    }
+    for (_, n) in cx.nodes(a[0], "neg") {
+        out.extend(cx.add(Op::Unary(Unary::Abs), &[n[0]]));
+    }
+}
+
+/// `not(not x) → x`.
+fn not_not(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, n) in cx.nodes(a[0], "not") {
+        out.push(n[0]);
+    }
+}
+
+/// `x and true → x`, `x and false → false`, `x or false → x`,
+/// `x or true → true`, `x and x → x`, `x or x → x`.
+fn and_or(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let unit = matches!(op, Op::Binary(Binary::And));
+    for (x, c) in [(a[0], a[1]), (a[1], a[0])] {
+        if cx.is_bool(c, unit) {
+            out.push(x);
+        } else if cx.is_bool(c, !unit) {
+            out.push(c);
+        }
+    }
+    if cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+        out.push(a[0]);
+    }
+}
+
+/// `max(x, x) → x`, `min(x, x) → x`.
+fn same_operands(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+        out.push(a[0]);
+    }
+}
+
+/// `select(true, a, b) → a`, `select(false, a, b) → b`,
+/// `select(p, a, a) → a`, `select(not p, a, b) → select(p, b, a)`.
+fn select(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_bool(a[0], true) {
+        out.push(a[1]);
+    } else if cx.is_bool(a[0], false) {
+        out.push(a[2]);
+    }
+    if cx.eg.find(a[1]) == cx.eg.find(a[2]) {
+        out.push(a[1]);
+    }
+    for (_, n) in cx.nodes(a[0], "not") {
+        out.extend(cx.add(Op::Select, &[n[0], a[2], a[1]]));
+    }
+}
+
+/// `x^1 → x`; `x^0 → 1` (also for NaN, as IEEE `pown` does).
+fn integer_pow(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    match op {
+        Op::Unary(Unary::IntegerPow { y: 1 }) => out.push(a[0]),
+        Op::Unary(Unary::IntegerPow { y: 0 }) => {
+            let ty = cx.ty(a[0]).clone();
+            out.push(cx.splat_const(ty.dtype, 1.0, &ty.shape));
+        }
+        _ => {}
+    }
+}
+
+/// `convert` to the operand's own dtype, and round trips through a wider
+/// type (`f32 → f64 → f32`, `i32 → i64 → i32`, `i32 → f64 → i32`).
+fn convert(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let Op::Convert { dtype } = op else { return };
+    if cx.ty(a[0]).dtype == *dtype {
+        out.push(a[0]);
+    }
+    for (inner, n) in cx.nodes(a[0], "convert") {
+        let Op::Convert { dtype: mid } = inner else { continue };
+        let src = cx.ty(n[0]).dtype;
+        let widening = matches!(
+            (src, mid),
+            (DType::F32, DType::F64) | (DType::I32, DType::I64) | (DType::I32, DType::F64) | (DType::Bool, _)
+        );
+        if src == *dtype && widening {
+            out.push(n[0]);
+        }
+    }
+}
+
+/// `stop_gradient(stop_gradient x) → stop_gradient x`.
+fn stop_gradient(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if !cx.nodes(a[0], "stop_gradient").is_empty() {
+        out.push(a[0]);
+    }
+}
+
+/// `x · 0 → 0` (NaN-unsafe: `∞ · 0` is NaN).
+fn mul_zero(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for c in [a[0], a[1]] {
+        if cx.is_splat(c, 0.0) {
+            let ty = cx.ty(c).clone();
+            out.push(cx.splat_const(ty.dtype, 0.0, &ty.shape));
+        }
+    }
+}
+
+/// `x - x → 0` (NaN-unsafe: `∞ - ∞` is NaN).
+fn sub_self(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+        let ty = cx.ty(a[0]).clone();
+        out.push(cx.splat_const(ty.dtype, 0.0, &ty.shape));
+    }
+}
+
+/// `x / x → 1` (NaN-unsafe: `0 / 0` is NaN), floats only.
+fn div_self(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let ty = cx.ty(a[0]).clone();
+    if ty.dtype.is_float() && cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+        out.push(cx.splat_const(ty.dtype, 1.0, &ty.shape));
+    }
+}
+
+/// `exp(log x) → x` (NaN-unsafe: wrong for `x < 0`, rounds differently).
+fn exp_log(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, n) in cx.nodes(a[0], "log") {
+        out.push(n[0]);
+    }
+}
+
+/// `log(exp x) → x` (NaN-unsafe: wrong where `exp x` overflows).
+fn log_exp(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, n) in cx.nodes(a[0], "exp") {
+        out.push(n[0]);
+    }
+}
+
+/// `(x · c1) · c2 → x · (c1 c2)` for splat constants (unsafe: `x · c1` may
+/// overflow where `x · (c1 c2)` does not, and rounding differs).
+fn mul_const_const(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (inner, c2) in [(a[0], a[1]), (a[1], a[0])] {
+        let Some(k2) = cx.splat(c2) else { continue };
+        for (_, n) in cx.nodes(inner, "mul") {
+            for (x, c1) in [(n[0], n[1]), (n[1], n[0])] {
+                let Some(k1) = cx.splat(c1) else { continue };
+                let Some(v) = super::super::fold::fold(
+                    &Op::Binary(Binary::Mul),
+                    &[&Literal::splat(k1, []), &Literal::splat(k2, [])],
+                    &crate::TensorType::scalar(k1.dtype()),
+                    1,
+                ) else {
+                    continue;
+                };
+                let Some(s) = v.uniform_value() else { continue };
+                let shape = cx.shape(x);
+                let c = cx.constant(Literal::splat(s, shape));
+                out.extend(cx.add(Op::Binary(Binary::Mul), &[x, c]));
+            }
+        }
+    }
+}
+
+/// The operands of an elementwise op rebuilt on the sources of one layout
+/// op shared by all non-constant operands; splat constants are re-shaped.
+fn hoist(
+    cx: &mut Ctx<'_>,
+    a: &[Id],
+    layout: &str,
+    min_hoisted: usize,
+    mut smaller: impl FnMut(&Ctx<'_>, Id, Id) -> bool,
+) -> Option<(Op, Vec<Id>)> {
+    let mut key: Option<Op> = None;
+    let mut src_shape: Option<Vec<usize>> = None;
+    let mut srcs: Vec<Option<Id>> = Vec::with_capacity(a.len());
+    let mut hoisted = 0;
+    for &x in a {
+        if cx.splat(x).is_some() {
+            srcs.push(None);
+            continue;
+        }
+        let cand = cx.nodes(x, layout).into_iter().find(|(lop, n)| {
+            key.as_ref().is_none_or(|k| k == lop)
+                && src_shape.as_ref().is_none_or(|s| *s == cx.ty(n[0]).shape)
+                && smaller(cx, n[0], x)
+        })?;
+        src_shape.get_or_insert_with(|| cx.ty(cand.1[0]).shape.clone());
+        key.get_or_insert(cand.0);
+        srcs.push(Some(cand.1[0]));
+        hoisted += 1;
+    }
+    if hoisted < min_hoisted {
+        return None;
+    }
+    let (key, shape) = (key?, src_shape?);
+    let args = a
+        .iter()
+        .zip(srcs)
+        .map(|(&x, s)| match s {
+            Some(s) => s,
+            None => {
+                let v = cx.splat(x).expect("non-hoisted operands are splats");
+                cx.constant(Literal::splat(v, shape.clone()))
+            }
+        })
+        .collect();
+    Some((key, args))
+}
+
+/// `f(broadcast x, broadcast y, c) → broadcast f(x, y, c)`: the op runs on
+/// the smaller, un-broadcast operands.
+fn hoist_broadcast(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let smaller = |cx: &Ctx<'_>, src: Id, x: Id| cx.ty(src).num_elements() < cx.ty(x).num_elements();
+    let Some((Op::BroadcastInDim { shape, dims }, args)) = hoist(cx, a, "broadcast_in_dim", 1, smaller) else {
+        return;
+    };
+    if let Some(inner) = cx.add(op.clone(), &args) {
+        out.extend(cx.add(Op::BroadcastInDim { shape, dims }, &[inner]));
+    }
+}
+
+/// `f(transpose(x, p), transpose(y, p)) → transpose(f(x, y), p)`: one
+/// transpose instead of two.
+fn hoist_transpose(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let Some((key @ Op::Transpose { .. }, args)) = hoist(cx, a, "transpose", 2, |_, _, _| true) else { return };
+    if let Some(inner) = cx.add(op.clone(), &args) {
+        out.extend(cx.add(key, &[inner]));
+    }
+}
+
+/// `f(reshape x, reshape y) → reshape f(x, y)`.
+fn hoist_reshape(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let Some((key @ Op::Reshape { .. }, args)) = hoist(cx, a, "reshape", 2, |_, _, _| true) else { return };
+    if let Some(inner) = cx.add(op.clone(), &args) {
+        out.extend(cx.add(key, &[inner]));
+    }
+}

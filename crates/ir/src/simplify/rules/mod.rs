@@ -1,0 +1,253 @@
+//! The rewrite rules, one file per op family, and the small framework that
+//! turns each into an egg [`Rewrite`].
+//!
+//! A rule is a Rust function over one e-node (its op, attributes and child
+//! e-classes) that looks at the children's facts and e-nodes and returns
+//! e-classes equal to the matched one. Attributes are data on the e-node,
+//! so conditions on them (composing two permutations, checking that a
+//! slice undoes a pad) are plain Rust; every condition is on facts that
+//! never change: shapes, dtypes and constant values.
+//!
+//! Rules only ever add cheaper alternatives; none re-associates or
+//! commutes blindly, so saturation comes quickly.
+
+mod elementwise;
+mod index;
+mod layout;
+mod linalg;
+mod reduce;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use egg::{Applier, Id, Language, PatternAst, Rewrite, SearchMatches, Searcher, Subst, Symbol, Var};
+
+use super::lang::{Analyzer, EGraph, Facts, Lit, Node};
+use crate::{DType, Literal, Op, Scalar, TensorType};
+
+/// How a rule treats non-finite values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Safety {
+    /// Same results for every input, up to the sign of a zero and the
+    /// rounding of a re-ordered sum.
+    Exact,
+    /// Same results for finite inputs only; may change where NaN or ∞
+    /// appear (`x·0 → 0`). Off unless `unsafe_math`.
+    Unsafe,
+    /// Re-associates `dot_general` chains; applied at most
+    /// `reassociate_budget` times per run.
+    Reassociate,
+}
+
+/// The signature of a rule: context, the matched op and its children;
+/// pushes equal classes onto the output.
+pub(crate) type RuleFn = fn(&mut Ctx<'_>, &Op, &[Id], &mut Vec<Id>);
+
+/// One rule: a name, the op name it is rooted at, its function and safety.
+#[derive(Clone, Copy)]
+pub(crate) struct Rule {
+    pub(crate) name: &'static str,
+    pub(crate) root: &'static str,
+    pub(crate) f: RuleFn,
+    pub(crate) safety: Safety,
+}
+
+impl Rule {
+    pub(crate) const fn exact(name: &'static str, root: &'static str, f: RuleFn) -> Rule {
+        Rule { name, root, f, safety: Safety::Exact }
+    }
+
+    pub(crate) const fn nan_unsafe(name: &'static str, root: &'static str, f: RuleFn) -> Rule {
+        Rule { name, root, f, safety: Safety::Unsafe }
+    }
+}
+
+/// Every rule of the simplifier.
+pub(crate) fn all() -> Vec<Rule> {
+    let mut rules = Vec::new();
+    rules.extend(elementwise::rules());
+    rules.extend(reduce::rules());
+    rules.extend(layout::rules());
+    rules.extend(linalg::rules());
+    rules.extend(index::rules());
+    rules
+}
+
+/// What rules may read and build while applying.
+pub(crate) struct Ctx<'a> {
+    pub(crate) eg: &'a mut EGraph,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn facts(&self, id: Id) -> &Facts {
+        &self.eg[id].data
+    }
+
+    pub(crate) fn ty(&self, id: Id) -> &TensorType {
+        &self.eg[id].data.ty
+    }
+
+    pub(crate) fn shape(&self, id: Id) -> Vec<usize> {
+        self.eg[id].data.ty.shape.clone()
+    }
+
+    /// The element of a constant that is the same everywhere.
+    pub(crate) fn splat(&self, id: Id) -> Option<Scalar> {
+        self.eg[id].data.splat()
+    }
+
+    /// Whether `id` is a constant equal to `v` everywhere (`-0.0 == 0.0`).
+    pub(crate) fn is_splat(&self, id: Id, v: f64) -> bool {
+        self.splat(id).is_some_and(|s| s.dtype() != DType::Bool && s.to_f64() == v)
+    }
+
+    /// Whether `id` is the constant `true` (or `false`) everywhere.
+    pub(crate) fn is_bool(&self, id: Id, v: bool) -> bool {
+        self.splat(id) == Some(Scalar::Bool(v))
+    }
+
+    /// The op e-nodes named `name` in class `id`, with their children.
+    pub(crate) fn nodes(&self, id: Id, name: &str) -> Vec<(Op, Vec<Id>)> {
+        self.eg[id]
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Op { op, args } if op.name() == name => Some((op.clone(), args.clone())),
+                Node::Param { .. } | Node::Const(_) | Node::Op { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Adds `op` applied to `args`, checking its type. A rule builds only
+    /// what its conditions guarantee is well typed, so a refusal is a bug
+    /// in the rule: it panics in debug builds and skips the rewrite
+    /// otherwise.
+    pub(crate) fn add(&mut self, op: Op, args: &[Id]) -> Option<Id> {
+        let tys: Vec<&TensorType> = args.iter().map(|a| &self.eg[*a].data.ty).collect();
+        if let Err(e) = op.infer_type(&tys) {
+            debug_assert!(false, "simplify: a rule built an ill-typed {}: {e}", op.name());
+            return None;
+        }
+        Some(match op {
+            Op::Const(l) => self.eg.add(Node::Const(Lit::new(l))),
+            op => self.eg.add(Node::Op { op, args: args.to_vec() }),
+        })
+    }
+
+    pub(crate) fn constant(&mut self, lit: Literal) -> Id {
+        self.eg.add(Node::Const(Lit::new(lit)))
+    }
+
+    /// A splat constant of `value` (converted to `dtype`) over `shape`.
+    pub(crate) fn splat_const(&mut self, dtype: DType, value: f64, shape: &[usize]) -> Id {
+        self.constant(Literal::splat(Scalar::from_f64(dtype, value), shape.to_vec()))
+    }
+
+    pub(crate) fn reshape(&mut self, x: Id, shape: &[usize]) -> Option<Id> {
+        if self.ty(x).shape == shape { Some(x) } else { self.add(Op::Reshape { shape: shape.to_vec() }, &[x]) }
+    }
+
+    pub(crate) fn transpose(&mut self, x: Id, perm: &[usize]) -> Option<Id> {
+        if perm.iter().enumerate().all(|(i, &p)| i == p) {
+            Some(x)
+        } else {
+            self.add(Op::Transpose { perm: perm.to_vec() }, &[x])
+        }
+    }
+
+    pub(crate) fn broadcast(&mut self, x: Id, shape: &[usize], dims: &[usize]) -> Option<Id> {
+        let same = self.ty(x).shape == shape && dims.iter().enumerate().all(|(i, &d)| i == d);
+        if same { Some(x) } else { self.add(Op::BroadcastInDim { shape: shape.to_vec(), dims: dims.to_vec() }, &[x]) }
+    }
+}
+
+/// Finds the classes holding an e-node of the rule's root op.
+struct RootSearcher {
+    root: &'static str,
+}
+
+impl Searcher<Node, Analyzer> for RootSearcher {
+    fn search_eclass_with_limit(&self, eg: &EGraph, eclass: Id, limit: usize) -> Option<SearchMatches<'_, Node>> {
+        (limit > 0 && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root)).then(|| SearchMatches {
+            eclass,
+            substs: vec![Subst::default()],
+            ast: None,
+        })
+    }
+
+    fn search_with_limit(&self, eg: &EGraph, limit: usize) -> Vec<SearchMatches<'_, Node>> {
+        let Some(ids) = eg.classes_for_op(&self.root) else { return Vec::new() };
+        let mut ids: Vec<Id> = ids.collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .take(limit)
+            .map(|eclass| SearchMatches { eclass, substs: vec![Subst::default()], ast: None })
+            .collect()
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        Vec::new()
+    }
+}
+
+/// Runs the rule's function on every root e-node of a matched class and
+/// unions what it returns with that class.
+struct RuleApplier {
+    rule: Rule,
+    budget: Option<Arc<AtomicUsize>>,
+}
+
+impl RuleApplier {
+    fn apply_class(&self, eg: &mut EGraph, eclass: Id) -> Vec<Id> {
+        let nodes: Vec<(Op, Vec<Id>)> = Ctx { eg }.nodes(eclass, self.rule.root);
+        let mut changed = Vec::new();
+        for (op, args) in nodes {
+            if let Some(b) = &self.budget {
+                if b.load(Ordering::Relaxed) == 0 {
+                    break;
+                }
+            }
+            let mut out = Vec::new();
+            (self.rule.f)(&mut Ctx { eg }, &op, &args, &mut out);
+            for id in out {
+                if eg.union(eclass, id) {
+                    changed.push(id);
+                    if let Some(b) = &self.budget {
+                        let _ = b.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+                    }
+                }
+            }
+        }
+        changed
+    }
+}
+
+impl Applier<Node, Analyzer> for RuleApplier {
+    fn apply_matches(&self, eg: &mut EGraph, matches: &[SearchMatches<Node>], _rule_name: Symbol) -> Vec<Id> {
+        matches.iter().flat_map(|m| self.apply_class(eg, m.eclass)).collect()
+    }
+
+    fn apply_one(
+        &self,
+        eg: &mut EGraph,
+        eclass: Id,
+        _subst: &Subst,
+        _searcher_ast: Option<&PatternAst<Node>>,
+        _rule_name: Symbol,
+    ) -> Vec<Id> {
+        self.apply_class(eg, eclass)
+    }
+}
+
+/// The egg rewrites for `rules`; re-association shares one budget.
+pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize) -> Vec<Rewrite<Node, Analyzer>> {
+    let budget = Arc::new(AtomicUsize::new(reassociate_budget));
+    rules
+        .iter()
+        .map(|r| {
+            let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
+            Rewrite::new(format!("{}@{}", r.name, r.root), RootSearcher { root: r.root }, applier)
+                .expect("rules bind no variables")
+        })
+        .collect()
+}

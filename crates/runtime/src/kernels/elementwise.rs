@@ -1,0 +1,405 @@
+//! Fused elementwise loops.
+//!
+//! A [`Fused`] group is a straight-line program of elementwise ops over
+//! `n` elements. It runs block by block ([`BLOCK`] elements at a time):
+//! each block of every input is copied into a register, the program runs
+//! over the registers (each op one tight loop the compiler vectorises),
+//! and the registers holding the group's outputs are copied out. The
+//! intermediates never leave the cache. Large groups split their blocks
+//! over threads; each block reads all its inputs before writing any
+//! output, so an output may reuse the buffer of an input that dies in the
+//! group.
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+use saddle_ir::op::{Binary, Compare, Unary};
+use saddle_ir::{DType, Scalar};
+
+use super::{Frame, Loc, with_dtype};
+use crate::Error;
+use crate::scalar::{CastTo, Elem, Float, Num};
+
+/// Elements per block.
+pub const BLOCK: usize = 512;
+
+/// A register: a bank (one per dtype) and an index in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reg {
+    pub dtype: DType,
+    pub idx: u16,
+}
+
+/// Where a group input comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Src {
+    /// Every element of a buffer of `n` elements.
+    Load(Loc),
+    /// A constant, the same for every element.
+    Splat(Scalar),
+    /// Element 0 of a buffer, the same for every element.
+    ScalarAt(Loc),
+}
+
+/// One op of a group.
+#[derive(Clone, Debug)]
+pub(crate) enum FOp {
+    Unary(Unary),
+    Binary(Binary),
+    Compare(Compare),
+    Select,
+    Convert,
+}
+
+/// An op with its registers, and the instruction it came from (for
+/// errors).
+#[derive(Clone, Debug)]
+pub(crate) struct FInst {
+    pub op: FOp,
+    pub dst: Reg,
+    pub args: Vec<Reg>,
+    pub at: String,
+}
+
+/// A fused elementwise group.
+#[derive(Clone, Debug)]
+pub(crate) struct Fused {
+    pub n: usize,
+    pub inputs: Vec<(Src, Reg)>,
+    pub body: Vec<FInst>,
+    pub stores: Vec<(Reg, Loc)>,
+    /// Registers per bank, indexed like [`bank`].
+    pub regs: [usize; 5],
+}
+
+/// The bank number of a dtype.
+pub(crate) fn bank(d: DType) -> usize {
+    match d {
+        DType::F32 => 0,
+        DType::F64 => 1,
+        DType::I32 => 2,
+        DType::I64 => 3,
+        DType::Bool => 4,
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    f32: Vec<f32>,
+    f64: Vec<f64>,
+    i32: Vec<i32>,
+    i64: Vec<i64>,
+    bool: Vec<bool>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Raw bank pointers of one thread's scratch.
+#[derive(Clone, Copy)]
+struct Banks {
+    f32: *mut f32,
+    f64: *mut f64,
+    i32: *mut i32,
+    i64: *mut i64,
+    bool: *mut bool,
+}
+
+trait Banked: Elem {
+    fn base(b: &Banks) -> *mut Self;
+}
+macro_rules! banked {
+    ($t:ty, $f:ident) => {
+        impl Banked for $t {
+            #[inline(always)]
+            fn base(b: &Banks) -> *mut Self {
+                b.$f
+            }
+        }
+    };
+}
+banked!(f32, f32);
+banked!(f64, f64);
+banked!(i32, i32);
+banked!(i64, i64);
+banked!(bool, bool);
+
+impl Banks {
+    /// Register `r` (first `len` elements).
+    ///
+    /// # Safety
+    /// `T` is `r`'s dtype; no other live slice covers the same register.
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    unsafe fn reg<T: Banked>(&self, r: Reg, len: usize) -> &mut [T] {
+        unsafe { std::slice::from_raw_parts_mut(T::base(self).add(r.idx as usize * BLOCK), len) }
+    }
+}
+
+/// Runs a fused group over all `n` elements.
+pub(crate) fn run(g: &Fused, frame: &Frame) -> Result<(), Error> {
+    let work = g.n.saturating_mul(g.body.len().max(1));
+    if !super::parallel(work) {
+        return run_range(g, frame, 0, g.n);
+    }
+    let threads = rayon::current_num_threads();
+    let chunk = g.n.div_ceil(threads * 4).max(8 * BLOCK).next_multiple_of(BLOCK);
+    let tasks = g.n.div_ceil(chunk);
+    (0..tasks).into_par_iter().try_for_each(|t| run_range(g, frame, t * chunk, ((t + 1) * chunk).min(g.n)))
+}
+
+fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error> {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        let s = &mut *s;
+        let need = |k: usize| g.regs[k] * BLOCK;
+        if s.f32.len() < need(0) {
+            s.f32.resize(need(0), 0.0);
+        }
+        if s.f64.len() < need(1) {
+            s.f64.resize(need(1), 0.0);
+        }
+        if s.i32.len() < need(2) {
+            s.i32.resize(need(2), 0);
+        }
+        if s.i64.len() < need(3) {
+            s.i64.resize(need(3), 0);
+        }
+        if s.bool.len() < need(4) {
+            s.bool.resize(need(4), false);
+        }
+        let banks = Banks {
+            f32: s.f32.as_mut_ptr(),
+            f64: s.f64.as_mut_ptr(),
+            i32: s.i32.as_mut_ptr(),
+            i64: s.i64.as_mut_ptr(),
+            bool: s.bool.as_mut_ptr(),
+        };
+        let full = BLOCK.min(hi - lo);
+        // Constant inputs fill their registers once.
+        for (src, r) in &g.inputs {
+            match src {
+                Src::Load(_) => {}
+                Src::Splat(v) => with_dtype!(r.dtype, T => {
+                    // SAFETY: the register's bank is T's.
+                    unsafe { banks.reg::<T>(*r, full) }.fill(splat_value::<T>(*v));
+                }),
+                Src::ScalarAt(loc) => with_dtype!(r.dtype, T => {
+                    // SAFETY: the plan stored a T there with at least one element.
+                    let v = unsafe { frame.get_range::<T>(*loc, 0, 1) }[0];
+                    unsafe { banks.reg::<T>(*r, full) }.fill(v);
+                }),
+            }
+        }
+        let mut start = lo;
+        while start < hi {
+            let len = BLOCK.min(hi - start);
+            for (src, r) in &g.inputs {
+                if let Src::Load(loc) = src {
+                    with_dtype!(r.dtype, T => {
+                        // SAFETY: the plan sized the buffer to n elements of T.
+                        let x = unsafe { frame.get_range::<T>(*loc, start, len) };
+                        unsafe { banks.reg::<T>(*r, len) }.copy_from_slice(x);
+                    });
+                }
+            }
+            for inst in &g.body {
+                // SAFETY: registers of distinct indices never overlap, and
+                // a destination is never one of its own operands.
+                unsafe { step(inst, &banks, len)? };
+            }
+            for (r, loc) in &g.stores {
+                with_dtype!(r.dtype, T => {
+                    // SAFETY: as for the loads; this block of the output is
+                    // written by this thread only.
+                    let out = unsafe { frame.get_mut_range::<T>(*loc, start, len) };
+                    out.copy_from_slice(unsafe { banks.reg::<T>(*r, len) });
+                });
+            }
+            start += len;
+        }
+        Ok(())
+    })
+}
+
+fn splat_value<T: Elem>(v: Scalar) -> T {
+    fn pick<T: Elem, U: Elem>(u: U) -> T {
+        // Only called with U = T.
+        *(&u as &dyn std::any::Any).downcast_ref::<T>().expect("splat of the register's dtype")
+    }
+    match v {
+        Scalar::F32(x) => pick(x),
+        Scalar::F64(x) => pick(x),
+        Scalar::I32(x) => pick(x),
+        Scalar::I64(x) => pick(x),
+        Scalar::Bool(x) => pick(x),
+    }
+}
+
+#[inline(always)]
+fn map1<T: Copy, U: Copy>(d: &mut [U], a: &[T], f: impl Fn(T) -> U) {
+    for (o, &x) in d.iter_mut().zip(a) {
+        *o = f(x);
+    }
+}
+
+#[inline(always)]
+fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) {
+    for ((o, &x), &y) in d.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    }
+}
+
+// The comparisons are written once for every dtype, bool included.
+#[allow(clippy::bool_comparison)]
+unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
+    let a = inst.args.first().copied();
+    let d = inst.dst;
+    unsafe {
+        match &inst.op {
+            FOp::Unary(u) => unary(*u, banks, d, a.expect("one operand"), len),
+            FOp::Binary(b) => binary(*b, banks, d, a.expect("operand"), inst.args[1], len, &inst.at),
+            FOp::Compare(c) => {
+                let (x, y) = (a.expect("operand"), inst.args[1]);
+                let out = banks.reg::<bool>(d, len);
+                with_dtype!(x.dtype, T => {
+                    let (p, q) = (banks.reg::<T>(x, len), banks.reg::<T>(y, len));
+                    match c {
+                        Compare::Eq => map2(out, p, q, |s, t| s == t),
+                        Compare::Ne => map2(out, p, q, |s, t| s != t),
+                        Compare::Lt => map2(out, p, q, |s, t| s < t),
+                        Compare::Le => map2(out, p, q, |s, t| s <= t),
+                        Compare::Gt => map2(out, p, q, |s, t| s > t),
+                        Compare::Ge => map2(out, p, q, |s, t| s >= t),
+                    }
+                });
+                Ok(())
+            }
+            FOp::Select => {
+                let p = banks.reg::<bool>(inst.args[0], len);
+                with_dtype!(d.dtype, T => {
+                    let out = banks.reg::<T>(d, len);
+                    let (t, f) = (banks.reg::<T>(inst.args[1], len), banks.reg::<T>(inst.args[2], len));
+                    for i in 0..len {
+                        out[i] = if p[i] { t[i] } else { f[i] };
+                    }
+                });
+                Ok(())
+            }
+            FOp::Convert => {
+                let x = a.expect("one operand");
+                with_dtype!(x.dtype, A => {
+                    let src = banks.reg::<A>(x, len);
+                    with_dtype!(d.dtype, B => map1(banks.reg::<B>(d, len), src, CastTo::<B>::cast));
+                });
+                Ok(())
+            }
+        }
+    }
+}
+
+unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(), Error> {
+    fn num<T: Num + Banked>(u: Unary, o: &mut [T], a: &[T]) -> bool {
+        match u {
+            Unary::Neg => map1(o, a, Num::neg),
+            Unary::Abs => map1(o, a, Num::abs),
+            Unary::Sign => map1(o, a, Num::sign),
+            Unary::IntegerPow { y } => map1(o, a, |v| Num::ipow(v, y)),
+            _ => return false,
+        }
+        true
+    }
+    fn float<T: Float + Banked>(u: Unary, o: &mut [T], a: &[T]) {
+        match u {
+            Unary::Exp => map1(o, a, Float::exp),
+            Unary::Log => map1(o, a, Float::ln),
+            Unary::Log1p => map1(o, a, Float::ln_1p),
+            Unary::Expm1 => map1(o, a, Float::exp_m1),
+            Unary::Sin => map1(o, a, Float::sin),
+            Unary::Cos => map1(o, a, Float::cos),
+            Unary::Tanh => map1(o, a, Float::tanh),
+            Unary::Logistic => map1(o, a, Float::logistic),
+            Unary::Sqrt => map1(o, a, Float::sqrt),
+            Unary::Rsqrt => map1(o, a, Float::rsqrt),
+            Unary::Lgamma => map1(o, a, Float::lgamma),
+            Unary::Digamma => map1(o, a, Float::digamma),
+            Unary::Erf => map1(o, a, Float::erf),
+            Unary::Polygamma { n } => map1(o, a, |v| Float::polygamma(v, n)),
+            Unary::Neg | Unary::Abs | Unary::Sign | Unary::IntegerPow { .. } | Unary::Not => {
+                unreachable!("handled by the numeric and bool arms")
+            }
+        }
+    }
+    unsafe {
+        match d.dtype {
+            DType::F32 => {
+                let (o, a) = (banks.reg::<f32>(d, len), banks.reg::<f32>(x, len));
+                if !num(u, o, a) {
+                    float(u, o, a)
+                }
+            }
+            DType::F64 => {
+                let (o, a) = (banks.reg::<f64>(d, len), banks.reg::<f64>(x, len));
+                if !num(u, o, a) {
+                    float(u, o, a)
+                }
+            }
+            DType::I32 => {
+                num(u, banks.reg::<i32>(d, len), banks.reg::<i32>(x, len));
+            }
+            DType::I64 => {
+                num(u, banks.reg::<i64>(d, len), banks.reg::<i64>(x, len));
+            }
+            DType::Bool => map1(banks.reg::<bool>(d, len), banks.reg::<bool>(x, len), |v| !v),
+        }
+    }
+    Ok(())
+}
+
+unsafe fn binary(b: Binary, banks: &Banks, d: Reg, x: Reg, y: Reg, len: usize, at: &str) -> Result<(), Error> {
+    fn num<T: Num + Banked>(b: Binary, o: &mut [T], p: &[T], q: &[T]) -> Result<(), ()> {
+        match b {
+            Binary::Add => map2(o, p, q, Num::add),
+            Binary::Sub => map2(o, p, q, Num::sub),
+            Binary::Mul => map2(o, p, q, Num::mul),
+            Binary::Max => map2(o, p, q, Num::max),
+            Binary::Min => map2(o, p, q, Num::min),
+            Binary::Div => {
+                if q.iter().any(|v| Num::div(T::one(), *v).is_none()) {
+                    return Err(());
+                }
+                map2(o, p, q, |s, t| Num::div(s, t).unwrap_or(s))
+            }
+            Binary::Pow | Binary::And | Binary::Or => unreachable!("float and bool arms"),
+        }
+        Ok(())
+    }
+    fn float<T: Float + Banked>(b: Binary, o: &mut [T], p: &[T], q: &[T]) -> Result<(), ()> {
+        match b {
+            Binary::Pow => {
+                map2(o, p, q, Float::pow);
+                Ok(())
+            }
+            _ => num(b, o, p, q),
+        }
+    }
+    let r = unsafe {
+        match d.dtype {
+            DType::F32 => float(b, banks.reg::<f32>(d, len), banks.reg::<f32>(x, len), banks.reg::<f32>(y, len)),
+            DType::F64 => float(b, banks.reg::<f64>(d, len), banks.reg::<f64>(x, len), banks.reg::<f64>(y, len)),
+            DType::I32 => num(b, banks.reg::<i32>(d, len), banks.reg::<i32>(x, len), banks.reg::<i32>(y, len)),
+            DType::I64 => num(b, banks.reg::<i64>(d, len), banks.reg::<i64>(x, len), banks.reg::<i64>(y, len)),
+            DType::Bool => {
+                let (o, p, q) = (banks.reg::<bool>(d, len), banks.reg::<bool>(x, len), banks.reg::<bool>(y, len));
+                if b == Binary::And {
+                    map2(o, p, q, |s, t| s & t)
+                } else {
+                    map2(o, p, q, |s, t| s | t)
+                }
+                Ok(())
+            }
+        }
+    };
+    r.map_err(|()| Error::DivisionByZero { op: "div", at: at.to_string() })
+}

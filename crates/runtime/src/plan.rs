@@ -1,0 +1,724 @@
+//! The compiler: from a function to a fixed plan of steps over buffers.
+//!
+//! 1. Clean-up passes (CSE and DCE) when [`CompileOptions::simplify`].
+//! 2. Each value gets a kind: a compile-time splat (a `const` of one
+//!    value, or a broadcast of one), a run-time scalar (a broadcast of a
+//!    one-element value), an alias of another value's buffer (`reshape`,
+//!    `stop_gradient`), or a value of its own.
+//! 3. Schedule: instructions in order; each maximal run of elementwise
+//!    instructions over the same number of elements becomes one fused
+//!    loop; every other op becomes one kernel step.
+//! 4. Buffers: each stored value gets a workspace slot; a slot is reused
+//!    once its value is dead (a fused loop may write its output into the
+//!    slot of an input that dies in it).
+
+use std::collections::HashMap;
+
+use saddle_ir::op::{ReduceKind, Unary};
+use saddle_ir::{Array, DType, Func, Literal, Op, Scalar, TensorType, Value};
+
+use crate::backend::TriangularSolve;
+use crate::kernels::Loc;
+use crate::kernels::elementwise::{FInst, FOp, Fused, Reg, Src, bank};
+use crate::kernels::linalg::{DotPlan, plan_dot};
+use crate::kernels::reduce::SUM_CHUNK;
+use crate::memory::{available_memory, bytes_of, check};
+use crate::reference::describe;
+use crate::{CompileOptions, Error};
+
+/// A kernel step's op, with what it needs precomputed.
+#[derive(Clone, Debug)]
+pub(crate) enum KernelOp {
+    Broadcast { xshape: Vec<usize>, dims: Vec<usize> },
+    Transpose { xshape: Vec<usize>, perm: Vec<usize> },
+    Reduce { kind: ReduceKind, moved: Option<(Vec<usize>, Vec<usize>)>, row_len: usize },
+    Slice { xshape: Vec<usize>, start: Vec<usize>, limit: Vec<usize>, stride: Vec<usize> },
+    Pad { xshape: Vec<usize>, low: Vec<usize>, interior: Vec<usize> },
+    Concatenate { shapes: Vec<Vec<usize>>, axis: usize },
+    Dot { plan: DotPlan, lshape: Vec<usize>, rshape: Vec<usize> },
+    Take { outer: usize, extent: usize, inner: usize },
+    SegmentSum { inner: usize, segments: usize },
+    Cholesky { n: usize },
+    TriangularSolve { n: usize, rows: usize, cols: usize, solve: TriangularSolve },
+}
+
+/// One step of the plan.
+#[derive(Clone, Debug)]
+pub(crate) enum Step {
+    Fused(Fused),
+    Kernel { op: KernelOp, args: Vec<(Loc, TensorType)>, out: Loc, ty: TensorType, temps: Vec<Loc>, at: String },
+}
+
+/// What a value is, for planning.
+#[derive(Clone, Debug)]
+enum Kind {
+    /// Every element is this constant.
+    Splat(Scalar),
+    /// Every element is element 0 of this (root) value.
+    ScalarOf(Value),
+    /// Shares the buffer of this (root) value.
+    Alias(Value),
+    /// Has a buffer of its own (parameter, dense constant, computed).
+    Own,
+}
+
+/// The result of planning.
+pub(crate) struct Plan {
+    pub func: Func,
+    pub consts: Vec<Array>,
+    pub steps: Vec<Step>,
+    pub slot_bytes: Vec<usize>,
+    pub results: Vec<Loc>,
+    pub fused_groups: usize,
+}
+
+struct Planner<'f> {
+    f: &'f Func,
+    opts: &'f CompileOptions,
+    kinds: Vec<Kind>,
+    /// Where each value with a buffer lives (virtual slots are value
+    /// indices, temporaries come after).
+    locs: Vec<Option<Loc>>,
+    consts: Vec<Array>,
+    steps: Vec<Step>,
+    /// Element counts of virtual slots.
+    vbytes: Vec<usize>,
+    /// For each value: whether a step outside its own fused group (or the
+    /// results) reads it.
+    used_outside: Vec<bool>,
+    group_of: Vec<Option<usize>>,
+    const_bytes: u128,
+    memory_limit: u128,
+}
+
+fn splat_cast(s: Scalar, dtype: DType) -> Scalar {
+    // A splat keeps its own dtype; this only normalises the representation.
+    if s.dtype() == dtype { s } else { Scalar::from_f64(dtype, s.to_f64()) }
+}
+
+pub(crate) fn plan(f: &Func, opts: &CompileOptions) -> Result<Plan, Error> {
+    let mut func = f.clone();
+    if opts.simplify {
+        saddle_ir::passes::cse(&mut func);
+        saddle_ir::passes::dce(&mut func);
+    }
+    saddle_ir::verify(&func)?;
+    let memory_limit = opts.memory_limit.unwrap_or_else(available_memory);
+    let n = func.num_values();
+    let mut p = Planner {
+        f: &func,
+        opts,
+        kinds: vec![Kind::Own; n],
+        locs: vec![None; n],
+        consts: Vec::new(),
+        steps: Vec::new(),
+        vbytes: vec![0; n],
+        used_outside: vec![false; n],
+        group_of: vec![None; n],
+        const_bytes: 0,
+        memory_limit,
+    };
+    p.classify();
+    p.group();
+    p.mark_uses();
+    p.schedule()?;
+    let results: Vec<Loc> = func.results().iter().map(|&r| p.materialise(r)).collect::<Result<_, _>>()?;
+    let fused_groups = p.steps.iter().filter(|s| matches!(s, Step::Fused(_))).count();
+    let (steps, slot_bytes, results) = allocate(p.steps, &p.vbytes, results, p.opts.reuse_buffers);
+    let total: u128 = slot_bytes.iter().map(|&b| b as u128).sum::<u128>() + p.const_bytes;
+    check(|| format!("the plan of @{}", func.name()), total, memory_limit)?;
+    let consts = p.consts;
+    Ok(Plan { func, consts, steps, slot_bytes, results, fused_groups })
+}
+
+impl Planner<'_> {
+    fn root(&self, v: Value) -> Value {
+        match self.kinds[v.index()] {
+            Kind::Alias(r) | Kind::ScalarOf(r) => r,
+            Kind::Splat(_) | Kind::Own => v,
+        }
+    }
+
+    fn classify(&mut self) {
+        let f = self.f;
+        for (v, inst) in f.iter_insts() {
+            let kind = match &inst.op {
+                Op::Const(Literal::Splat { value, ty }) => Kind::Splat(splat_cast(*value, ty.dtype)),
+                Op::Reshape { .. } | Op::StopGradient => match &self.kinds[inst.args[0].index()] {
+                    Kind::Splat(s) => Kind::Splat(*s),
+                    Kind::ScalarOf(r) => Kind::ScalarOf(*r),
+                    Kind::Alias(r) => Kind::Alias(*r),
+                    Kind::Own => Kind::Alias(inst.args[0]),
+                },
+                Op::BroadcastInDim { .. } if f.ty(inst.args[0]).num_elements() == 1 => {
+                    match &self.kinds[inst.args[0].index()] {
+                        Kind::Splat(s) => Kind::Splat(*s),
+                        Kind::ScalarOf(r) | Kind::Alias(r) => Kind::ScalarOf(*r),
+                        Kind::Own => Kind::ScalarOf(inst.args[0]),
+                    }
+                }
+                _ => Kind::Own,
+            };
+            self.kinds[v.index()] = kind;
+        }
+    }
+
+    /// Fused groups: maximal runs of elementwise instructions over the
+    /// same element count (splats, scalars and aliases do not break a run).
+    fn group(&mut self) {
+        let f = self.f;
+        let mut current: Option<(usize, usize)> = None; // (group id, elements)
+        let mut next = 0;
+        for (v, inst) in f.iter_insts() {
+            if !matches!(self.kinds[v.index()], Kind::Own) {
+                continue;
+            }
+            if self.opts.fuse && inst.op.is_elementwise() {
+                let n = f.ty(v).num_elements();
+                let id = match current {
+                    Some((id, m)) if m == n => id,
+                    _ => {
+                        next += 1;
+                        current = Some((next - 1, n));
+                        next - 1
+                    }
+                };
+                self.group_of[v.index()] = Some(id);
+            } else if inst.op.is_elementwise() {
+                next += 1;
+                self.group_of[v.index()] = Some(next - 1);
+                current = None;
+            } else if !matches!(inst.op, Op::Const(_) | Op::Iota { .. }) {
+                current = None;
+            }
+        }
+    }
+
+    fn mark_uses(&mut self) {
+        let f = self.f;
+        for (v, inst) in f.iter_insts() {
+            if !matches!(self.kinds[v.index()], Kind::Own) {
+                continue;
+            }
+            for &a in &inst.args {
+                let r = self.root(a);
+                if matches!(self.kinds[r.index()], Kind::Splat(_)) {
+                    continue;
+                }
+                let same_group =
+                    self.group_of[v.index()].is_some() && self.group_of[v.index()] == self.group_of[r.index()];
+                if !same_group {
+                    self.used_outside[r.index()] = true;
+                }
+            }
+        }
+        for &r in f.results() {
+            let r = self.root(r);
+            self.used_outside[r.index()] = true;
+        }
+    }
+
+    fn new_temp(&mut self, bytes: usize) -> Loc {
+        self.vbytes.push(bytes);
+        Loc::Slot((self.vbytes.len() - 1) as u32)
+    }
+
+    fn add_const(&mut self, a: Array, what: impl FnOnce() -> String) -> Result<Loc, Error> {
+        let bytes = bytes_of(&a.ty());
+        self.const_bytes += bytes;
+        check(what, self.const_bytes, self.memory_limit)?;
+        self.consts.push(a);
+        Ok(Loc::Const((self.consts.len() - 1) as u32))
+    }
+
+    /// The buffer holding every element of `v`, creating it if `v` is a
+    /// splat or a run-time scalar.
+    fn materialise(&mut self, v: Value) -> Result<Loc, Error> {
+        if let Some(l) = self.locs[v.index()] {
+            return Ok(l);
+        }
+        let ty = self.f.ty(v).clone();
+        let loc = match self.kinds[v.index()].clone() {
+            Kind::Splat(s) => {
+                let bytes = bytes_of(&ty);
+                check(|| format!("the constant {}", describe(self.f, v)), bytes, self.memory_limit)?;
+                self.add_const(Array::full(&ty, s), || format!("the constants of @{}", self.f.name()))?
+            }
+            Kind::ScalarOf(r) => {
+                let src = self.materialise(r)?;
+                let rty = self.f.ty(r).clone();
+                let out = Loc::Slot(v.index() as u32);
+                self.vbytes[v.index()] = ty.size_bytes();
+                self.steps.push(Step::Kernel {
+                    op: KernelOp::Broadcast { xshape: vec![1; ty.rank()], dims: (0..ty.rank()).collect() },
+                    args: vec![(src, TensorType::new(rty.dtype, vec![1; ty.rank()]))],
+                    out,
+                    ty,
+                    temps: vec![],
+                    at: describe(self.f, v),
+                });
+                out
+            }
+            Kind::Alias(r) => self.materialise(r)?,
+            Kind::Own => {
+                return Err(crate::reference::internal(&format!("{} used before it is computed", describe(self.f, v))));
+            }
+        };
+        self.locs[v.index()] = Some(loc);
+        Ok(loc)
+    }
+
+    fn schedule(&mut self) -> Result<(), Error> {
+        let f = self.f;
+        for (i, ty) in f.param_types().iter().enumerate() {
+            let _ = ty;
+            self.locs[i] = Some(Loc::Param(i as u32));
+        }
+        let insts: Vec<(Value, &saddle_ir::Inst)> = f.iter_insts().collect();
+        let mut i = 0;
+        while i < insts.len() {
+            let (v, inst) = insts[i];
+            if !matches!(self.kinds[v.index()], Kind::Own) {
+                i += 1;
+                continue;
+            }
+            if let Some(g) = self.group_of[v.index()] {
+                let mut members = vec![v];
+                let mut j = i + 1;
+                while j < insts.len() {
+                    let (w, _) = insts[j];
+                    match self.group_of[w.index()] {
+                        Some(h) if h == g => members.push(w),
+                        Some(_) => break,
+                        None if matches!(self.kinds[w.index()], Kind::Own)
+                            && !matches!(insts[j].1.op, Op::Const(_) | Op::Iota { .. }) =>
+                        {
+                            break;
+                        }
+                        None => {}
+                    }
+                    j += 1;
+                }
+                // Constants between members are planned lazily; iota gets its buffer now.
+                for &(w, winst) in &insts[i..j] {
+                    if self.group_of[w.index()].is_none() && matches!(self.kinds[w.index()], Kind::Own) {
+                        self.plan_kernel(w, winst)?;
+                    }
+                }
+                self.plan_group(&members)?;
+                i = j;
+                continue;
+            }
+            self.plan_kernel(v, inst)?;
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn plan_group(&mut self, members: &[Value]) -> Result<(), Error> {
+        let f = self.f;
+        let n = f.ty(members[0]).num_elements();
+        let mut regs = [0usize; 5];
+        let mut free: [Vec<u16>; 5] = Default::default();
+        let mut reg_of: HashMap<Value, Reg> = HashMap::new();
+        let mut inputs: Vec<(Src, Reg)> = Vec::new();
+        let mut input_key: HashMap<(Value, bool), Reg> = HashMap::new();
+        let in_group: std::collections::HashSet<Value> = members.iter().copied().collect();
+        // Last use of each member's register within the group.
+        let mut last: HashMap<Value, usize> = HashMap::new();
+        for (k, &m) in members.iter().enumerate() {
+            for &a in &f.inst(m).expect("member is an instruction").args {
+                let r = self.root(a);
+                if in_group.contains(&r) {
+                    last.insert(r, k);
+                }
+            }
+        }
+        // Inputs are written at the start of every block (or once), so they
+        // get registers of their own; only members' registers are recycled.
+        let fresh = |dtype: DType, regs: &mut [usize; 5]| -> Reg {
+            let b = bank(dtype);
+            regs[b] += 1;
+            Reg { dtype, idx: (regs[b] - 1) as u16 }
+        };
+        let alloc = |dtype: DType, regs: &mut [usize; 5], free: &mut [Vec<u16>; 5]| -> Reg {
+            let b = bank(dtype);
+            let idx = free[b].pop().unwrap_or_else(|| {
+                regs[b] += 1;
+                (regs[b] - 1) as u16
+            });
+            Reg { dtype, idx }
+        };
+        let mut body = Vec::new();
+        let mut stores = Vec::new();
+        for (k, &m) in members.iter().enumerate() {
+            let inst = f.inst(m).expect("member is an instruction");
+            let mut args = Vec::new();
+            for &a in &inst.args {
+                let dtype = f.ty(a).dtype;
+                let r = self.root(a);
+                let reg = match self.kinds[a.index()].clone() {
+                    Kind::Splat(s) => {
+                        let key = (a, true);
+                        match input_key.get(&key) {
+                            Some(&reg) => reg,
+                            None => {
+                                let reg = fresh(dtype, &mut regs);
+                                inputs.push((Src::Splat(s), reg));
+                                input_key.insert(key, reg);
+                                reg
+                            }
+                        }
+                    }
+                    Kind::ScalarOf(_) if reg_of.contains_key(&r) => reg_of[&r],
+                    Kind::ScalarOf(_) => {
+                        let key = (r, true);
+                        match input_key.get(&key) {
+                            Some(&reg) => reg,
+                            None => {
+                                let loc = self.materialise(r)?;
+                                let reg = fresh(dtype, &mut regs);
+                                inputs.push((Src::ScalarAt(loc), reg));
+                                input_key.insert(key, reg);
+                                reg
+                            }
+                        }
+                    }
+                    Kind::Alias(_) | Kind::Own if reg_of.contains_key(&r) => reg_of[&r],
+                    Kind::Alias(_) | Kind::Own => {
+                        let key = (r, false);
+                        match input_key.get(&key) {
+                            Some(&reg) => reg,
+                            None => {
+                                let loc = self.materialise(r)?;
+                                let reg = fresh(dtype, &mut regs);
+                                inputs.push((Src::Load(loc), reg));
+                                input_key.insert(key, reg);
+                                reg
+                            }
+                        }
+                    }
+                };
+                args.push(reg);
+            }
+            let dst = alloc(f.ty(m).dtype, &mut regs, &mut free);
+            let op = match &inst.op {
+                Op::Unary(u) => FOp::Unary(*u),
+                Op::Binary(b) => FOp::Binary(*b),
+                Op::Compare(c) => FOp::Compare(*c),
+                Op::Select => FOp::Select,
+                Op::Convert { .. } => FOp::Convert,
+                Op::StopGradient => FOp::Unary(Unary::Neg), // never reached: aliases are not members
+                other => return Err(crate::reference::internal(&format!("{} in a fused group", other.name()))),
+            };
+            body.push(FInst { op, dst, args: args.clone(), at: describe(f, m) });
+            reg_of.insert(m, dst);
+            // Registers of members whose last use is this instruction go back
+            // to the pool (inputs stay: they are loaded once per block).
+            for (i, &a) in inst.args.iter().enumerate() {
+                let r = self.root(a);
+                let repeated = inst.args[..i].iter().any(|&b| self.root(b) == r);
+                if in_group.contains(&r) && last.get(&r) == Some(&k) && !self.used_outside[r.index()] && !repeated {
+                    let reg = reg_of[&r];
+                    free[bank(reg.dtype)].push(reg.idx);
+                }
+            }
+            if self.used_outside[m.index()] {
+                let out = Loc::Slot(m.index() as u32);
+                self.vbytes[m.index()] = f.ty(m).size_bytes();
+                self.locs[m.index()] = Some(out);
+                stores.push((dst, out));
+            }
+        }
+        if stores.is_empty() {
+            return Ok(());
+        }
+        self.steps.push(Step::Fused(Fused { n, inputs, body, stores, regs }));
+        Ok(())
+    }
+
+    fn plan_kernel(&mut self, v: Value, inst: &saddle_ir::Inst) -> Result<(), Error> {
+        let f = self.f;
+        let ty = f.ty(v).clone();
+        let at = describe(f, v);
+        let shape = |a: usize| f.ty(inst.args[a]).shape.clone();
+        let op = match &inst.op {
+            Op::Const(Literal::Dense(a)) => {
+                let loc = self.add_const(a.clone(), || format!("the constant {at}"))?;
+                self.locs[v.index()] = Some(loc);
+                return Ok(());
+            }
+            Op::Iota { dim, ty } => {
+                check(|| format!("iota at {at}"), bytes_of(ty), self.memory_limit)?;
+                let a = crate::reference::iota_array(*dim, ty)?;
+                let loc = self.add_const(a, || format!("iota at {at}"))?;
+                self.locs[v.index()] = Some(loc);
+                return Ok(());
+            }
+            Op::Const(Literal::Splat { .. })
+            | Op::Reshape { .. }
+            | Op::StopGradient
+            | Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::Select
+            | Op::Convert { .. } => {
+                return Err(crate::reference::internal(&format!("{} planned as a kernel", inst.op.name())));
+            }
+            Op::BroadcastInDim { dims, .. } => KernelOp::Broadcast { xshape: shape(0), dims: dims.clone() },
+            Op::Transpose { perm } => KernelOp::Transpose { xshape: shape(0), perm: perm.clone() },
+            Op::Reduce { kind, axes } => {
+                let xs = shape(0);
+                let kept: Vec<usize> = (0..xs.len()).filter(|a| !axes.contains(a)).collect();
+                let reduced: Vec<usize> = (0..xs.len()).filter(|a| axes.contains(a)).collect();
+                let trailing = kept.iter().all(|&k| reduced.iter().all(|&r| k < r || xs[r] == 1) || xs[k] == 1);
+                let perm: Vec<usize> = kept.iter().chain(&reduced).copied().collect();
+                let row_len = reduced.iter().map(|&a| xs[a]).product();
+                KernelOp::Reduce { kind: *kind, moved: (!trailing).then_some((perm, xs)), row_len }
+            }
+            Op::Slice { start, limit, stride } => {
+                KernelOp::Slice { xshape: shape(0), start: start.clone(), limit: limit.clone(), stride: stride.clone() }
+            }
+            Op::Pad { low, interior, .. } => {
+                KernelOp::Pad { xshape: shape(0), low: low.clone(), interior: interior.clone() }
+            }
+            Op::Concatenate { axis } => {
+                KernelOp::Concatenate { shapes: (0..inst.args.len()).map(shape).collect(), axis: *axis }
+            }
+            Op::DotGeneral(d) => {
+                KernelOp::Dot { plan: plan_dot(&shape(0), &shape(1), d), lshape: shape(0), rshape: shape(1) }
+            }
+            Op::Take { axis } => {
+                let xs = shape(0);
+                KernelOp::Take {
+                    outer: xs[..*axis].iter().product(),
+                    extent: xs[*axis],
+                    inner: xs[axis + 1..].iter().product(),
+                }
+            }
+            Op::SegmentSum { num_segments } => {
+                KernelOp::SegmentSum { inner: shape(0)[1..].iter().product(), segments: *num_segments }
+            }
+            Op::Cholesky => KernelOp::Cholesky { n: *ty.shape.last().expect("rank >= 2") },
+            Op::TriangularSolve { left_side, lower, transpose_a, unit_diagonal } => {
+                let r = ty.rank();
+                KernelOp::TriangularSolve {
+                    n: shape(0)[r - 1],
+                    rows: ty.shape[r - 2],
+                    cols: ty.shape[r - 1],
+                    solve: TriangularSolve {
+                        left: *left_side,
+                        lower: *lower,
+                        transpose: *transpose_a,
+                        unit: *unit_diagonal,
+                    },
+                }
+            }
+        };
+        let mut args = Vec::new();
+        for &a in &inst.args {
+            let loc = self.materialise(a)?;
+            args.push((loc, f.ty(a).clone()));
+        }
+        let dsize = args.first().map(|(_, t)| t.dtype.size_bytes()).unwrap_or(8);
+        let mut temps = Vec::new();
+        match &op {
+            KernelOp::Dot { plan, .. } => {
+                for (lay, len) in
+                    [(&plan.lhs, plan.batches * plan.m * plan.k), (&plan.rhs, plan.batches * plan.k * plan.n)]
+                {
+                    if lay.perm.is_some() {
+                        let t = self.new_temp(len * dsize);
+                        temps.push(t);
+                    }
+                }
+            }
+            KernelOp::Reduce { moved, row_len, .. } => {
+                if moved.is_some() {
+                    let t = self.new_temp(f.ty(inst.args[0]).size_bytes());
+                    temps.push(t);
+                }
+                let t = self.new_temp(row_len.div_ceil(SUM_CHUNK).max(1) * dsize);
+                temps.push(t);
+            }
+            KernelOp::Broadcast { .. }
+            | KernelOp::Transpose { .. }
+            | KernelOp::Slice { .. }
+            | KernelOp::Pad { .. }
+            | KernelOp::Concatenate { .. }
+            | KernelOp::Take { .. }
+            | KernelOp::SegmentSum { .. }
+            | KernelOp::Cholesky { .. }
+            | KernelOp::TriangularSolve { .. } => {}
+        }
+        let out = Loc::Slot(v.index() as u32);
+        self.vbytes[v.index()] = ty.size_bytes();
+        self.locs[v.index()] = Some(out);
+        self.steps.push(Step::Kernel { op, args, out, ty, temps, at });
+        Ok(())
+    }
+}
+
+/// Assigns workspace slots to virtual slots by liveness; returns the
+/// rewritten steps, the slot sizes and the result locations.
+fn allocate(
+    mut steps: Vec<Step>,
+    vbytes: &[usize],
+    results: Vec<Loc>,
+    reuse: bool,
+) -> (Vec<Step>, Vec<usize>, Vec<Loc>) {
+    const NEVER: usize = usize::MAX;
+    let nv = vbytes.len();
+    let mut last = vec![0usize; nv];
+    let mut reads_scalar = vec![usize::MAX; nv];
+    let slot = |l: &Loc| match l {
+        Loc::Slot(i) => Some(*i as usize),
+        Loc::Param(_) | Loc::Const(_) => None,
+    };
+    for (s, step) in steps.iter().enumerate() {
+        match step {
+            Step::Fused(g) => {
+                for (src, _) in &g.inputs {
+                    match src {
+                        Src::Load(l) => {
+                            if let Some(i) = slot(l) {
+                                last[i] = s;
+                            }
+                        }
+                        Src::ScalarAt(l) => {
+                            if let Some(i) = slot(l) {
+                                last[i] = s;
+                                reads_scalar[i] = s;
+                            }
+                        }
+                        Src::Splat(_) => {}
+                    }
+                }
+            }
+            Step::Kernel { args, .. } => {
+                for (l, _) in args {
+                    if let Some(i) = slot(l) {
+                        last[i] = s;
+                    }
+                }
+            }
+        }
+    }
+    for r in &results {
+        if let Some(i) = slot(r) {
+            last[i] = NEVER;
+        }
+    }
+    let mut map: Vec<Option<usize>> = vec![None; nv];
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    let take = |bytes: usize, sizes: &mut Vec<usize>, free: &mut Vec<usize>| -> usize {
+        let best = free
+            .iter()
+            .enumerate()
+            .filter(|&(_, &p)| sizes[p] >= bytes)
+            .min_by_key(|&(_, &p)| sizes[p])
+            .map(|(k, _)| k);
+        let k = best.or_else(|| free.iter().enumerate().max_by_key(|&(_, &p)| sizes[p]).map(|(k, _)| k));
+        match k {
+            Some(k) => {
+                let p = free.swap_remove(k);
+                sizes[p] = sizes[p].max(bytes);
+                p
+            }
+            None => {
+                sizes.push(bytes);
+                sizes.len() - 1
+            }
+        }
+    };
+    for (s, step) in steps.iter().enumerate() {
+        let (reads, writes, temps): (Vec<usize>, Vec<usize>, Vec<usize>) = match step {
+            Step::Fused(g) => (
+                g.inputs
+                    .iter()
+                    .filter_map(|(src, _)| match src {
+                        Src::Load(l) | Src::ScalarAt(l) => slot(l),
+                        Src::Splat(_) => None,
+                    })
+                    .collect(),
+                g.stores.iter().filter_map(|(_, l)| slot(l)).collect(),
+                vec![],
+            ),
+            Step::Kernel { args, out, temps, .. } => (
+                args.iter().filter_map(|(l, _)| slot(l)).collect(),
+                slot(out).into_iter().collect(),
+                temps.iter().filter_map(slot).collect(),
+            ),
+        };
+        let fused = matches!(step, Step::Fused(_));
+        let mut released = Vec::new();
+        if reuse && fused {
+            // In place: inputs that die here (and are not read as scalars).
+            for &i in &reads {
+                if last[i] == s && reads_scalar[i] != s && !released.contains(&i) {
+                    if let Some(p) = map[i] {
+                        free.push(p);
+                        released.push(i);
+                    }
+                }
+            }
+        }
+        for &w in writes.iter().chain(&temps) {
+            map[w] = Some(take(vbytes[w], &mut sizes, &mut free));
+        }
+        if reuse {
+            for &t in &temps {
+                free.push(map[t].expect("just assigned"));
+            }
+            for &i in &reads {
+                if last[i] == s && !released.contains(&i) {
+                    if let Some(p) = map[i] {
+                        free.push(p);
+                        released.push(i);
+                    }
+                }
+            }
+            for &w in &writes {
+                if last[w] == 0 && !results.contains(&Loc::Slot(w as u32)) && !reads.contains(&w) {
+                    // A value nothing reads (kept alive by nothing).
+                    free.push(map[w].expect("just assigned"));
+                }
+            }
+        }
+    }
+    let fix = |l: &mut Loc| {
+        if let Loc::Slot(i) = l {
+            *i = map[*i as usize].expect("every slot read was written") as u32;
+        }
+    };
+    for step in &mut steps {
+        match step {
+            Step::Fused(g) => {
+                for (src, _) in &mut g.inputs {
+                    match src {
+                        Src::Load(l) | Src::ScalarAt(l) => fix(l),
+                        Src::Splat(_) => {}
+                    }
+                }
+                for (_, l) in &mut g.stores {
+                    fix(l);
+                }
+            }
+            Step::Kernel { args, out, temps, .. } => {
+                for (l, _) in args {
+                    fix(l);
+                }
+                fix(out);
+                for t in temps {
+                    fix(t);
+                }
+            }
+        }
+    }
+    let mut results = results;
+    for r in &mut results {
+        fix(r);
+    }
+    (steps, sizes, results)
+}
