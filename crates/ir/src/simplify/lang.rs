@@ -56,9 +56,9 @@ impl PartialOrd for Lit {
 
 impl Ord for Lit {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.hash.cmp(&other.hash).then_with(|| {
-            if Arc::ptr_eq(&self.lit, &other.lit) { Ordering::Equal } else { self.lit.cmp(&other.lit) }
-        })
+        self.hash
+            .cmp(&other.hash)
+            .then_with(|| if Arc::ptr_eq(&self.lit, &other.lit) { Ordering::Equal } else { self.lit.cmp(&other.lit) })
     }
 }
 
@@ -259,9 +259,10 @@ impl Analysis<Node> for Analyzer {
             Literal::Splat { .. } => true,
             Literal::Dense(a) => a.len() <= egraph.analysis.max_fold_elements,
         };
-        let has_leaf = egraph[id].nodes.iter().any(|n| {
-            matches!(n, Node::Const(_)) || matches!(n, Node::Op { op: Op::Iota { .. }, .. })
-        });
+        let has_leaf = egraph[id]
+            .nodes
+            .iter()
+            .any(|n| matches!(n, Node::Const(_)) || matches!(n, Node::Op { op: Op::Iota { .. }, .. }));
         if inline && !has_leaf {
             let c = egraph.add(Node::Const(Lit::new((*k).clone())));
             egraph.union(id, c);

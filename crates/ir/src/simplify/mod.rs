@@ -185,7 +185,9 @@ impl SimplifyReport {
     pub fn warnings(&self) -> Vec<String> {
         self.limit_hit
             .iter()
-            .map(|l| format!("simplify stopped at the {l} before saturating; the result is correct but may simplify further"))
+            .map(|l| {
+                format!("simplify stopped at the {l} before saturating; the result is correct but may simplify further")
+            })
             .collect()
     }
 }
@@ -241,11 +243,7 @@ pub fn simplify(f: &Func, opts: &SimplifyOptions) -> Result<(Func, SimplifyRepor
 }
 
 /// [`simplify`] with extra rules (the tests add deliberately unsound ones).
-pub(crate) fn simplify_with(
-    f: &Func,
-    opts: &SimplifyOptions,
-    extra: &[Rule],
-) -> Result<(Func, SimplifyReport), Error> {
+pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) -> Result<(Func, SimplifyReport), Error> {
     let start = Instant::now();
     verify(f)?;
     let before = estimate(f);
@@ -266,13 +264,14 @@ pub(crate) fn simplify_with(
     };
     let rules: Vec<Rule> = rules::all().into_iter().filter(enabled).chain(extra.iter().copied()).collect();
     let rewrites = rules::rewrites(&rules, opts.reassociate_budget);
-    let runner: Runner<lang::Node, Analyzer> = Runner::new(Analyzer { max_const_elements: 0, max_fold_elements: 0, unsound: None })
-        .with_egraph(egraph)
-        .with_scheduler(SimpleScheduler)
-        .with_node_limit(opts.node_limit)
-        .with_iter_limit(opts.iter_limit)
-        .with_time_limit(opts.time_limit)
-        .run(&rewrites);
+    let runner: Runner<lang::Node, Analyzer> =
+        Runner::new(Analyzer { max_const_elements: 0, max_fold_elements: 0, unsound: None })
+            .with_egraph(egraph)
+            .with_scheduler(SimpleScheduler)
+            .with_node_limit(opts.node_limit)
+            .with_iter_limit(opts.iter_limit)
+            .with_time_limit(opts.time_limit)
+            .run(&rewrites);
     if let Some(msg) = &runner.egraph.analysis.unsound {
         return Err(Error::Internal { pass: "simplify", message: format!("unsound rewrite: {msg}") });
     }

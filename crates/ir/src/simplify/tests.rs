@@ -14,7 +14,11 @@ fn simp_with(src: &str, opts: &SimplifyOptions) -> (Func, SimplifyReport) {
 #[test]
 fn scratch() {
     let dir = std::path::Path::new("/tmp/simp");
-    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "sir")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sir"))
+        .collect();
     names.sort();
     for p in names {
         let src = std::fs::read_to_string(&p).unwrap();

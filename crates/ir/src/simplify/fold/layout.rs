@@ -14,11 +14,8 @@ pub(super) fn broadcast_in_dim(x: &Vals, dims: &[usize], ty: &TensorType) -> Vec
     let xs = strides(&x.ty.shape);
     let mut out = Vec::with_capacity(ty.num_elements());
     for_each_index(&ty.shape, |idx| {
-        let off: usize = dims
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| if x.ty.shape[i] == 1 { 0 } else { idx[d] * xs[i] })
-            .sum();
+        let off: usize =
+            dims.iter().enumerate().map(|(i, &d)| if x.ty.shape[i] == 1 { 0 } else { idx[d] * xs[i] }).sum();
         out.push(x.data[off]);
     });
     out

@@ -154,9 +154,12 @@ pub(crate) fn eval_op(op: &Op, args: &[Vals], ty: &TensorType) -> Option<Vals> {
         Op::Const(l) => Vals::from_literal(l).data,
         Op::Iota { dim, ty } => layout::iota(*dim, ty),
         Op::Unary(u) => args[0].data.iter().map(|&x| elementwise::unary(*u, x)).collect::<Option<_>>()?,
-        Op::Binary(b) => {
-            args[0].data.iter().zip(&args[1].data).map(|(&x, &y)| elementwise::binary(*b, x, y)).collect::<Option<_>>()?
-        }
+        Op::Binary(b) => args[0]
+            .data
+            .iter()
+            .zip(&args[1].data)
+            .map(|(&x, &y)| elementwise::binary(*b, x, y))
+            .collect::<Option<_>>()?,
         Op::Compare(c) => args[0]
             .data
             .iter()

@@ -7,10 +7,7 @@ use super::{Ctx, Rule};
 use crate::{Literal, Op, Scalar};
 
 pub(super) fn rules() -> Vec<Rule> {
-    vec![
-        Rule::exact("take-iota", "take", take_range),
-        Rule::exact("segment-sum-iota", "segment_sum", segment_sum_iota),
-    ]
+    vec![Rule::exact("take-iota", "take", take_range), Rule::exact("segment-sum-iota", "segment_sum", segment_sum_iota)]
 }
 
 fn index(s: Scalar) -> Option<usize> {

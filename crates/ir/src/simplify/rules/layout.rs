@@ -155,12 +155,19 @@ fn slice_noop(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
 
 /// The slice of `x` selecting positions `start + k·stride`, `k < n`, per axis.
 fn slice_op(starts: Vec<usize>, counts: &[usize], strides: Vec<usize>) -> Op {
-    let limit = starts.iter().zip(counts).zip(&strides).map(|((&s, &n), &st)| if n == 0 { s } else { s + (n - 1) * st + 1 }).collect();
+    let limit = starts
+        .iter()
+        .zip(counts)
+        .zip(&strides)
+        .map(|((&s, &n), &st)| if n == 0 { s } else { s + (n - 1) * st + 1 })
+        .collect();
     Op::Slice { start: starts, limit, stride: strides }
 }
 
 fn add_slice(cx: &mut Ctx<'_>, x: Id, starts: Vec<usize>, counts: &[usize], strides: Vec<usize>) -> Option<Id> {
-    let full = starts.iter().all(|&s| s == 0) && *counts == cx.shape(x)[..] && strides.iter().zip(counts).all(|(&s, &n)| s == 1 || n <= 1);
+    let full = starts.iter().all(|&s| s == 0)
+        && *counts == cx.shape(x)[..]
+        && strides.iter().zip(counts).all(|(&s, &n)| s == 1 || n <= 1);
     if full {
         return Some(x);
     }
@@ -324,8 +331,7 @@ fn concatenate_slices(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
         };
         let mut j = i + 1;
         while let Some(Some((s2, st2, l2))) = slices.get(j) {
-            let same_elsewhere =
-                (0..start.len()).all(|d| d == axis || (st2[d] == start[d] && l2[d] == limit[d]));
+            let same_elsewhere = (0..start.len()).all(|d| d == axis || (st2[d] == start[d] && l2[d] == limit[d]));
             if cx.eg.find(*s2) != cx.eg.find(src) || st2[axis] != limit[axis] || !same_elsewhere {
                 break;
             }

@@ -33,13 +33,18 @@ fn dot_transpose(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
         let rank = cx.ty(a[side]).rank();
         for (top, n) in cx.nodes(a[side], "transpose") {
             let Op::Transpose { perm } = top else { continue };
-            let (contract, batch) = if side == 0 { (&d.lhs_contract, &d.lhs_batch) } else { (&d.rhs_contract, &d.rhs_batch) };
+            let (contract, batch) =
+                if side == 0 { (&d.lhs_contract, &d.lhs_batch) } else { (&d.rhs_contract, &d.rhs_batch) };
             let free: Vec<usize> = DotDims::free_axes(rank, contract, batch).iter().map(|&i| perm[i]).collect();
             if !increasing(&free) {
                 continue;
             }
             let mut nd = d.clone();
-            let (c, b) = if side == 0 { (&mut nd.lhs_contract, &mut nd.lhs_batch) } else { (&mut nd.rhs_contract, &mut nd.rhs_batch) };
+            let (c, b) = if side == 0 {
+                (&mut nd.lhs_contract, &mut nd.lhs_batch)
+            } else {
+                (&mut nd.rhs_contract, &mut nd.rhs_batch)
+            };
             *c = contract.iter().map(|&i| perm[i]).collect();
             *b = batch.iter().map(|&i| perm[i]).collect();
             let args = if side == 0 { [n[0], a[1]] } else { [a[0], n[0]] };

@@ -168,8 +168,11 @@ struct RootSearcher {
 
 impl Searcher<Node, Analyzer> for RootSearcher {
     fn search_eclass_with_limit(&self, eg: &EGraph, eclass: Id, limit: usize) -> Option<SearchMatches<'_, Node>> {
-        (limit > 0 && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root))
-            .then(|| SearchMatches { eclass, substs: vec![Subst::default()], ast: None })
+        (limit > 0 && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root)).then(|| SearchMatches {
+            eclass,
+            substs: vec![Subst::default()],
+            ast: None,
+        })
     }
 
     fn search_with_limit(&self, eg: &EGraph, limit: usize) -> Vec<SearchMatches<'_, Node>> {
@@ -242,10 +245,7 @@ pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize) -> Vec<Rewrite
     rules
         .iter()
         .map(|r| {
-            let applier = RuleApplier {
-                rule: *r,
-                budget: (r.safety == Safety::Reassociate).then(|| budget.clone()),
-            };
+            let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
             Rewrite::new(r.name, RootSearcher { root: r.root }, applier).expect("rules bind no variables")
         })
         .collect()
