@@ -91,7 +91,7 @@ fn run_time_errors_of_the_compiled_plan() {
     let zero = Array::I64(arr1(&[2, 0]).into_dyn());
     let err = exe.run(&[x.clone(), ok_i.clone(), a.clone(), zero]).unwrap_err();
     assert_eq!(err.to_string(), "div at %q: integer division by zero");
-    assert!(matches!(exe.run(&[x.clone()]), Err(Error::ArgCount { expected: 4, found: 1, .. })));
+    assert!(matches!(exe.run(std::slice::from_ref(&x)), Err(Error::ArgCount { expected: 4, found: 1, .. })));
     let err = exe.run(&[x.clone(), Array::I64(arr1(&[0, 1]).into_dyn()), a.clone(), a]).unwrap_err();
     assert_eq!(err.to_string(), "argument 1 of @f has type i64[2], expected i32[2]");
 }
