@@ -1,6 +1,9 @@
-//! Runs `tests/xla/harness.py`: every test case, its `grad`, `hessian` and
-//! `vmap` transforms, and every op module of `tests/xla/ops`, lowered to
-//! StableHLO, run on XLA's CPU client and compared with saddle's runtime.
+//! Runs `tests/xla/harness.py`: every test case (`tests/cases` and
+//! `tests/xla/cases`) with its `grad`, `hessian` and `vmap` transforms,
+//! every op module of `tests/xla/ops`, and random
+//! well-typed functions over every op kind (`saddle_ir::testing`), lowered
+//! to StableHLO, run on XLA's CPU client and compared with saddle's
+//! runtime.
 //!
 //! The harness needs Python with jax. The interpreter is `$SADDLE_PYTHON`,
 //! else `.venv/bin/python` in the repository when it exists, else
@@ -9,6 +12,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use saddle::ir::print_func;
+use saddle::ir::testing::{GenOptions, random_func};
+
+/// How many random functions the harness runs (seeds `0..RANDOM_FUNCS`),
+/// drawn without NaN, infinite or huge constants: the functions test the
+/// lowering, and those constants mostly test how NaN and infinity spread
+/// through two different Cholesky and triangular-solve algorithms.
+const RANDOM_FUNCS: u64 = 100;
 
 fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("SADDLE_PYTHON") {
@@ -39,14 +51,26 @@ fn xla_agrees_with_the_runtime_on_every_case_and_transform() {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xla-harness");
+    let random = work.join("random");
+    let _ = std::fs::remove_dir_all(&random);
+    std::fs::create_dir_all(&random).expect("the work directory can be made");
+    let opts = GenOptions { max_insts: 32, special_floats: false, ..GenOptions::default() };
+    for seed in 0..RANDOM_FUNCS {
+        let path = random.join(format!("random_{seed:03}.sir"));
+        std::fs::write(path, print_func(&random_func(seed, &opts))).expect("the work directory is writable");
+    }
     let out = Command::new(&python)
         .arg(root.join("tests/xla/harness.py"))
         .arg("--saddle")
         .arg(env!("CARGO_BIN_EXE_saddle"))
         .arg("--cases")
         .arg(root.join("tests/cases"))
+        .arg("--cases")
+        .arg(root.join("tests/xla/cases"))
         .arg("--ops")
         .arg(root.join("tests/xla/ops"))
+        .arg("--random")
+        .arg(&random)
         .arg("--work")
         .arg(&work)
         .output()

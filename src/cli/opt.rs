@@ -57,6 +57,7 @@ pub enum Pass {
 const PASSES: &str =
     "jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce";
 
+/// Parses one `-p` argument (also used by `saddle bench`).
 pub fn parse_pass(s: &str) -> Result<Pass, String> {
     let (name, arg) = match s.split_once('=') {
         Some((n, a)) => (n, Some(a)),

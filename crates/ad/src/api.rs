@@ -56,8 +56,7 @@ fn param_name(f: &Func, k: usize) -> Option<&str> {
 /// The first result's type, checked to be a float (and a scalar when
 /// `scalar`).
 fn first_result(f: &Func, transform: &'static str, scalar: bool) -> Result<TensorType> {
-    let ty =
-        f.result_types().into_iter().next().ok_or_else(|| Error::Count { what: "results", expected: 1, found: 0 })?;
+    let ty = f.result_types().into_iter().next().ok_or(Error::Count { what: "results", expected: 1, found: 0 })?;
     if scalar && !ty.is_scalar() {
         return Err(Error::NonScalarResult { transform, func: f.name().to_string(), ty });
     }

@@ -17,9 +17,7 @@ pub(crate) fn split(g: &Func, f: &Func) -> Result<Linearized> {
     let n = f.num_params();
     let nres = f.results().len();
     let mut linear = vec![false; g.num_values()];
-    for k in n..g.num_params() {
-        linear[k] = true;
-    }
+    linear[n..g.num_params()].fill(true);
     for (v, inst) in g.iter_insts() {
         linear[v.index()] = inst.args.iter().any(|a| linear[a.index()]);
     }
@@ -75,10 +73,9 @@ pub(crate) fn split(g: &Func, f: &Func) -> Result<Linearized> {
                 None => t,
             });
         }
-        for k in n..g.num_params() {
-            let p = Value::from_index(k);
+        for p in g.params().skip(n) {
             let t = tr.param(g.ty(p).clone());
-            val[k] = Some(match g.value_name(p) {
+            val[p.index()] = Some(match g.value_name(p) {
                 Some(name) => t.named(name),
                 None => t,
             });

@@ -12,8 +12,9 @@ use crate::ops;
 ///
 /// Every IR value gets an MLIR name up front (its IR name where MLIR
 /// accepts it). Helper values that a lowering needs besides its result are
-/// named after that result with a `-N` suffix: `-` cannot occur in an IR
-/// name, so helper names never collide with the names of IR values.
+/// named after that result with a `-N` suffix (and a `_` prefix when the
+/// result's name is a number): `-` cannot occur in an IR name, so helper
+/// names never collide with the names of IR values.
 pub(crate) struct Emitter<'f> {
     /// The function being lowered.
     pub f: &'f Func,
@@ -79,8 +80,10 @@ impl<'f> Emitter<'f> {
     /// A fresh name for a helper value of the current instruction.
     pub fn helper(&mut self) -> String {
         let base = &self.names[self.current.index()];
+        // `%3-1` is not an MLIR name (digits only, or a non-digit first).
+        let sep = if base.starts_with(|c: char| c.is_ascii_digit()) { "_" } else { "" };
         loop {
-            let name = format!("{base}-{}", self.next_helper);
+            let name = format!("{sep}{base}-{}", self.next_helper);
             self.next_helper += 1;
             if self.used.insert(name.clone()) {
                 return format!("%{name}");

@@ -12,8 +12,8 @@ pub struct Cost {
     /// reductions, `2·M·N·K` (times the batch size) for `dot_general`,
     /// `n³/3` for `cholesky`, `n²·k` for `triangular_solve`.
     pub flops: f64,
-    /// Bytes read and written (operands and result), or only the bytes
-    /// copied for layout ops; a `reshape` is free.
+    /// Bytes read and written: operands and result, except that a slice or
+    /// a `take` reads only what it keeps, and a `reshape` is free.
     pub bytes: f64,
 }
 
@@ -58,8 +58,9 @@ pub fn op_cost(op: &Op, args: &[&TensorType], out: &TensorType) -> Cost {
         Op::Iota { .. } => (elements(out), bytes(out)),
         Op::Unary(_) | Op::Binary(_) | Op::Compare(_) | Op::Select => (elements(out), io()),
         Op::Convert { .. } | Op::StopGradient => (0.0, io()),
-        Op::BroadcastInDim { .. } | Op::Transpose { .. } | Op::Slice { .. } | Op::Pad { .. } => (0.0, io()),
-        Op::Concatenate { .. } | Op::Take { .. } => (0.0, io()),
+        Op::BroadcastInDim { .. } | Op::Transpose { .. } | Op::Pad { .. } | Op::Concatenate { .. } => (0.0, io()),
+        Op::Slice { .. } => (0.0, 2.0 * bytes(out)),
+        Op::Take { .. } => (0.0, 2.0 * bytes(out) + bytes(args[1])),
         Op::Reshape { .. } => (0.0, 0.0),
         Op::Reduce { .. } => (elements(args[0]), io()),
         Op::SegmentSum { .. } => (elements(args[0]), io()),

@@ -7,12 +7,17 @@
 //! of (a) its most expensive child and (b) the sum of its children's costs,
 //! each divided by the number of classes that use it. (b) approximates the
 //! DAG cost; (a) keeps every chosen node strictly dearer than its children,
-//! so the choice is acyclic, and keeps costs bounded. The real, shared cost
-//! of the result is then measured exactly on the rebuilt function.
+//! so the choice is acyclic, and keeps costs bounded.
+//!
+//! That choice is local: it cannot see that a value is computed anyway for
+//! another use. A local search then switches classes of the chosen DAG to
+//! other e-nodes whenever that lowers the exact cost of the whole DAG (each
+//! class counted once, counting the classes a switch newly needs and the
+//! ones it frees), never closing a cycle.
 
 use std::collections::HashMap;
 
-use egg::Id;
+use egg::{Id, Language};
 
 use super::cost::op_cost;
 use super::lang::{EGraph, Node};
@@ -90,7 +95,131 @@ fn choose(eg: &EGraph, roots: &[Id]) -> HashMap<Id, (f64, Node)> {
     best
 }
 
-use egg::Language;
+/// Local search on the chosen DAG: switch a class to another of its
+/// e-nodes when that lowers the exact cost of the whole DAG (each class
+/// counted once), accounting for the classes the switch newly needs and
+/// those it frees, and never closing a cycle.
+struct Dag<'a> {
+    eg: &'a EGraph,
+    sel: HashMap<Id, Node>,
+    refs: HashMap<Id, usize>,
+    log: Vec<(Id, usize)>,
+    delta: f64,
+}
+
+impl Dag<'_> {
+    fn own(&self, c: Id) -> f64 {
+        own_cost(self.eg, c, &self.sel[&c])
+    }
+
+    fn set_refs(&mut self, c: Id, n: usize) {
+        let old = self.refs.insert(c, n).unwrap_or(0);
+        self.log.push((c, old));
+    }
+
+    fn inc(&mut self, c: Id) {
+        let mut stack = vec![c];
+        while let Some(c) = stack.pop() {
+            let n = self.refs.get(&c).copied().unwrap_or(0);
+            self.set_refs(c, n + 1);
+            if n == 0 {
+                self.delta += self.own(c);
+                stack.extend(self.sel[&c].children().iter().map(|k| self.eg.find(*k)));
+            }
+        }
+    }
+
+    fn dec(&mut self, c: Id) {
+        let mut stack = vec![c];
+        while let Some(c) = stack.pop() {
+            let n = self.refs[&c];
+            self.set_refs(c, n - 1);
+            if n == 1 {
+                self.delta -= self.own(c);
+                stack.extend(self.sel[&c].children().iter().map(|k| self.eg.find(*k)));
+            }
+        }
+    }
+
+    fn reaches(&self, from: &[Id], target: Id) -> bool {
+        let mut seen: std::collections::HashSet<Id> = std::collections::HashSet::new();
+        let mut stack: Vec<Id> = from.to_vec();
+        while let Some(c) = stack.pop() {
+            if c == target {
+                return true;
+            }
+            if seen.insert(c) {
+                stack.extend(self.sel[&c].children().iter().map(|k| self.eg.find(*k)));
+            }
+        }
+        false
+    }
+
+    /// Tries every alternative e-node of class `c`; keeps the best
+    /// improvement. Returns whether one was kept.
+    fn improve(&mut self, c: Id) -> bool {
+        let current = self.sel[&c].clone();
+        let mut best: Option<(f64, Node)> = None;
+        for node in &self.eg[c].nodes {
+            if *node == current {
+                continue;
+            }
+            let kids: Vec<Id> = node.children().iter().map(|k| self.eg.find(*k)).collect();
+            if kids.iter().any(|k| !self.sel.contains_key(k)) {
+                continue;
+            }
+            self.log.clear();
+            self.delta = own_cost(self.eg, c, node) - own_cost(self.eg, c, &current);
+            self.sel.insert(c, node.clone());
+            for &k in &kids {
+                self.inc(k);
+            }
+            for k in current.children() {
+                self.dec(self.eg.find(*k));
+            }
+            let gain = self.delta;
+            let acyclic = gain < -1e-9 && !self.reaches(&kids, c);
+            while let Some((k, n)) = self.log.pop() {
+                self.refs.insert(k, n);
+            }
+            self.sel.insert(c, current.clone());
+            if acyclic && best.as_ref().is_none_or(|(g, _)| gain < *g) {
+                best = Some((gain, node.clone()));
+            }
+        }
+        let Some((_, node)) = best else { return false };
+        self.log.clear();
+        self.sel.insert(c, node.clone());
+        for k in node.children() {
+            self.inc(self.eg.find(*k));
+        }
+        for k in current.children() {
+            self.dec(self.eg.find(*k));
+        }
+        true
+    }
+}
+
+fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Node> {
+    let mut dag = Dag { eg, sel, refs: HashMap::new(), log: Vec::new(), delta: 0.0 };
+    for &r in roots {
+        dag.inc(r);
+    }
+    for _round in 0..8 {
+        let mut live: Vec<Id> = dag.refs.iter().filter(|(_, n)| **n > 0).map(|(c, _)| *c).collect();
+        live.sort_unstable();
+        let mut changed = false;
+        for c in live {
+            if dag.refs.get(&c).copied().unwrap_or(0) > 0 && eg[c].nodes.len() > 1 {
+                changed |= dag.improve(c);
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    dag.sel
+}
 
 /// Rebuilds `f` from the e-graph: parameters as they were, then the chosen
 /// node of each class needed by the results, in depth-first order of the
@@ -99,7 +228,8 @@ use egg::Language;
 /// cyclic (a bug; the caller keeps the input).
 pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
     let roots: Vec<Id> = f.results().iter().map(|r| eg.find(ids[r.index()])).collect();
-    let best = choose(eg, &roots);
+    let chosen: HashMap<Id, Node> = choose(eg, &roots).into_iter().map(|(c, (_, n))| (c, n)).collect();
+    let best = improve(eg, &roots, chosen);
 
     let mut side: HashMap<Id, (Option<String>, Option<Location>)> = HashMap::new();
     for (v, _) in f.iter_insts() {
@@ -132,7 +262,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
             if value_of.contains_key(&c) {
                 continue;
             }
-            let node = &best.get(&c)?.1;
+            let node = best.get(&c)?;
             if !expanded {
                 if on_stack.insert(c, true).is_some() {
                     return None;

@@ -173,8 +173,8 @@ pub struct SimplifyReport {
     pub limit_hit: Option<Limit>,
     /// How often each rule added a new equality, by rule name, sorted.
     pub rules_applied: Vec<(String, usize)>,
-    /// The extracted function was no cheaper than the input (after dead
-    /// code and common subexpressions were removed), which was kept.
+    /// Nothing cheaper was found: the result is the input with dead code
+    /// and common subexpressions removed.
     pub kept_input: bool,
     /// Wall-clock time of the whole call.
     pub elapsed: Duration,
@@ -242,6 +242,21 @@ pub fn simplify(f: &Func, opts: &SimplifyOptions) -> Result<(Func, SimplifyRepor
     simplify_with(f, opts, &[])
 }
 
+/// Rounds of saturation and extraction at most: extraction is a heuristic,
+/// so a second round on its output can still find something. Rounds stop
+/// as soon as one changes nothing, which makes `simplify` idempotent.
+const MAX_ROUNDS: usize = 4;
+
+/// What one round of saturation and extraction did.
+struct Round {
+    out: Func,
+    iterations: usize,
+    egraph_nodes: usize,
+    egraph_classes: usize,
+    limit_hit: Option<Limit>,
+    applied: Vec<(String, usize)>,
+}
+
 /// [`simplify`] with extra rules (the tests add deliberately unsound ones).
 pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) -> Result<(Func, SimplifyReport), Error> {
     let start = Instant::now();
@@ -250,20 +265,59 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     let mut input = f.clone();
     dce(&mut input);
     cse(&mut input);
-
-    let analyzer = Analyzer {
-        max_const_elements: opts.max_const_elements,
-        max_fold_elements: opts.max_fold_elements,
-        unsound: None,
-    };
-    let (egraph, ids) = lang::to_egraph(&input, analyzer);
     let enabled = |r: &Rule| match r.safety {
         Safety::Exact => true,
         Safety::Unsafe => opts.unsafe_math,
         Safety::Reassociate => opts.reassociate,
     };
     let rules: Vec<Rule> = rules::all().into_iter().filter(enabled).chain(extra.iter().copied()).collect();
-    let rewrites = rules::rewrites(&rules, opts.reassociate_budget);
+
+    let mut report = SimplifyReport {
+        before,
+        after: before,
+        iterations: 0,
+        egraph_nodes: 0,
+        egraph_classes: 0,
+        limit_hit: None,
+        rules_applied: Vec::new(),
+        kept_input: false,
+        elapsed: Duration::ZERO,
+    };
+    let mut applied: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let original = input.clone();
+    let mut current = input;
+    for _ in 0..MAX_ROUNDS {
+        let round = round(&current, opts, &rules)?;
+        report.iterations += round.iterations;
+        report.egraph_nodes = report.egraph_nodes.max(round.egraph_nodes);
+        report.egraph_classes = report.egraph_classes.max(round.egraph_classes);
+        report.limit_hit = report.limit_hit.or(round.limit_hit);
+        for (name, n) in round.applied {
+            *applied.entry(name).or_default() += n;
+        }
+        let settled = round.out == current;
+        current = round.out;
+        if settled || report.limit_hit.is_some() {
+            break;
+        }
+    }
+    report.kept_input = current == original;
+    report.after = estimate(&current);
+    report.rules_applied = applied.into_iter().collect();
+    report.elapsed = start.elapsed();
+    Ok((current, report))
+}
+
+/// One round: saturate `input` (verified, without dead code), extract, and
+/// keep the input when the extracted function is not cheaper.
+fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, Error> {
+    let analyzer = Analyzer {
+        max_const_elements: opts.max_const_elements,
+        max_fold_elements: opts.max_fold_elements,
+        unsound: None,
+    };
+    let (egraph, ids) = lang::to_egraph(input, analyzer);
+    let rewrites = rules::rewrites(rules, opts.reassociate_budget);
     let runner: Runner<lang::Node, Analyzer> =
         Runner::new(Analyzer { max_const_elements: 0, max_fold_elements: 0, unsound: None })
             .with_egraph(egraph)
@@ -281,37 +335,33 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
         Some(StopReason::TimeLimit(_)) => Some(Limit::Time),
         Some(StopReason::Saturated) | Some(StopReason::Other(_)) | None => None,
     };
-    let mut applied: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut applied = Vec::new();
     for it in &runner.iterations {
         for (name, n) in &it.applied {
-            *applied.entry(name.to_string()).or_default() += n;
+            let name = name.as_str();
+            let rule = name.split_once('@').map_or(name, |(rule, _)| rule);
+            applied.push((rule.to_string(), *n));
         }
     }
-
-    let extracted = extract::extract(&runner.egraph, &input, &ids);
+    let extracted = extract::extract(&runner.egraph, input, &ids);
     if let Some(g) = &extracted {
         if let Err(e) = verify(g) {
             debug_assert!(false, "simplify extracted invalid IR: {e}");
             return Err(Error::Internal { pass: "simplify", message: format!("extracted invalid IR: {e}") });
         }
     }
-    let input_summary = estimate(&input);
-    let (out, kept_input) = match extracted {
-        Some(g) if weight(&estimate(&g)) <= weight(&input_summary) => (g, false),
-        Some(_) | None => (input, true),
+    let out = match extracted {
+        Some(g) if weight(&estimate(&g)) < weight(&estimate(input)) => g,
+        Some(_) | None => input.clone(),
     };
-    let report = SimplifyReport {
-        before,
-        after: estimate(&out),
+    Ok(Round {
+        out,
         iterations: runner.iterations.len(),
         egraph_nodes: runner.egraph.total_size(),
         egraph_classes: runner.egraph.number_of_classes(),
         limit_hit,
-        rules_applied: applied.into_iter().collect(),
-        kept_input,
-        elapsed: start.elapsed(),
-    };
-    Ok((out, report))
+        applied,
+    })
 }
 
 #[cfg(test)]

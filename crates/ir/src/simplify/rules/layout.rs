@@ -164,7 +164,13 @@ fn slice_op(starts: Vec<usize>, counts: &[usize], strides: Vec<usize>) -> Op {
     Op::Slice { start: starts, limit, stride: strides }
 }
 
+/// The slice of `x` selecting `counts[a]` positions from `starts[a]` by
+/// `strides[a]` on each axis (`x` itself when that is everything). Empty
+/// results are left alone.
 fn add_slice(cx: &mut Ctx<'_>, x: Id, starts: Vec<usize>, counts: &[usize], strides: Vec<usize>) -> Option<Id> {
+    if counts.contains(&0) {
+        return None;
+    }
     let full = starts.iter().all(|&s| s == 0)
         && *counts == cx.shape(x)[..]
         && strides.iter().zip(counts).all(|(&s, &n)| s == 1 || n <= 1);
@@ -306,12 +312,15 @@ fn concatenate_flatten(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     }
 }
 
+/// A unit-stride slice: source, start, limit.
+type UnitSlice = (Id, Vec<usize>, Vec<usize>);
+
 /// Adjacent operands that are unit-stride slices of one value, contiguous
 /// along the axis and equal elsewhere, become one slice.
 fn concatenate_slices(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     let Op::Concatenate { axis } = op else { return };
     let axis = *axis;
-    let slices: Vec<Option<(Id, Vec<usize>, Vec<usize>)>> = a
+    let slices: Vec<Option<UnitSlice>> = a
         .iter()
         .map(|&x| {
             cx.nodes(x, "slice").into_iter().find_map(|(sop, n)| match sop {

@@ -86,12 +86,33 @@ fn transpose_dot(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     }
 }
 
-/// The operand roles of a dot with no batch axes: `(e, other, e_contract,
-/// other_contract, e_is_rhs)` for each side.
-fn sides(d: &DotDims, a: &[Id]) -> [(Id, Id, Vec<usize>, Vec<usize>, bool); 2] {
+/// One operand `e` of a dot with no batch axes, seen as the special one,
+/// and the other operand `x`.
+struct Side {
+    e: Id,
+    x: Id,
+    e_contract: Vec<usize>,
+    x_contract: Vec<usize>,
+    e_is_rhs: bool,
+}
+
+/// Both ways of seeing a dot's operands.
+fn sides(d: &DotDims, a: &[Id]) -> [Side; 2] {
     [
-        (a[1], a[0], d.rhs_contract.clone(), d.lhs_contract.clone(), true),
-        (a[0], a[1], d.lhs_contract.clone(), d.rhs_contract.clone(), false),
+        Side {
+            e: a[1],
+            x: a[0],
+            e_contract: d.rhs_contract.clone(),
+            x_contract: d.lhs_contract.clone(),
+            e_is_rhs: true,
+        },
+        Side {
+            e: a[0],
+            x: a[1],
+            e_contract: d.lhs_contract.clone(),
+            x_contract: d.rhs_contract.clone(),
+            e_is_rhs: false,
+        },
     ]
 }
 
@@ -103,7 +124,7 @@ fn dot_delta(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     if !d.lhs_batch.is_empty() {
         return;
     }
-    for (e, x, ec, xc, e_is_rhs) in sides(d, a) {
+    for Side { e, x, e_contract: ec, x_contract: xc, e_is_rhs } in sides(d, a) {
         let Some(delta) = cx.facts(e).delta.clone() else { continue };
         let mut sorted = ec.clone();
         sorted.sort_unstable();
@@ -143,7 +164,7 @@ fn dot_one_hot(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     if !d.lhs_batch.is_empty() {
         return;
     }
-    for (e, x, ec, xc, _) in sides(d, a) {
+    for Side { e, x, e_contract: ec, x_contract: xc, .. } in sides(d, a) {
         let ety = cx.ty(e).clone();
         if ec.len() != ety.rank() || ety.num_elements() < 2 {
             continue;
@@ -189,7 +210,7 @@ fn splat_product(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>, accept:
         Ok(t) => t,
         Err(_) => return,
     };
-    for (e, x, _, xc, e_is_rhs) in sides(d, a) {
+    for Side { e, x, x_contract: xc, e_is_rhs, .. } in sides(d, a) {
         let Some(c) = cx.splat(e) else { continue };
         if !accept(c.to_f64()) {
             continue;

@@ -246,7 +246,8 @@ pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize) -> Vec<Rewrite
         .iter()
         .map(|r| {
             let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
-            Rewrite::new(r.name, RootSearcher { root: r.root }, applier).expect("rules bind no variables")
+            Rewrite::new(format!("{}@{}", r.name, r.root), RootSearcher { root: r.root }, applier)
+                .expect("rules bind no variables")
         })
         .collect()
 }

@@ -1,0 +1,156 @@
+//! `saddle opt` with the AD passes, and `saddle grad` and `saddle hessian`,
+//! from the outside: exit codes, stdout, stderr.
+
+use std::process::{Command, Output};
+
+fn saddle(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_saddle")).args(args).output().expect("the saddle binary runs")
+}
+
+fn case(name: &str) -> String {
+    format!("{}/tests/cases/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file of its own (tests run in parallel) holding `contents`.
+fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("saddle-cli-ad-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap();
+    p
+}
+
+fn stdout(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn failure(out: &Output, code: i32) -> String {
+    assert_eq!(out.status.code(), Some(code), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "nothing on stdout on failure");
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// The printed module parses, verifies, and `saddle check` accepts it.
+fn parse(text: &str) -> saddle::ir::Module {
+    let m = saddle::ir::parse_module("opt.sir", text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    saddle::ir::verify_module(&m).unwrap();
+    let p = temp_file("check.sir", text);
+    let again = saddle(&["check", p.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0));
+    m
+}
+
+const VECTOR: &str = "func @v(%x: f64[3], %n: i64[]) -> f64[3] {\n  %y = exp %x\n  return %y\n}\n";
+
+#[test]
+fn opt_prints_the_transformed_function_first() {
+    let student = case("student_t.sir");
+    for (pass, params, results) in [
+        ("jvp", vec!["f64[2]", "f64[2]"], vec!["f64[]", "f64[]"]),
+        ("vjp", vec!["f64[2]", "f64[]"], vec!["f64[]", "f64[2]"]),
+        ("grad", vec!["f64[2]"], vec!["f64[2]"]),
+        ("grad=0", vec!["f64[2]"], vec!["f64[2]"]),
+        ("value_and_grad", vec!["f64[2]"], vec!["f64[]", "f64[2]"]),
+        ("hessian", vec!["f64[2]"], vec!["f64[2,2]"]),
+        ("jacfwd", vec!["f64[2]"], vec!["f64[2]"]),
+        ("jacrev=0", vec!["f64[2]"], vec!["f64[2]"]),
+        ("vmap=5", vec!["f64[5,2]"], vec!["f64[5]"]),
+        ("dce", vec!["f64[2]"], vec!["f64[]"]),
+    ] {
+        let m = parse(&stdout(&saddle(&["opt", &student, "-p", pass])));
+        let f = &m.funcs[0];
+        let p: Vec<String> = f.param_types().iter().map(|t| t.to_string()).collect();
+        let r: Vec<String> = f.result_types().iter().map(|t| t.to_string()).collect();
+        assert_eq!(
+            (p, r),
+            (params.iter().map(|s| s.to_string()).collect(), results.iter().map(|s| s.to_string()).collect()),
+            "{pass}"
+        );
+    }
+}
+
+#[test]
+fn passes_apply_in_order() {
+    // jacfwd of grad is the Hessian; vmap of grad batches the gradient.
+    let student = case("student_t.sir");
+    let m = parse(&stdout(&saddle(&["opt", &student, "-p", "grad", "-p", "jacfwd"])));
+    assert_eq!(m.funcs[0].result_types()[0].to_string(), "f64[2,2]");
+    let m = parse(&stdout(&saddle(&["opt", &student, "-p", "grad", "-p", "vmap=3", "-p", "dce"])));
+    assert_eq!(m.funcs[0].param_types()[0].to_string(), "f64[3,2]");
+    assert_eq!(m.funcs[0].result_types()[0].to_string(), "f64[3,2]");
+}
+
+#[test]
+fn jvp_and_vjp_follow_the_contract_for_integer_parameters() {
+    let p = temp_file("vector.sir", VECTOR);
+    let m = parse(&stdout(&saddle(&["opt", p.to_str().unwrap(), "-p", "jvp"])));
+    let types: Vec<String> = m.funcs[0].param_types().iter().map(|t| t.to_string()).collect();
+    assert_eq!(types, ["f64[3]", "i64[]", "f64[3]"], "one tangent per float parameter");
+    let m = parse(&stdout(&saddle(&["opt", p.to_str().unwrap(), "-p", "vjp"])));
+    let types: Vec<String> = m.funcs[0].result_types().iter().map(|t| t.to_string()).collect();
+    assert_eq!(types, ["f64[3]", "f64[3]"], "one cotangent per float parameter");
+}
+
+#[test]
+fn other_functions_of_the_module_follow() {
+    let text =
+        format!("{VECTOR}\nfunc @s(%x: f64[3]) -> f64[] {{\n  %y = reduce_sum %x {{axes = [0]}}\n  return %y\n}}\n");
+    let p = temp_file("two.sir", &text);
+    let m = parse(&stdout(&saddle(&["opt", p.to_str().unwrap(), "--func", "s", "-p", "grad"])));
+    let names: Vec<&str> = m.funcs.iter().map(|f| f.name()).collect();
+    assert_eq!(names, ["s_grad", "v"]);
+}
+
+#[test]
+fn stats_print_op_counts_on_stderr() {
+    let out = saddle(&["opt", &case("student_t.sir"), "-p", "grad", "--stats"]);
+    let text = stdout(&out);
+    assert!(text.starts_with("func @log_posterior_grad"));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("before: 12 ops"), "{err}");
+    assert!(err.lines().any(|l| l.contains("after grad=0") && l.contains("dot_general")), "{err}");
+}
+
+#[test]
+fn grad_of_a_vector_result_is_an_error_that_says_so() {
+    let p = temp_file("vector.sir", VECTOR);
+    for pass in ["grad", "hessian", "value_and_grad"] {
+        let err = failure(&saddle(&["opt", p.to_str().unwrap(), "-p", pass]), 1);
+        assert!(err.starts_with("error: ") && err.contains("scalar") && err.contains("f64[3]"), "{err}");
+    }
+}
+
+#[test]
+fn bad_parameter_indices_are_errors() {
+    let p = temp_file("vector.sir", VECTOR);
+    let err = failure(&saddle(&["opt", &case("student_t.sir"), "-p", "grad=3"]), 1);
+    assert!(err.contains("no parameter 3"), "{err}");
+    let err = failure(&saddle(&["opt", p.to_str().unwrap(), "-p", "jacfwd=1"]), 1);
+    assert!(err.contains("i64[]") && err.contains("float"), "{err}");
+}
+
+#[test]
+fn unknown_or_malformed_passes_are_usage_errors() {
+    let student = case("student_t.sir");
+    for pass in ["frobnicate", "vmap", "vmap=x", "grad=-1", "jvp=2", "hessian=a"] {
+        let err = failure(&saddle(&["opt", &student, "-p", pass]), 2);
+        assert!(err.contains("error:"), "{pass}: {err}");
+    }
+    let err = failure(&saddle(&["opt", &student, "-p", "frobnicate"]), 2);
+    assert!(err.contains("unknown pass `frobnicate`"), "{err}");
+    // No pass at all is a usage error too.
+    failure(&saddle(&["opt", &student]), 2);
+}
+
+#[test]
+fn bad_files_are_errors() {
+    let err = failure(&saddle(&["opt", "/nonexistent.sir", "-p", "grad"]), 1);
+    assert!(err.contains("cannot read"), "{err}");
+    let p = temp_file("bad.sir", "func @f(%x: f64[2]) -> f64[] {\n  %y = exp %x\n  return %y\n}\n");
+    failure(&saddle(&["opt", p.to_str().unwrap(), "-p", "grad"]), 1);
+    let err = failure(&saddle(&["opt", &case("student_t.sir"), "--func", "nope", "-p", "grad"]), 1);
+    assert!(err.contains("no function named @nope"), "{err}");
+}
