@@ -35,7 +35,10 @@ fn fails_with(o: &Output, needle: &str) {
     assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(o));
     assert!(o.stdout.is_empty(), "partial output: {}", stdout(o));
     let e = stderr(o);
-    assert!(e.lines().any(|l| l.starts_with("error:") && l.contains(needle)), "expected an error about {needle:?}, got:\n{e}");
+    assert!(
+        e.lines().any(|l| l.starts_with("error:") && l.contains(needle)),
+        "expected an error about {needle:?}, got:\n{e}"
+    );
     assert!(!e.contains("panicked"), "{e}");
 }
 
@@ -98,7 +101,10 @@ fn eval_bad_arguments_exit_1() {
     // A .npy of the wrong dtype.
     let npy = dir.join("i.npy");
     ndarray::arr1(&[0.5f64, 1.0]).write_npy(std::fs::File::create(&npy).unwrap()).unwrap();
-    fails_with(&saddle(&["eval", f.to_str().unwrap(), "--args", &format!("[\"@{}\", [1, 2, 3]]", npy.display())]), "i64");
+    fails_with(
+        &saddle(&["eval", f.to_str().unwrap(), "--args", &format!("[\"@{}\", [1, 2, 3]]", npy.display())]),
+        "i64",
+    );
     // Run-time errors: an index out of range.
     fails_with(&saddle(&["eval", f.to_str().unwrap(), "--args", "[[3, 0], [1, 2, 3]]"]), "out of range");
     // Syntax errors.

@@ -165,7 +165,8 @@ impl Executable {
             let direct = match loc {
                 Loc::Slot(s) => {
                     let s = s as usize;
-                    let free = !std::ptr::eq(ws.call_slots[s].ptr, raw.ptr) && ws.call_slots[s].ptr == ws.slot_raws[s].ptr;
+                    let free =
+                        !std::ptr::eq(ws.call_slots[s].ptr, raw.ptr) && ws.call_slots[s].ptr == ws.slot_raws[s].ptr;
                     free && raw.bytes >= self.plan.slot_bytes[s] && !raw.ptr.is_null() && raw.bytes > 0
                 }
                 Loc::Param(_) | Loc::Const(_) => false,
@@ -178,7 +179,9 @@ impl Executable {
             ws.direct.push(direct);
         }
         self.execute(ws, inputs)?;
-        for (((o, &loc), ty), &direct) in outputs.iter_mut().zip(&self.plan.results).zip(&self.result_types).zip(&ws.direct) {
+        for (((o, &loc), ty), &direct) in
+            outputs.iter_mut().zip(&self.plan.results).zip(&self.result_types).zip(&ws.direct)
+        {
             if direct {
                 continue;
             }
