@@ -1,6 +1,5 @@
-//! Runs `tests/xla/harness.py`: every test case (`tests/cases` and
-//! `tests/xla/cases`) with its `grad`, `hessian` and `vmap` transforms,
-//! every op module of `tests/xla/ops`, and random
+//! Runs `tests/xla/harness.py`: every test case of `tests/cases` with its
+//! `grad`, `hessian` and `vmap` transforms, every op module of `tests/xla/ops`, and random
 //! well-typed functions over every op kind (`saddle_ir::testing`), lowered
 //! to StableHLO, run on XLA's CPU client and compared with saddle's
 //! runtime.
@@ -65,8 +64,6 @@ fn xla_agrees_with_the_runtime_on_every_case_and_transform() {
         .arg(env!("CARGO_BIN_EXE_saddle"))
         .arg("--cases")
         .arg(root.join("tests/cases"))
-        .arg("--cases")
-        .arg(root.join("tests/xla/cases"))
         .arg("--ops")
         .arg(root.join("tests/xla/ops"))
         .arg("--random")
