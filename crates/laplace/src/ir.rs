@@ -17,11 +17,27 @@ use saddle_ir::{Array, DType, Func};
 use crate::exec::Compiled;
 use crate::{Derived, Laplace, LaplaceError, LogDensity};
 
+/// When [`IrDensity`] runs the equality-saturation simplifier on its
+/// derived functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simplify {
+    /// Never: CSE and DCE only.
+    Never,
+    /// Always.
+    Always,
+    /// When the function handles a tensor of at least this many elements:
+    /// simplifying pays off when calls are expensive, and for small
+    /// functions (a call of a few microseconds) it costs more time than
+    /// the whole fit.
+    Large(usize),
+}
+
 /// How [`IrDensity`] builds its functions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuildOptions {
-    /// Run the equality-saturation simplifier on each derived function.
-    pub simplify: bool,
+    /// When to run the simplifier (default: on functions with a tensor of
+    /// 4096 elements or more).
+    pub simplify: Simplify,
     /// Limits of the simplifier.
     pub simplify_options: saddle_ir::simplify::SimplifyOptions,
 }
@@ -30,7 +46,7 @@ impl Default for BuildOptions {
     fn default() -> Self {
         let simplify_options =
             saddle_ir::simplify::SimplifyOptions { time_limit: Duration::from_millis(500), ..Default::default() };
-        BuildOptions { simplify: true, simplify_options }
+        BuildOptions { simplify: Simplify::Large(4096), simplify_options }
     }
 }
 
@@ -149,7 +165,14 @@ impl IrDensity {
         self.report.differentiate += t.elapsed();
         let before = derived.insts().len();
         let t = Instant::now();
-        let derived = if self.opts.simplify && kind != Kind::Value {
+        let wanted = match self.opts.simplify {
+            Simplify::Never => false,
+            Simplify::Always => true,
+            Simplify::Large(n) => {
+                (0..derived.num_values()).any(|v| derived.ty(saddle_ir::Value::from_index(v)).num_elements() >= n)
+            }
+        };
+        let derived = if wanted && kind != Kind::Value {
             let (g, rep) = saddle_ir::simplify::simplify(&derived, &self.opts.simplify_options)
                 .map_err(|e| LaplaceError::Build { stage: "simplification", message: e.to_string() })?;
             self.report.warnings.extend(rep.warnings());
@@ -169,9 +192,9 @@ impl IrDensity {
         Ok(())
     }
 
-    fn call(&mut self, kind: Kind, x: &[f64]) -> Result<Vec<Array>, LaplaceError> {
+    fn call(&mut self, kind: Kind, x: &[f64]) -> Result<&[Array], LaplaceError> {
         self.ensure(kind)?;
-        self.args[0] = vector(self.dtype, x);
+        set_vector(&mut self.args[0], self.dtype, x);
         let exe = match kind {
             Kind::Value => self.value.get_mut(),
             Kind::ValueGrad => self.value_grad.get_mut(),
@@ -267,6 +290,15 @@ fn first_result_only(f: &Func) -> Result<Func, LaplaceError> {
         .map_err(|e| LaplaceError::Build { stage: "tracing", message: e.to_string() })
 }
 
+/// Overwrites the parameter vector in place (no allocation per call).
+fn set_vector(a: &mut Array, dtype: DType, x: &[f64]) {
+    match a {
+        Array::F64(v) if v.len() == x.len() => v.iter_mut().zip(x).for_each(|(d, s)| *d = *s),
+        Array::F32(v) if v.len() == x.len() => v.iter_mut().zip(x).for_each(|(d, s)| *d = *s as f32),
+        _ => *a = vector(dtype, x),
+    }
+}
+
 fn vector(dtype: DType, x: &[f64]) -> Array {
     match dtype {
         DType::F32 => Array::F32(
@@ -277,15 +309,20 @@ fn vector(dtype: DType, x: &[f64]) -> Array {
 }
 
 fn scalar_of(a: &Array) -> f64 {
-    a.to_f64_vec().first().copied().unwrap_or(f64::NAN)
+    match a {
+        Array::F64(v) => v.iter().next().copied().unwrap_or(f64::NAN),
+        other => other.to_f64_vec().first().copied().unwrap_or(f64::NAN),
+    }
 }
 
 fn copy_into(a: &Array, out: &mut [f64]) -> Result<(), LaplaceError> {
-    let v = a.to_f64_vec();
-    if v.len() != out.len() {
-        return Err(LaplaceError::Eval(format!("expected {} values, the function returned {}", out.len(), v.len())));
+    if a.len() != out.len() {
+        return Err(LaplaceError::Eval(format!("expected {} values, the function returned {}", out.len(), a.len())));
     }
-    out.copy_from_slice(&v);
+    match a {
+        Array::F64(v) => out.iter_mut().zip(v.iter()).for_each(|(d, s)| *d = *s),
+        other => out.copy_from_slice(&other.to_f64_vec()),
+    }
     Ok(())
 }
 

@@ -19,6 +19,6 @@ mod transform;
 pub use approx::{Derived, Laplace, Normal, Timings, laplace, laplace_constrained};
 pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
-pub use ir::{BuildOptions, BuildReport, IrDensity, sdreport};
+pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{Method, Options};
 pub use transform::{Constraint, Target};
