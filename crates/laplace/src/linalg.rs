@@ -5,7 +5,7 @@
 //! go through faer.
 
 use faer::linalg::solvers::{DenseSolveCore, Llt};
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, Side};
 
 /// Up to this dimension factorisations are plain loops: faer's dispatch
 /// (and its thread pool's start-up on first use) costs more than the
@@ -64,10 +64,6 @@ impl Cholesky {
             }
         }
         Some(Cholesky { d, l, llt: Some(llt) })
-    }
-
-    pub(crate) fn dim(&self) -> usize {
-        self.d
     }
 
     /// `L` as a row-major `d × d` vector (zeros above the diagonal).
