@@ -1,33 +1,36 @@
 """Cost of derivatives in saddle against JAX, on the same functions.
 
-Measures, for each function, the time of one call of `f`, of `grad(f)` and
-of `hessian(f)`, in saddle (`saddle bench`, compiled once, median of
-repeated calls) and in JAX (`jax.jit` of the same function interpreted from
-its `.sir` by `sir_jax.py`, median of repeated calls, float64), and prints
-the ratios: the cheap-gradient ratio `grad / f` (the target is at most 4)
-and saddle's time and peak memory against JAX's for the Hessian.
+Times one call of `f`, of `grad(f)` and of `hessian(f)`:
 
-Functions: the seed examples (`examples/sir/*.sir`) and a logistic
-regression log density with N = 100000 observations and D = 50 predictors
-(the data are parameters 1 and 2, passed as `.npy` files; derivatives are
-with respect to parameter 0, the coefficients).
+- saddle: `cargo bench --bench ad_eval` (criterion; compiled once by the
+  runtime; median), read from `target/criterion/`; the Hessian and gradient
+  are also timed after the e-graph simplifier;
+- JAX: `jax.jit` of the same function, interpreted from its `.sir` text by
+  `sir_jax.py` (float64, median of repeated calls after compilation).
 
-Peak memory is the maximum resident set size of a process that loads the
-data, compiles and runs the function (`/usr/bin/time -f %M`), and, for JAX,
-also XLA's own figure for the temporary buffers of the compiled Hessian.
+Functions: the seed examples (`examples/sir/student_t.sir`,
+`examples/sir/logistic.sir`, all parameters 1.25) and a logistic regression
+log density with N = 100000 observations and D = 50 predictors (the data
+are parameters 1 and 2; derivatives with respect to parameter 0).
 
-    /work/venv/bin/python bench/ad_vs_jax.py [--saddle target/release/saddle] [--n 100000] [--d 50]
-        [--passes-extra simplify] [--markdown]
+Peak memory of the logistic-regression Hessian: the maximum resident set
+size (`/usr/bin/time -f %M`) of `saddle hessian` on `.npy` data against
+that of a Python process running JAX's compiled Hessian, each next to the
+same process computing only the gradient; and XLA's own figure for the
+temporary buffers of its compiled Hessian.
+
+Prints the table of `docs/ad.md`, with the ratios: `grad / f` (the
+cheap-gradient principle asks for at most 4) and saddle over JAX.
+
+    /work/venv/bin/python bench/ad_vs_jax.py [--no-cargo] [--n 100000] [--d 50]
 """
 
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -76,16 +79,6 @@ def logreg_problem(tmp, n, d, seed=0):
     return sir, args, [beta, x, y]
 
 
-def seed_problem(tmp, path, seed=0):
-    f = sir_jax.load(path)[0]
-    rng = np.random.default_rng(seed)
-    xs = [rng.uniform(0.5, 2.0, size=s) for _, s in f.param_types]
-    args = os.path.join(tmp, os.path.basename(path) + ".json")
-    with open(args, "w") as fh:
-        json.dump([x.tolist() for x in xs], fh)
-    return path, args, xs
-
-
 def max_rss_kib(cmd):
     """Runs `cmd` under /usr/bin/time; returns (stdout, max RSS in KiB)."""
     out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
@@ -95,13 +88,10 @@ def max_rss_kib(cmd):
     return out.stdout, rss
 
 
-def saddle_time(saddle, sir, args, passes, repeat):
-    cmd = [saddle, "bench", sir, "--args", f"@{args}", "--repeat", str(repeat)]
-    for p in passes:
-        cmd += ["-p", p]
-    out, rss = max_rss_kib(cmd)
-    r = json.loads(out)
-    return r["per_call_ns"]["median"] / 1e6, r["compile_us"] / 1e3, rss
+def criterion_ms(group, name):
+    path = os.path.join(ROOT, "target", "criterion", group, name, "new", "estimates.json")
+    with open(path) as fh:
+        return json.load(fh)["median"]["point_estimate"] / 1e6
 
 
 JAX_CHILD = r"""
@@ -137,40 +127,51 @@ def main():
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--d", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--passes-extra", nargs="*", default=[],
-                    help="passes applied after each derivative pass in saddle (e.g. simplify)")
-    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--no-cargo", action="store_true", help="reuse the last `cargo bench --bench ad_eval` results")
     a = ap.parse_args()
-    extra = a.passes_extra
+    if not a.no_cargo:
+        env = dict(os.environ, SADDLE_BENCH_N=str(a.n), SADDLE_BENCH_D=str(a.d))
+        subprocess.run(["cargo", "bench", "--bench", "ad_eval"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        problems = [(os.path.basename(p), *seed_problem(tmp, p), 200)
-                    for p in sorted(__import__("glob").glob(os.path.join(ROOT, "examples", "sir", "*.sir")))]
         sir, args, _ = logreg_problem(tmp, a.n, a.d)
-        inputs = [os.path.join(tmp, f"{n}.npy") for n in ("beta", "X", "y")]
-        problems.append((f"logreg N={a.n} D={a.d}", sir, args, inputs, a.repeat))
-        for name, sir, args, xs, repeat in problems:
-            inputs = xs if isinstance(xs[0], str) else [x.tolist() for x in xs]
-            row = {"name": name}
-            for which, passes in [("f", []), ("grad", ["grad"]), ("hessian", ["hessian"])]:
-                ms, cms, rss = saddle_time(a.saddle, sir, args, passes + (extra if passes else []), repeat)
-                jms, jcms, jrss, jtemp = jax_time(sir, inputs, which, repeat)
-                row[which] = dict(saddle_ms=ms, saddle_rss_mib=rss / 1024, saddle_compile_ms=cms,
-                                  jax_ms=jms, jax_rss_mib=jrss / 1024, jax_compile_ms=jcms,
-                                  jax_temp_mib=jtemp / 2**20)
+        data = [os.path.join(tmp, f"{n}.npy") for n in ("beta", "X", "y")]
+        problems = [
+            ("student_t", os.path.join(ROOT, "examples", "sir", "student_t.sir"), [[1.25, 1.25]], 200),
+            ("logistic", os.path.join(ROOT, "examples", "sir", "logistic.sir"), [1.25], 200),
+            ("logreg", sir, data, a.repeat),
+        ]
+        for group, path, inputs, repeat in problems:
+            row = {"name": group if group != "logreg" else f"logreg N={a.n} D={a.d}"}
+            for which in ("f", "grad", "hessian", "grad_simplified", "hessian_simplified"):
+                row[which] = criterion_ms(group, which)
+            for which in ("f", "grad", "hessian"):
+                row["jax_" + which] = jax_time(path, inputs, which, repeat)[0]
             rows.append(row)
-    header = ("| function | f (saddle) | grad (saddle) | grad/f saddle | grad/f JAX | hessian saddle | hessian JAX "
-              "| saddle/JAX hessian | peak RSS saddle hessian | peak RSS JAX hessian | XLA temp hessian |")
-    print(header)
-    print("|---" * (header.count("|") - 1) + "|")
+        # Peak memory of the logistic-regression Hessian (and the gradient,
+        # for the baseline of the data and the process).
+        mem = {}
+        for which in ("grad", "hessian"):
+            _, mem["saddle_" + which] = max_rss_kib([a.saddle, which, sir, "--args", f"@{args}"])
+            _, _, mem["jax_" + which], temp = jax_time(sir, data, which, 2)
+            mem["xla_temp_" + which] = temp
+    print("| function | f | grad | grad / f | hessian | hessian, simplified | JAX f | JAX grad | JAX grad / f "
+          "| JAX hessian | saddle / JAX, hessian (simplified) |")
+    print("|---" * 11 + "|")
     for r in rows:
-        f, g, h = r["f"], r["grad"], r["hessian"]
-        print(f"| {r['name']} | {f['saddle_ms']:.4g} ms | {g['saddle_ms']:.4g} ms | "
-              f"{g['saddle_ms'] / f['saddle_ms']:.2f} | {g['jax_ms'] / f['jax_ms']:.2f} | "
-              f"{h['saddle_ms']:.4g} ms | {h['jax_ms']:.4g} ms | {h['saddle_ms'] / h['jax_ms']:.2f} | "
-              f"{h['saddle_rss_mib']:.0f} MiB | {h['jax_rss_mib']:.0f} MiB | {h['jax_temp_mib']:.1f} MiB |")
-    if not a.markdown:
-        print(json.dumps(rows, indent=1))
+        print(f"| {r['name']} | {r['f']:.4g} ms | {r['grad']:.4g} ms | {r['grad'] / r['f']:.2f} | "
+              f"{r['hessian']:.4g} ms | {r['hessian_simplified']:.4g} ms | {r['jax_f']:.4g} ms | "
+              f"{r['jax_grad']:.4g} ms | {r['jax_grad'] / r['jax_f']:.2f} | {r['jax_hessian']:.4g} ms | "
+              f"{r['hessian'] / r['jax_hessian']:.2f} ({r['hessian_simplified'] / r['jax_hessian']:.2f}) |")
+    print()
+    print(f"| peak RSS, logreg N={a.n} D={a.d} | grad | hessian | XLA temporaries (hessian) |")
+    print("|---|---|---|---|")
+    print(f"| saddle (`saddle grad` / `saddle hessian`) | {mem['saddle_grad'] / 1024:.0f} MiB | "
+          f"{mem['saddle_hessian'] / 1024:.0f} MiB | |")
+    print(f"| JAX (`jax.jit`) | {mem['jax_grad'] / 1024:.0f} MiB | {mem['jax_hessian'] / 1024:.0f} MiB | "
+          f"{mem['xla_temp_hessian'] / 2**20:.1f} MiB |")
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ fn f32_functions_differentiate_in_f32() {
     let g = verified("grad", ad::grad(&f, 0));
     assert_eq!(g.result_types(), vec![TensorType::f32([3])]);
     let x = Array::F32(ndarray::arr1(&[1.0f32, -2.0, 0.5]).into_dyn());
-    assert_eq!(eval(&g, &[x.clone()])[0].to_f64_vec(), [2.0, -4.0, 1.0]);
+    assert_eq!(eval(&g, std::slice::from_ref(&x))[0].to_f64_vec(), [2.0, -4.0, 1.0]);
     let h = eval(&verified("hessian", ad::hessian(&f, 0)), &[x])[0].to_f64_vec();
     assert_eq!(h, [2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0]);
 }

@@ -96,28 +96,37 @@ pub fn check_all(what: &str, f: &Func, x: &[Array], fd: Fd, zero_derivative: boo
             assert!(err <= 1e-12, "{what}: vmap element {b} of result {i} differs by {err:e}\n{bf}");
         }
     }
-    // vmap with a shared (unbatched) first parameter and the batch last.
-    if x.len() > 1 {
-        let in_axes: Vec<Option<usize>> = (0..x.len()).map(|k| (k > 0).then(|| f.param_types()[k].rank())).collect();
-        let out_axes: Vec<Option<usize>> = (0..nres).map(|i| Some(f.ty(f.results()[i]).rank())).collect();
+    // vmap with the batch at different axes: a shared (unbatched) first
+    // parameter and the batch last, and the batch first and last in turn.
+    let variants: [fn(usize, usize) -> Option<usize>; 2] =
+        [|k, rank| (k > 0).then_some(rank), |k, rank| Some(if k % 2 == 0 { rank } else { 0 })];
+    for (v, in_axis) in variants.iter().enumerate() {
+        if v == 0 && x.len() < 2 {
+            continue;
+        }
+        let in_axes: Vec<Option<usize>> = (0..x.len()).map(|k| in_axis(k, f.param_types()[k].rank())).collect();
+        let out_axes: Vec<Option<usize>> =
+            (0..nres).map(|i| Some(if i % 2 == 0 { f.ty(f.results()[i]).rank() } else { 0 })).collect();
         let bf = verified(&format!("vmap with axes of {what}"), saddle::ad::vmap(f, 3, &in_axes, &out_axes));
         let args: Vec<Array> = (0..x.len())
-            .map(|k| {
-                if k == 0 {
-                    x[0].clone()
-                } else {
-                    let s = stack(&batch.iter().map(|b| b[k].clone()).collect::<Vec<_>>());
-                    move_axis0_last(&s)
-                }
+            .map(|k| match in_axes[k] {
+                None => x[k].clone(),
+                Some(0) => stack(&batch.iter().map(|b| b[k].clone()).collect::<Vec<_>>()),
+                Some(_) => move_axis0_last(&stack(&batch.iter().map(|b| b[k].clone()).collect::<Vec<_>>())),
             })
             .collect();
         let bout = eval(&bf, &args);
         for (b, xb) in batch.iter().enumerate() {
             let mut xb = xb.clone();
-            xb[0] = x[0].clone();
+            for k in 0..x.len() {
+                if in_axes[k].is_none() {
+                    xb[k] = x[k].clone();
+                }
+            }
             let single = eval(f, &xb);
             for i in 0..nres {
-                let got = unstack(&move_last_axis0(&bout[i]), b);
+                let out = if out_axes[i] == Some(0) { bout[i].clone() } else { move_last_axis0(&bout[i]) };
+                let got = unstack(&out, b);
                 let err = rel_err(&got.to_f64_vec(), &single[i].to_f64_vec());
                 assert!(err <= 1e-12, "{what}: vmap (axes) element {b} of result {i} differs by {err:e}\n{bf}");
             }

@@ -6,7 +6,7 @@ use crate::batch::{self, B};
 use crate::jvp::{self, Tangent, copy_params};
 use crate::partial;
 use crate::transpose as tp;
-use crate::util::{check, eye, float_param, move_from_front, move_to_front, or_zeros};
+use crate::util::{check, eye, float_param, move_axis, or_zeros};
 use crate::{Error, Result};
 
 /// Builds a function in a fresh tracer: `body` adds the parameters, then
@@ -458,7 +458,7 @@ pub fn vmap(f: &Func, size: usize, in_axes: &[Option<usize>], out_axes: &[Option
             .iter()
             .zip(in_axes)
             .map(|(t, axis)| match axis {
-                Some(a) => B::batched(move_to_front(*t, *a)),
+                Some(a) => B::at(*t, *a),
                 None => B::unbatched(*t),
             })
             .collect();
@@ -466,16 +466,16 @@ pub fn vmap(f: &Func, size: usize, in_axes: &[Option<usize>], out_axes: &[Option
         outs.iter()
             .zip(out_axes)
             .enumerate()
-            .map(|(i, (o, axis))| match (axis, o.batched) {
-                (Some(a), true) => Ok(move_from_front(o.t, *a)),
-                (Some(a), false) => {
+            .map(|(i, (o, axis))| match (axis, o.bdim) {
+                (Some(a), Some(b)) => Ok(move_axis(o.t, b, *a)),
+                (Some(a), None) => {
                     let mut shape = o.t.shape();
                     shape.insert(*a, size);
                     let dims: Vec<usize> = (0..shape.len()).filter(|d| d != a).collect();
                     Ok(o.t.broadcast_in_dim(&shape, &dims))
                 }
-                (None, false) => Ok(o.t),
-                (None, true) => Err(Error::Batch(format!(
+                (None, None) => Ok(o.t),
+                (None, Some(_)) => Err(Error::Batch(format!(
                     "result {i} depends on a batched parameter, but its out_axes entry says it is not batched"
                 ))),
             })

@@ -24,32 +24,15 @@ pub(crate) fn or_zeros<'t>(tr: &'t Tracer, t: Option<Tensor<'t>>, ty: &TensorTyp
     t.unwrap_or_else(|| tr.zeros(ty))
 }
 
-/// Moves axis `pos` of `t` to the front, keeping the others in order.
-pub(crate) fn move_to_front(t: Tensor<'_>, pos: usize) -> Tensor<'_> {
-    if pos == 0 {
+/// Moves axis `from` of `t` to position `to`, keeping the others in
+/// order (no op when they are equal).
+pub(crate) fn move_axis(t: Tensor<'_>, from: usize, to: usize) -> Tensor<'_> {
+    if from == to {
         return t;
     }
-    let mut perm = vec![pos];
-    perm.extend((0..t.rank()).filter(|&a| a != pos));
+    let mut perm: Vec<usize> = (0..t.rank()).filter(|&a| a != from).collect();
+    perm.insert(to, from);
     t.transpose(&perm)
-}
-
-/// Moves axis 0 of `t` to position `pos`, keeping the others in order.
-pub(crate) fn move_from_front(t: Tensor<'_>, pos: usize) -> Tensor<'_> {
-    if pos == 0 {
-        return t;
-    }
-    let mut perm: Vec<usize> = (1..=pos).collect();
-    perm.push(0);
-    perm.extend(pos + 1..t.rank());
-    t.transpose(&perm)
-}
-
-/// `t` with a new leading axis of `size` (a copy per batch element).
-pub(crate) fn broadcast_front(t: Tensor<'_>, size: usize) -> Tensor<'_> {
-    let mut shape = vec![size];
-    shape.extend(t.shape());
-    t.broadcast_in_dim(&shape, &(1..=t.rank()).collect::<Vec<_>>())
 }
 
 /// Swaps the last two axes.

@@ -61,3 +61,40 @@ fn transformations_of_random_float_functions_verify() {
         transform_all(seed, &opts);
     }
 }
+
+/// Empty arrays and empty batches are ordinary: every transformation
+/// handles them.
+#[test]
+fn empty_shapes_and_batches() {
+    let f = saddle_ir::parse_func(
+        "empty.sir",
+        "func @f(%x: f64[0], %y: f64[2,0], %z: f64[3]) -> (f64[], f64[0]) {
+  %e = exp %x
+  %s = reduce_sum %e {axes = [0]}
+  %t = reduce_sum %y {axes = [0, 1]}
+  %w = slice %z {start = [1], limit = [1]}
+  %p = pad %w, %s {low = [1], high = [0]}
+  %q = reduce_sum %p {axes = [0]}
+  %c = concatenate %x, %w {axis = 0}
+  %st = add %s, %t
+  %u = add %st, %q
+  return %u, %c
+}",
+    )
+    .unwrap();
+    for (what, r) in [
+        ("jvp", saddle_ad::jvp(&f)),
+        ("vjp", saddle_ad::vjp(&f)),
+        ("vmap 0", saddle_ad::vmap_leading(&f, 0)),
+        ("vmap 2", saddle_ad::vmap_leading(&f, 2)),
+        ("grad", saddle_ad::grad(&f, 0)),
+        ("hessian 0", saddle_ad::hessian(&f, 0)),
+        ("hessian 1", saddle_ad::hessian(&f, 1)),
+        ("hessian 2", saddle_ad::hessian(&f, 2)),
+        ("jacrev", saddle_ad::jacrev(&f, 2)),
+    ] {
+        check(what, 0, &f, r);
+    }
+    let h = saddle_ad::hessian(&f, 1).unwrap();
+    assert_eq!(h.result_types(), vec![saddle_ir::TensorType::f64([2, 0, 2, 0])]);
+}

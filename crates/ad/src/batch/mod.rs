@@ -2,10 +2,13 @@
 //!
 //! [`emit`] replays a function into a [`Tracer`] where every value is
 //! either *unbatched* (the same for every batch element) or *batched*,
-//! with the batch as its leading axis. An instruction whose operands are
-//! all unbatched is copied as it is; otherwise its op's batching rule
-//! rewrites it to work on the whole batch, broadcasting unbatched operands
-//! only where the op needs them to be batched.
+//! with the batch along one of its axes (its batch dimension, as JAX
+//! tracks it: wherever the producing op leaves it, so that no transpose is
+//! spent on moving it). An instruction whose operands are all unbatched is
+//! copied as it is; otherwise its op's batching rule rewrites it to work on
+//! the whole batch, broadcasting unbatched operands only where the op needs
+//! them to be batched, and moving batch axes only where the op needs them
+//! in a given place.
 //!
 //! The rules live in one file per op family, mirroring `saddle_ir::op`.
 
@@ -17,27 +20,28 @@ mod reduce;
 
 use saddle_ir::{Func, Op, Tensor, Tracer};
 
-use crate::util::{broadcast_front, check};
+use crate::util::{check, move_axis};
 use crate::{Error, Result};
 
-/// A value under batching: its tensor, and whether axis 0 is the batch.
+/// A value under batching: its tensor, and the axis that carries the
+/// batch (`None` when unbatched).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct B<'t> {
     /// The tensor.
     pub t: Tensor<'t>,
-    /// Whether it carries the batch as axis 0.
-    pub batched: bool,
+    /// The batch axis.
+    pub bdim: Option<usize>,
 }
 
 impl<'t> B<'t> {
-    /// A batched value.
-    pub fn batched(t: Tensor<'t>) -> B<'t> {
-        B { t, batched: true }
+    /// A value batched along `bdim`.
+    pub fn at(t: Tensor<'t>, bdim: usize) -> B<'t> {
+        B { t, bdim: Some(bdim) }
     }
 
     /// An unbatched value.
     pub fn unbatched(t: Tensor<'t>) -> B<'t> {
-        B { t, batched: false }
+        B { t, bdim: None }
     }
 }
 
@@ -53,11 +57,35 @@ pub(crate) struct Ctx<'a, 't> {
 }
 
 impl<'t> Ctx<'_, 't> {
-    /// Operand `i` with the batch axis, broadcast if it had none.
-    pub fn full(&self, i: usize) -> Tensor<'t> {
+    /// Operand `i` with the batch along axis `pos`: moved there, or
+    /// broadcast along a new axis there if it had none.
+    pub fn batched_at(&self, i: usize, pos: usize) -> Tensor<'t> {
         let a = self.args[i];
-        if a.batched { a.t } else { broadcast_front(a.t, self.size) }
+        match a.bdim {
+            Some(p) => move_axis(a.t, p, pos),
+            None => {
+                let mut shape = a.t.shape();
+                shape.insert(pos, self.size);
+                let dims: Vec<usize> = (0..shape.len()).filter(|&d| d != pos).collect();
+                a.t.broadcast_in_dim(&shape, &dims)
+            }
+        }
     }
+
+    /// Operand `i` with the batch along axis 0.
+    pub fn front(&self, i: usize) -> Tensor<'t> {
+        self.batched_at(i, 0)
+    }
+
+    /// The batch axis of the first batched operand.
+    pub fn first_bdim(&self) -> usize {
+        self.args.iter().find_map(|a| a.bdim).unwrap_or(0)
+    }
+}
+
+/// Axis `a` of an unbatched shape, in the shape with a batch axis at `b`.
+pub(crate) fn with_batch(a: usize, b: usize) -> usize {
+    if a < b { a } else { a + 1 }
 }
 
 /// Replays `f` into `tr` on batched or unbatched `args`; returns the
@@ -71,7 +99,7 @@ pub(crate) fn emit<'t>(tr: &'t Tracer, f: &Func, args: &[B<'t>], size: usize) ->
     for (v, inst) in f.iter_insts() {
         tr.set_location_override(f.loc(v).cloned());
         let xs: Vec<B<'t>> = inst.args.iter().map(|a| val[a.index()]).collect();
-        let out = if xs.iter().any(|b| b.batched) {
+        let out = if xs.iter().any(|b| b.bdim.is_some()) {
             rule(&inst.op, &Ctx { tr, args: &xs, size })?
         } else {
             let ts: Vec<Tensor<'t>> = xs.iter().map(|b| b.t).collect();

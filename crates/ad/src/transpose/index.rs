@@ -4,7 +4,7 @@
 use saddle_ir::Op;
 
 use super::{Cts, Ctx};
-use crate::util::move_from_front;
+use crate::util::move_axis;
 
 /// `take x, idx {axis}`: the cotangent scattered back with `segment_sum`
 /// (repeated indices add up).
@@ -26,7 +26,7 @@ pub(crate) fn take<'t>(c: &Ctx<'_, 't>, axis: usize) -> Cts<'t> {
     let flat = if moved.shape() == flat_shape { moved } else { moved.reshape(&flat_shape) };
     let flat_idx = if k == 1 { idx } else { idx.reshape(&[count]) };
     let summed = c.tr.op(Op::SegmentSum { num_segments: x.shape[axis] }, &[flat, flat_idx]);
-    Ok(vec![Some(move_from_front(summed, axis)), None])
+    Ok(vec![Some(move_axis(summed, 0, axis)), None])
 }
 
 /// `segment_sum data, idx`: the cotangent gathered back with `take`.
