@@ -11,7 +11,9 @@ pub fn big_density(blocks: usize, d: usize) -> String {
             .map(|i| format!("[{}]", (0..d).map(|j| format!("{:?}", num(k * 3 + i, j))).collect::<Vec<_>>().join(", ")))
             .collect();
         s.push_str(&format!("  %W{k}: f64[3,{d}] = const {{value = [{}]}}\n", rows.join(", ")));
-        s.push_str(&format!("  %a{k}: f64[3] = dot_general %W{k}, %theta {{lhs_contract = [1], rhs_contract = [0]}}\n"));
+        s.push_str(&format!(
+            "  %a{k}: f64[3] = dot_general %W{k}, %theta {{lhs_contract = [1], rhs_contract = [0]}}\n"
+        ));
         match k % 4 {
             0 => s.push_str(&format!(
                 "  %e{k}: f64[3] = exp %a{k}\n  %sp{k}: f64[3] = log1p %e{k}\n  %y{k}: f64[3] = const {{value = [1.0, 0.0, 1.0]}}\n  %ya{k}: f64[3] = mul %y{k}, %a{k}\n  %l{k}: f64[3] = sub %ya{k}, %sp{k}\n"

@@ -133,8 +133,19 @@ fn main() {
     let xtwx = 2.0 * (n * d * d) as f64 + (n * d) as f64;
     println!("| | ops | estimated flops | flops / (2·N·D² + N·D) |");
     println!("|---|---:|---:|---:|");
-    println!("| hessian as AD gives it | {} | {:.3e} | {:.2} |", r.before.ops, r.before.cost.flops, r.before.cost.flops / xtwx);
-    println!("| simplified ({:.0} ms) | {} | {:.3e} | {:.2} |", t.as_secs_f64() * 1e3, r.after.ops, r.after.cost.flops, r.after.cost.flops / xtwx);
+    println!(
+        "| hessian as AD gives it | {} | {:.3e} | {:.2} |",
+        r.before.ops,
+        r.before.cost.flops,
+        r.before.cost.flops / xtwx
+    );
+    println!(
+        "| simplified ({:.0} ms) | {} | {:.3e} | {:.2} |",
+        t.as_secs_f64() * 1e3,
+        r.after.ops,
+        r.after.cost.flops,
+        r.after.cost.flops / xtwx
+    );
     println!("| hand-written XᵀWX | – | {:.3e} | 1.00 |", xtwx);
     let _ = estimate;
 }
