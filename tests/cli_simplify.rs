@@ -46,3 +46,38 @@ fn simplify_of_a_bad_file_is_an_error() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8(out.stderr).unwrap().lines().any(|l| l.starts_with("error:")));
 }
+
+fn json_numbers(text: &str) -> Vec<f64> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<f64>) {
+        match v {
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Number(n) => out.push(n.as_f64().unwrap()),
+            other => panic!("unexpected JSON {other}"),
+        }
+    }
+    let mut out = Vec::new();
+    walk(&serde_json::from_str(text).unwrap(), &mut out);
+    out
+}
+
+#[test]
+fn grad_and_hessian_simplify_by_default_and_agree_without() {
+    for (cmd, file, args) in [
+        ("hessian", "logreg.sir", "[[0.1, -0.2, 0.3]]"),
+        ("grad", "logreg.sir", "[[0.1, -0.2, 0.3]]"),
+        ("hessian", "student_t.sir", "[[1.0, 1.5]]"),
+    ] {
+        let on = saddle(&[cmd, &case(file), "--args", args]);
+        let off = saddle(&[cmd, &case(file), "--args", args, "--no-simplify"]);
+        assert_eq!(on.status.code(), Some(0), "{}", String::from_utf8_lossy(&on.stderr));
+        assert_eq!(off.status.code(), Some(0), "{}", String::from_utf8_lossy(&off.stderr));
+        let (a, b) = (
+            json_numbers(&String::from_utf8(on.stdout).unwrap()),
+            json_numbers(&String::from_utf8(off.stdout).unwrap()),
+        );
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{cmd} {file}: {a:?} vs {b:?}");
+        }
+    }
+}

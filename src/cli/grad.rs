@@ -21,19 +21,25 @@ pub struct Args {
     /// The parameter to differentiate with respect to.
     #[arg(long, default_value_t = 0)]
     pub wrt: usize,
+    /// Compile the derivative as the AD transformation gives it, without
+    /// the equality-saturation simplifier (CSE and DCE only).
+    #[arg(long)]
+    pub no_simplify: bool,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, saddle::ad::grad)
+    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, !a.no_simplify, saddle::ad::grad)
 }
 
-/// Loads the function, builds `transform(f, wrt)`, evaluates it on the
-/// arguments and prints its (only) result as JSON.
+/// Loads the function, builds `transform(f, wrt)`, compiles it (simplified
+/// unless `simplify` is false), evaluates it on the arguments and prints
+/// its (only) result as JSON.
 pub fn derivative(
     file: &std::path::Path,
     func: Option<&str>,
     args: &str,
     wrt: usize,
+    simplify: bool,
     transform: fn(&Func, usize) -> Result<Func, saddle::ad::Error>,
 ) -> Result<String, CliError> {
     let m = load_module(file)?;
@@ -41,7 +47,8 @@ pub fn derivative(
     let f = m.select(func)?;
     let d = transform(f, wrt).map_err(|e| CliError::msg(e.to_string()))?;
     let inputs = parse_args(args, f.param_types(), "--args")?;
-    let exe = saddle::runtime::compile(&d).map_err(|e| CliError::msg(e.to_string()))?;
+    let opts = saddle::runtime::CompileOptions { simplify, ..Default::default() };
+    let exe = saddle::runtime::compile_with(&d, &opts).map_err(|e| CliError::msg(e.to_string()))?;
     let out = exe.run(&inputs).map_err(|e| CliError::msg(e.to_string()))?;
     Ok(format!("{}\n", array_json(&out[0])))
 }

@@ -18,8 +18,12 @@ pub struct Args {
     /// The parameter to differentiate with respect to.
     #[arg(long, default_value_t = 0)]
     pub wrt: usize,
+    /// Compile the Hessian as the AD transformation gives it, without the
+    /// equality-saturation simplifier (CSE and DCE only).
+    #[arg(long)]
+    pub no_simplify: bool,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, saddle::ad::hessian)
+    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, !a.no_simplify, saddle::ad::hessian)
 }

@@ -15,7 +15,10 @@ pub(crate) struct Compiled {
 
 impl Compiled {
     pub(crate) fn new(f: Func) -> Result<Compiled, LaplaceError> {
-        let exe = saddle_runtime::compile(&f)
+        // The density decides itself whether to simplify (see
+        // `BuildOptions::simplify`); the runtime only cleans up.
+        let opts = saddle_runtime::CompileOptions { simplify: false, ..Default::default() };
+        let exe = saddle_runtime::compile_with(&f, &opts)
             .map_err(|e| LaplaceError::Build { stage: "compilation", message: e.to_string() })?;
         let ws = exe.workspace();
         let outputs = exe.new_outputs();

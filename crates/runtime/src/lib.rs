@@ -41,7 +41,11 @@ use saddle_ir::Func;
 /// How [`compile_with`] builds a plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileOptions {
-    /// Run the clean-up passes (CSE, DCE) first.
+    /// Run the equality-saturation simplifier ([`saddle_ir::simplify`])
+    /// first; otherwise only CSE and DCE. On by default; the simplified
+    /// plan computes the same values, up to the rounding of re-associated
+    /// sums (see the simplifier's docs), so turn it off to get the bits of
+    /// the reference interpreter.
     pub simplify: bool,
     /// Fuse runs of elementwise ops into single loops.
     pub fuse: bool,

@@ -1,6 +1,7 @@
 //! The compiler: from a function to a fixed plan of steps over buffers.
 //!
-//! 1. Clean-up passes (CSE and DCE) when [`CompileOptions::simplify`].
+//! 1. The equality-saturation simplifier ([`saddle_ir::simplify`]) when
+//!    [`CompileOptions::simplify`], else CSE and DCE only.
 //! 2. Each value gets a kind: a compile-time splat (a `const` of one
 //!    value, or a broadcast of one), a run-time scalar (a broadcast of a
 //!    one-element value), an alias of another value's buffer (`reshape`,
@@ -98,9 +99,19 @@ fn splat_cast(s: Scalar, dtype: DType) -> Scalar {
 
 pub(crate) fn plan(f: &Func, opts: &CompileOptions) -> Result<Plan, Error> {
     let mut func = f.clone();
-    if opts.simplify {
-        saddle_ir::passes::cse(&mut func);
-        saddle_ir::passes::dce(&mut func);
+    let simplified = if opts.simplify {
+        // An invalid input is reported by the verifier below; anything else
+        // the simplifier refuses falls back to the plain clean-up passes.
+        saddle_ir::simplify::simplify(&func, &saddle_ir::simplify::SimplifyOptions::default()).ok()
+    } else {
+        None
+    };
+    match simplified {
+        Some((g, _)) => func = g,
+        None => {
+            saddle_ir::passes::cse(&mut func);
+            saddle_ir::passes::dce(&mut func);
+        }
     }
     saddle_ir::verify(&func)?;
     let memory_limit = opts.memory_limit.unwrap_or_else(available_memory);

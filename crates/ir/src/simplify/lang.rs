@@ -148,6 +148,11 @@ pub(crate) struct Facts {
     pub(crate) ty: TensorType,
     /// The value, when it is a constant that is a splat or small enough.
     pub(crate) konst: Option<Arc<Literal>>,
+    /// The element of a constant that is the same everywhere.
+    pub(crate) uniform: Option<Scalar>,
+    /// The row-major position of the single 1 of a constant that is 0
+    /// elsewhere (and has at least two elements).
+    pub(crate) one_hot: Option<usize>,
     /// The identity-like structure of the value, when known.
     pub(crate) delta: Option<Delta>,
     /// The axis whose index every element equals (an `iota`), when known.
@@ -157,10 +162,15 @@ pub(crate) struct Facts {
 impl Facts {
     /// The single value of a splat constant.
     pub(crate) fn splat(&self) -> Option<Scalar> {
-        match self.konst.as_deref()? {
-            Literal::Splat { value, .. } => Some(*value),
-            lit @ Literal::Dense(_) => lit.uniform_value(),
-        }
+        self.uniform
+    }
+
+    fn new(ty: TensorType, konst: Option<Arc<Literal>>, delta: Option<Delta>, iota: Option<usize>) -> Facts {
+        let (uniform, one_hot) = match konst.as_deref() {
+            Some(l) => (l.uniform_value(), fold::one_hot(l)),
+            None => (None, None),
+        };
+        Facts { ty, konst, uniform, one_hot, delta, iota }
     }
 }
 
@@ -191,11 +201,11 @@ impl Analysis<Node> for Analyzer {
 
     fn make(egraph: &mut EGraph, enode: &Node, _id: Id) -> Facts {
         match enode {
-            Node::Param { ty, .. } => Facts { ty: ty.clone(), konst: None, delta: None, iota: None },
+            Node::Param { ty, .. } => Facts::new(ty.clone(), None, None, None),
             Node::Const(l) => {
                 let ty = l.literal().ty();
                 let delta = fold::delta_of_literal(l.literal());
-                Facts { ty, konst: Some(l.shared()), delta, iota: None }
+                Facts::new(ty, Some(l.shared()), delta, None)
             }
             Node::Op { op, args } => {
                 let ty = infer(egraph, op, args);
@@ -210,7 +220,7 @@ impl Analysis<Node> for Analyzer {
                     None => fold::delta_of_op(op, args, &ty, |id| &egraph[id].data),
                 };
                 let iota = fold::iota_of_op(op, args, &ty, |id| &egraph[id].data);
-                Facts { ty, konst, delta, iota }
+                Facts::new(ty, konst, delta, iota)
             }
         }
     }
@@ -229,6 +239,8 @@ impl Analysis<Node> for Analyzer {
         match (&a.konst, &b.konst) {
             (None, Some(_)) => {
                 a.konst = b.konst.clone();
+                a.uniform = b.uniform;
+                a.one_hot = b.one_hot;
                 changed_a = true;
             }
             (Some(_), None) => changed_b = true,

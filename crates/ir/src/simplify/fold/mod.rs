@@ -97,12 +97,18 @@ pub(crate) fn for_each_index(shape: &[usize], mut f: impl FnMut(&[usize])) {
 /// Folds `op` over constant operands into the constant it computes, with
 /// result type `ty`. Splats stay splats through elementwise and layout
 /// ops whatever their size; other results are computed only when no
-/// operand or result has more than `max_elements` elements.
+/// operand or result has more than `max_elements` elements and the op
+/// needs no more flops than that.
 pub(crate) fn fold(op: &Op, args: &[&Literal], ty: &TensorType, max_elements: usize) -> Option<Literal> {
     if let Some(l) = fold_splat(op, args, ty) {
         return Some(l);
     }
     if ty.num_elements() > max_elements || args.iter().any(|a| a.ty().num_elements() > max_elements) {
+        return None;
+    }
+    let tys: Vec<TensorType> = args.iter().map(|a| a.ty()).collect();
+    let refs: Vec<&TensorType> = tys.iter().collect();
+    if super::cost::op_cost(op, &refs, ty).flops > max_elements as f64 {
         return None;
     }
     let vals: Vec<Vals> = args.iter().map(|a| Vals::from_literal(a)).collect();
@@ -217,6 +223,25 @@ fn is_zero(s: Scalar) -> bool {
         Scalar::Bool(b) => !b,
         other => other.to_f64() == 0.0,
     }
+}
+
+/// The row-major position of the single 1 of a dense constant that is 0
+/// everywhere else.
+pub(crate) fn one_hot(l: &Literal) -> Option<usize> {
+    let Literal::Dense(a) = l else { return None };
+    if a.len() < 2 || a.len() > 1 << 16 || a.dtype() == DType::Bool {
+        return None;
+    }
+    let vals = a.to_f64_vec();
+    let mut pos = None;
+    for (i, &v) in vals.iter().enumerate() {
+        if v == 1.0 && pos.is_none() {
+            pos = Some(i);
+        } else if v != 0.0 {
+            return None;
+        }
+    }
+    pos
 }
 
 /// The delta structure of a constant: an identity matrix, or an identity

@@ -6,7 +6,7 @@ use egg::Id;
 
 use super::{Ctx, Rule};
 use crate::op::{Binary, DotDims, ReduceKind, Unary};
-use crate::{Literal, Op, Scalar, TensorType};
+use crate::{Literal, Op, TensorType};
 
 pub(super) fn rules() -> Vec<Rule> {
     vec![
@@ -153,10 +153,6 @@ fn dot_delta(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     }
 }
 
-fn is_one(s: Scalar) -> bool {
-    s.dtype().is_numeric() && s.to_f64() == 1.0
-}
-
 /// `dot_general` against a constant with a single 1 and zeros elsewhere,
 /// fully contracted: a slice of the other operand.
 fn dot_one_hot(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
@@ -169,18 +165,10 @@ fn dot_one_hot(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
         if ec.len() != ety.rank() || ety.num_elements() < 2 {
             continue;
         }
-        let Some(Literal::Dense(arr)) = cx.facts(e).konst.as_deref().cloned() else { continue };
-        if arr.len() > 1 << 16 {
-            continue;
-        }
-        let vals = arr.scalars();
-        let ones: Vec<usize> = (0..vals.len()).filter(|&i| is_one(vals[i])).collect();
-        if ones.len() != 1 || vals.iter().enumerate().any(|(i, s)| i != ones[0] && s.to_f64() != 0.0) {
-            continue;
-        }
+        let Some(one) = cx.facts(e).one_hot else { continue };
         // Multi-index of the one.
         let mut pos = vec![0; ety.rank()];
-        let mut rem = ones[0];
+        let mut rem = one;
         for ax in (0..ety.rank()).rev() {
             pos[ax] = rem % ety.shape[ax];
             rem /= ety.shape[ax];
