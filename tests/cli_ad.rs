@@ -154,3 +154,90 @@ fn bad_files_are_errors() {
     let err = failure(&saddle(&["opt", &case("student_t.sir"), "--func", "nope", "-p", "grad"]), 1);
     assert!(err.contains("no function named @nope"), "{err}");
 }
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).unwrap()
+}
+
+fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    match v {
+        serde_json::Value::Array(items) => items.iter().flat_map(numbers).collect(),
+        serde_json::Value::Number(n) => vec![n.as_f64().unwrap()],
+        other => panic!("not a number: {other}"),
+    }
+}
+
+#[test]
+fn grad_and_hessian_of_the_student_t_density() {
+    let student = case("student_t.sir");
+    // At the mode the gradient vanishes and the Hessian is -(ν + 2)/ν · Σ⁻¹.
+    let g = json(&saddle(&["grad", &student, "--args", "[[0.5, 2.0]]"]));
+    assert_eq!(numbers(&g), [0.0, 0.0]);
+    let h = json(&saddle(&["hessian", &student, "--args", "[[0.5, 2.0]]"]));
+    let want = [-12.0 / 7.0, 6.0 / 7.0, 6.0 / 7.0, -12.0 / 7.0];
+    assert!(h.as_array().is_some_and(|rows| rows.len() == 2 && rows.iter().all(|r| r.as_array().unwrap().len() == 2)));
+    for (got, want) in numbers(&h).iter().zip(want) {
+        assert!((got - want).abs() < 1e-14, "{h}");
+    }
+    // Away from the mode: -9/7 · Σ⁻¹d / (1 + q/7) with d = θ - μ.
+    let g = numbers(&json(&saddle(&["grad", &student, "--args", "[[1, 1]]"])));
+    let d = [0.5, -1.0];
+    let sd = [4.0 / 3.0 * d[0] - 2.0 / 3.0 * d[1], -2.0 / 3.0 * d[0] + 4.0 / 3.0 * d[1]];
+    let q = d[0] * sd[0] + d[1] * sd[1];
+    for i in 0..2 {
+        let want = -4.5 * 2.0 * sd[i] / 7.0 / (1.0 + q / 7.0);
+        assert!((g[i] - want).abs() < 1e-14, "{g:?}");
+    }
+}
+
+#[test]
+fn grad_and_hessian_take_wrt_and_func() {
+    let text = "func @s(%a: f64[], %x: f64[2]) -> f64[] {\n  %ax = broadcast_in_dim %a {shape = [2], dims = []}\n  %p = mul %ax, %x\n  %q = mul %p, %x\n  %y = reduce_sum %q {axes = [0]}\n  return %y\n}\n";
+    let p = temp_file("two_params.sir", &format!("{VECTOR}\n{text}"));
+    let p = p.to_str().unwrap();
+    // y = a·Σ x²: ∂y/∂x = 2·a·x, ∂²y/∂x² = 2·a·I, ∂y/∂a = Σ x².
+    let g = numbers(&json(&saddle(&["grad", p, "--func", "s", "--args", "[3, [1, 2]]", "--wrt", "1"])));
+    assert_eq!(g, [6.0, 12.0]);
+    let g = numbers(&json(&saddle(&["grad", p, "--func", "s", "--args", "[3, [1, 2]]"])));
+    assert_eq!(g, [5.0]);
+    let h = json(&saddle(&["hessian", p, "--func", "s", "--args", "[3, [1, 2]]", "--wrt", "1"]));
+    assert_eq!(numbers(&h), [6.0, 0.0, 0.0, 6.0]);
+    let h = json(&saddle(&["hessian", p, "--func", "s", "--args", "[3, [1, 2]]", "--wrt", "0"]));
+    assert_eq!(h, serde_json::json!(0.0), "a scalar parameter has a scalar Hessian");
+}
+
+#[test]
+fn grad_and_hessian_errors() {
+    let student = case("student_t.sir");
+    let vector = temp_file("vector.sir", VECTOR);
+    let vector = vector.to_str().unwrap();
+    for cmd in ["grad", "hessian"] {
+        // A first result that is not a scalar.
+        let err = failure(&saddle(&[cmd, vector, "--args", "[[1, 2, 3], 0]"]), 1);
+        assert!(err.starts_with("error: ") && err.contains("scalar") && err.contains("f64[3]"), "{err}");
+        // --wrt beyond the parameters, or an integer parameter.
+        let err = failure(&saddle(&[cmd, &student, "--args", "[[1, 2]]", "--wrt", "1"]), 1);
+        assert!(err.contains("there is no parameter 1"), "{err}");
+        let err = failure(&saddle(&[cmd, &student, "--args", "[[1, 2]]", "--wrt", "-1"]), 2);
+        assert!(err.contains("error:"), "{err}");
+        // Arguments of the wrong shape or count.
+        let err = failure(&saddle(&[cmd, &student, "--args", "[[1, 2, 3]]"]), 1);
+        assert!(err.contains("--args: argument 0") && err.contains("shape"), "{err}");
+        let err = failure(&saddle(&[cmd, &student, "--args", "[]"]), 1);
+        assert!(err.contains("expected 1 argument"), "{err}");
+        let err = failure(&saddle(&[cmd, &student, "--args", "[[1, 2]"]), 1);
+        assert!(err.contains("invalid JSON"), "{err}");
+        // Missing --args and unknown flags are usage errors.
+        failure(&saddle(&[cmd, &student]), 2);
+        failure(&saddle(&[cmd, &student, "--args", "[[1, 2]]", "--frobnicate"]), 2);
+        // An unreadable file.
+        let err = failure(&saddle(&[cmd, "/nonexistent.sir", "--args", "[]"]), 1);
+        assert!(err.contains("cannot read"), "{err}");
+    }
+    let with_int = temp_file(
+        "int.sir",
+        "func @f(%x: f64[2], %n: i64[]) -> f64[] {\n  %y = reduce_sum %x {axes = [0]}\n  return %y\n}\n",
+    );
+    let err = failure(&saddle(&["grad", with_int.to_str().unwrap(), "--args", "[[1, 2], 3]", "--wrt", "1"]), 1);
+    assert!(err.contains("i64[]") && err.contains("float"), "{err}");
+}

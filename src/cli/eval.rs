@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use super::CliError;
+use saddle::ir::verify_module;
+
+use super::args::parse_args;
+use super::json::arrays_json;
+use super::{CliError, load_module};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -16,6 +20,12 @@ pub struct Args {
     pub args: String,
 }
 
-pub fn run(_a: Args) -> Result<String, CliError> {
-    Err(CliError::msg("`saddle eval` is not available yet"))
+pub fn run(a: Args) -> Result<String, CliError> {
+    let m = load_module(&a.file)?;
+    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
+    let f = m.select(a.func.as_deref())?;
+    let inputs = parse_args(&a.args, f.param_types(), "--args")?;
+    let exe = saddle::runtime::compile(f)?;
+    let out = exe.run(&inputs)?;
+    Ok(format!("{}\n", arrays_json(&out)))
 }

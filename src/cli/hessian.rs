@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::CliError;
+use super::grad::derivative;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,6 +20,6 @@ pub struct Args {
     pub wrt: usize,
 }
 
-pub fn run(_a: Args) -> Result<String, CliError> {
-    Err(CliError::msg("`saddle hessian` is not available yet"))
+pub fn run(a: Args) -> Result<String, CliError> {
+    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, saddle::ad::hessian)
 }

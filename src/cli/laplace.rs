@@ -1,8 +1,14 @@
 //! `saddle laplace`: Laplace approximation of a log density.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 
-use super::CliError;
+use saddle::laplace::plot::{PlotOptions, figure};
+use saddle::laplace::{IrDensity, Laplace, LaplaceError, Method, Options, laplace};
+
+use super::args::{parse_args, parse_one};
+use super::json::f64_text;
+use super::{CliError, load_module};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,8 +32,186 @@ pub struct Args {
     /// For d > 2: the pair of coordinates to plot, as I,J.
     #[arg(long = "plot-dims")]
     pub plot_dims: Option<String>,
+    /// The optimiser: auto (Newton up to d = 400, else L-BFGS), newton or lbfgs.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "newton", "lbfgs"])]
+    pub method: String,
+    /// Iteration limit (no convergence within it is an error).
+    #[arg(long = "max-iter", default_value_t = 200)]
+    pub max_iter: usize,
+    /// Stop when the gradient's largest absolute entry is at most this.
+    #[arg(long = "grad-tol", default_value_t = 1e-8)]
+    pub grad_tol: f64,
 }
 
-pub fn run(_a: Args) -> Result<String, CliError> {
-    Err(CliError::msg("`saddle laplace` is not available yet"))
+pub fn run(a: Args) -> Result<String, CliError> {
+    let module = load_module(&a.file)?;
+    let func = module.select(a.func.as_deref())?;
+    let types = func.param_types();
+    let Some(p0) = types.first() else {
+        return Err(CliError::msg(format!(
+            "@{} has no parameters: its first parameter must be the parameter vector",
+            func.name()
+        )));
+    };
+    if !p0.dtype.is_float() || p0.rank() != 1 {
+        return Err(CliError::msg(format!(
+            "@{}'s first parameter must be a float vector (the parameters), found {p0}",
+            func.name()
+        )));
+    }
+    let init = parse_one(&a.init, p0, "--init")?.to_f64_vec();
+    let data = match &a.data {
+        Some(spec) => parse_args(spec, &types[1..], "--data")?,
+        None if types.len() > 1 => {
+            let sig: Vec<String> = types[1..].iter().map(|t| t.to_string()).collect();
+            return Err(CliError::msg(format!(
+                "@{} takes {} data argument(s) after the parameter vector ({}): pass them with --data",
+                func.name(),
+                types.len() - 1,
+                sig.join(", ")
+            )));
+        }
+        None => vec![],
+    };
+    let plot_dims = match &a.plot_dims {
+        Some(s) => Some(parse_dims(s, p0.shape[0])?),
+        None => None,
+    };
+    if plot_dims.is_some() && a.plot.is_none() {
+        return Err(CliError::msg("--plot-dims needs --plot OUT.svg"));
+    }
+    let mut density = IrDensity::new(func, data).map_err(laplace_err)?;
+    let method = match a.method.as_str() {
+        "newton" => Method::Newton,
+        "lbfgs" => Method::Lbfgs { memory: 10 },
+        _ => Method::Auto,
+    };
+    let opts = Options { method, max_iter: a.max_iter, grad_tol: a.grad_tol, ..Options::default() };
+    let fit = laplace(&mut density, &init, &opts).map_err(laplace_err)?;
+    if let Some(path) = &a.plot {
+        let opts = PlotOptions {
+            dims: plot_dims.unwrap_or((0, 1)),
+            title: Some(format!("Laplace approximation of @{}", func.name())),
+            ..PlotOptions::default()
+        };
+        let svg = figure(&fit, &mut density, &opts).map_err(laplace_err)?;
+        std::fs::write(path, svg).map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(if a.json { json(&fit) } else { summary(&fit, func.name()) })
+}
+
+fn parse_dims(s: &str, d: usize) -> Result<(usize, usize), CliError> {
+    let bad = || CliError::msg(format!("--plot-dims: expected two different coordinates I,J below {d}, found {s:?}"));
+    let (i, j) = s.split_once(',').ok_or_else(bad)?;
+    let i: usize = i.trim().parse().map_err(|_| bad())?;
+    let j: usize = j.trim().parse().map_err(|_| bad())?;
+    if i >= d || j >= d || i == j {
+        return Err(bad());
+    }
+    Ok((i, j))
+}
+
+fn laplace_err(e: LaplaceError) -> CliError {
+    let mut err = CliError::msg(e.to_string());
+    match &e {
+        LaplaceError::NotNegativeDefinite { mode, .. } => {
+            err.messages.push(format!("the stationary point found is {}", vec_json(mode)));
+        }
+        LaplaceError::NoConvergence { last, .. } | LaplaceError::Stalled { last, .. } => {
+            err.messages.push(format!("the last point is {}", vec_json(last)));
+        }
+        _ => {}
+    }
+    err
+}
+
+fn vec_json(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|&x| f64_text(x)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn mat_json(m: &ndarray::Array2<f64>) -> String {
+    let rows: Vec<String> = m.rows().into_iter().map(|r| vec_json(&r.to_vec())).collect();
+    format!("[{}]", rows.join(", "))
+}
+
+/// The `--json` object of the contract, with a few more fields.
+fn json(fit: &Laplace) -> String {
+    let mut s = String::from("{\n");
+    let mut field = |k: &str, v: String| {
+        let _ = writeln!(s, "  \"{k}\": {v},");
+    };
+    field("mode", vec_json(fit.mode.as_slice().expect("contiguous")));
+    field("covariance", mat_json(&fit.covariance));
+    field("std", vec_json(fit.std.as_slice().expect("contiguous")));
+    field("log_density_at_mode", f64_text(fit.log_density_at_mode));
+    field("log_evidence", f64_text(fit.log_evidence));
+    field("converged", fit.converged.to_string());
+    field("iterations", fit.iterations.to_string());
+    field("grad_norm", f64_text(fit.grad_norm));
+    field("dim", fit.dim().to_string());
+    field(
+        "method",
+        format!(
+            "\"{}\"",
+            match fit.method {
+                Method::Lbfgs { .. } => "lbfgs",
+                _ => "newton",
+            }
+        ),
+    );
+    field("jitter", f64_text(fit.jitter));
+    field("precision", mat_json(&fit.precision));
+    let _ = write!(
+        s,
+        "  \"evaluations\": {{\"value_grad\": {}, \"value_grad_hessian\": {}}}\n}}\n",
+        fit.evaluations.grad, fit.evaluations.hess
+    );
+    s
+}
+
+/// The readable summary: mode ± std, and correlations for small d.
+fn summary(fit: &Laplace, name: &str) -> String {
+    let d = fit.dim();
+    let mut s = String::new();
+    let method = match fit.method {
+        Method::Lbfgs { .. } => "L-BFGS",
+        _ => "Newton",
+    };
+    let _ = writeln!(
+        s,
+        "Laplace approximation of @{name} (d = {d}): {method}, {} after {} iteration(s), |grad|∞ = {:.2e}",
+        if fit.converged { "converged" } else { "NOT converged" },
+        fit.iterations,
+        fit.grad_norm
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  {:<8} {:>14} {:>14}", "", "mode", "std");
+    for i in 0..d {
+        let _ = writeln!(s, "  {:<8} {:>14.6} {:>14.6}", format!("θ[{i}]"), fit.mode[i], fit.std[i]);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "  log density at mode  {:.10}", fit.log_density_at_mode);
+    let _ = writeln!(s, "  log evidence         {:.10}", fit.log_evidence);
+    if fit.jitter > 0.0 {
+        let _ = writeln!(s, "  jitter added         {:e}", fit.jitter);
+    }
+    if (2..=8).contains(&d) {
+        let c = fit.correlation();
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  correlations");
+        let _ = write!(s, "  {:<8}", "");
+        for j in 0..d {
+            let _ = write!(s, " {:>7}", format!("θ[{j}]"));
+        }
+        let _ = writeln!(s);
+        for i in 0..d {
+            let _ = write!(s, "  {:<8}", format!("θ[{i}]"));
+            for j in 0..d {
+                let _ = write!(s, " {:>7.3}", c[[i, j]]);
+            }
+            let _ = writeln!(s);
+        }
+    }
+    s
 }

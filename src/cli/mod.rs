@@ -46,6 +46,12 @@ impl From<saddle::ir::Error> for CliError {
     }
 }
 
+impl From<saddle::runtime::Error> for CliError {
+    fn from(e: saddle::runtime::Error) -> CliError {
+        CliError::msg(e.to_string())
+    }
+}
+
 impl From<saddle::ir::ParseError> for CliError {
     fn from(p: saddle::ir::ParseError) -> CliError {
         CliError {

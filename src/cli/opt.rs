@@ -10,6 +10,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use saddle::ir::simplify::{SimplifyOptions, SimplifyReport, simplify};
 use saddle::ir::{Func, Module, print_module, verify_module};
 
 use super::{CliError, load_module};
@@ -24,7 +25,8 @@ pub struct Args {
     /// A pass: jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce.
     #[arg(short = 'p', long = "pass", required = true, value_parser = parse_pass)]
     pub passes: Vec<Pass>,
-    /// Print op counts before and after on stderr.
+    /// Print op counts before and after on stderr (for `simplify` also the
+    /// estimated flops and bytes, and any limit hit).
     #[arg(long)]
     pub stats: bool,
 }
@@ -109,7 +111,14 @@ impl fmt::Display for Pass {
 
 /// Applies one pass to `f`.
 pub fn apply(pass: Pass, f: &Func) -> Result<Func, CliError> {
-    let ad = |r: Result<Func, saddle::ad::Error>| r.map_err(|e| CliError::msg(format!("pass {pass}: {e}")));
+    apply_with_report(pass, f).map(|(g, _)| g)
+}
+
+/// Applies one pass to `f`; `simplify` also returns its report.
+pub fn apply_with_report(pass: Pass, f: &Func) -> Result<(Func, Option<SimplifyReport>), CliError> {
+    let ad = |r: Result<Func, saddle::ad::Error>| {
+        r.map(|g| (g, None)).map_err(|e| CliError::msg(format!("pass {pass}: {e}")))
+    };
     match pass {
         Pass::Jvp => ad(saddle::ad::jvp(f)),
         Pass::Vjp => ad(saddle::ad::vjp(f)),
@@ -119,11 +128,13 @@ pub fn apply(pass: Pass, f: &Func) -> Result<Func, CliError> {
         Pass::Jacfwd(k) => ad(saddle::ad::jacfwd(f, k)),
         Pass::Jacrev(k) => ad(saddle::ad::jacrev(f, k)),
         Pass::Vmap(n) => ad(saddle::ad::vmap_leading(f, n)),
-        Pass::Simplify => Err(CliError::msg("pass simplify is not available in this build")),
+        Pass::Simplify => simplify(f, &SimplifyOptions::default())
+            .map(|(g, report)| (g, Some(report)))
+            .map_err(|e| CliError::msg(format!("pass {pass}: {e}"))),
         Pass::Dce => {
             let mut g = f.clone();
             saddle::ir::passes::dce(&mut g);
-            Ok(g)
+            Ok((g, None))
         }
     }
 }
@@ -143,8 +154,13 @@ pub fn run(a: Args) -> Result<String, CliError> {
     let mut stats = vec![format!("stats: @{} before: {}", original.name(), op_summary(original))];
     let mut f = original.clone();
     for &pass in &a.passes {
-        f = apply(pass, &f)?;
+        let (g, report) = apply_with_report(pass, &f)?;
+        f = g;
         stats.push(format!("stats: after {pass}: {}", op_summary(&f)));
+        if let Some(r) = report {
+            stats.extend(r.to_string().lines().map(|l| format!("stats: {l}")));
+            stats.extend(r.warnings().iter().map(|w| format!("stats: warning: {w}")));
+        }
     }
     // The result first, under a name no other function of the module has.
     let others: Vec<Func> = m.funcs.iter().filter(|g| g.name() != original.name()).cloned().collect();

@@ -4,6 +4,8 @@
 mod approx;
 mod density;
 mod error;
+mod exec;
+mod ir;
 mod lbfgs;
 mod linalg;
 mod newton;
@@ -17,5 +19,6 @@ mod transform;
 pub use approx::{Derived, Laplace, Normal, Timings, laplace, laplace_constrained};
 pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
+pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{Method, Options};
 pub use transform::{Constraint, Target};

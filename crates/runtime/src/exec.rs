@@ -2,7 +2,6 @@
 
 use std::sync::Mutex;
 
-use ndarray::{ArrayD, IxDyn};
 use saddle_ir::{Array, DType, Func, TensorType};
 
 use crate::backend::{Backend, DefaultBackend};
@@ -47,6 +46,10 @@ pub struct Executable {
 pub struct Workspace {
     slots: Vec<Vec<u64>>,
     slot_raws: Vec<Raw>,
+    /// The slots of the current call: `slot_raws`, with the output arrays
+    /// standing in for the slots that hold results.
+    call_slots: Vec<Raw>,
+    direct: Vec<bool>,
     param_raws: Vec<Raw>,
     const_raws: Vec<Raw>,
     staging: Vec<Vec<u64>>,
@@ -103,9 +106,12 @@ impl Executable {
     pub fn workspace(&self) -> Workspace {
         let mut slots: Vec<Vec<u64>> = self.plan.slot_bytes.iter().map(|&b| vec![0u64; b.div_ceil(8).max(1)]).collect();
         let slot_raws = slots.iter_mut().map(|s| Raw { ptr: s.as_mut_ptr() as *mut u8, bytes: s.len() * 8 }).collect();
+        let call_slots = Vec::with_capacity(self.plan.slot_bytes.len());
         Workspace {
             slots,
             slot_raws,
+            call_slots,
+            direct: Vec::with_capacity(self.result_types.len()),
             param_raws: Vec::with_capacity(self.params.len()),
             const_raws: Vec::with_capacity(self.plan.consts.len()),
             staging: vec![Vec::new(); self.params.len()],
@@ -119,19 +125,14 @@ impl Executable {
 
     /// Runs the function on `inputs` and returns its results.
     pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, Error> {
+        check_args(&self.plan.func, inputs)?;
         let mut ws = self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_else(|| self.workspace());
-        let result = self.execute(&mut ws, inputs).map(|()| {
-            self.plan
-                .results
-                .iter()
-                .zip(&self.result_types)
-                .map(|(&loc, ty)| with_dtype!(ty.dtype, T => read::<T>(&ws, loc, ty)))
-                .collect()
-        });
+        let mut out = self.new_outputs();
+        let result = self.run_into(&mut ws, inputs, &mut out);
         if let Ok(mut p) = self.pool.lock() {
             p.push(ws);
         }
-        result
+        result.map(|()| out)
     }
 
     /// Runs the function on `inputs`, writing its results into `outputs`
@@ -154,9 +155,39 @@ impl Executable {
         {
             *ws = self.workspace();
         }
+        // Results computed into a slot are computed straight into the output
+        // array when it is large enough to stand in for that slot.
+        ws.call_slots.clear();
+        ws.call_slots.extend_from_slice(&ws.slot_raws);
+        ws.direct.clear();
+        for (o, &loc) in outputs.iter_mut().zip(&self.plan.results) {
+            let raw = raw_of(o);
+            let direct = match loc {
+                Loc::Slot(s) => {
+                    let s = s as usize;
+                    let free =
+                        !std::ptr::eq(ws.call_slots[s].ptr, raw.ptr) && ws.call_slots[s].ptr == ws.slot_raws[s].ptr;
+                    free && raw.bytes >= self.plan.slot_bytes[s] && !raw.ptr.is_null() && raw.bytes > 0
+                }
+                Loc::Param(_) | Loc::Const(_) => false,
+            };
+            if direct {
+                if let Loc::Slot(s) = loc {
+                    ws.call_slots[s as usize] = raw;
+                }
+            }
+            ws.direct.push(direct);
+        }
         self.execute(ws, inputs)?;
-        for ((o, &loc), ty) in outputs.iter_mut().zip(&self.plan.results).zip(&self.result_types) {
-            let frame = Frame { params: &ws.param_raws, consts: &ws.const_raws, slots: &ws.slot_raws };
+        for (((o, &loc), ty), &direct) in
+            outputs.iter_mut().zip(&self.plan.results).zip(&self.result_types).zip(&ws.direct)
+        {
+            if direct {
+                continue;
+            }
+            // The call's slots: a value returned twice is read from the
+            // output that stood in for its slot.
+            let frame = Frame { params: &ws.param_raws, consts: &ws.const_raws, slots: &ws.call_slots };
             with_dtype!(ty.dtype, T => {
                 // SAFETY: the plan stored a T of this many elements there.
                 let src = unsafe { frame.get::<T>(loc, ty.num_elements()) };
@@ -191,7 +222,7 @@ impl Executable {
         }
         ws.const_raws.clear();
         ws.const_raws.extend(self.plan.consts.iter().map(raw_of));
-        let frame = Frame { params: &ws.param_raws, consts: &ws.const_raws, slots: &ws.slot_raws };
+        let frame = Frame { params: &ws.param_raws, consts: &ws.const_raws, slots: &ws.call_slots };
         for step in &self.plan.steps {
             match step {
                 Step::Fused(g) => elementwise::run(g, &frame)?,
@@ -202,13 +233,6 @@ impl Executable {
         }
         Ok(())
     }
-}
-
-fn read<T: Elem>(ws: &Workspace, loc: Loc, ty: &TensorType) -> Array {
-    let frame = Frame { params: &ws.param_raws, consts: &ws.const_raws, slots: &ws.slot_raws };
-    // SAFETY: the plan stored a T of this many elements there.
-    let data = unsafe { frame.get::<T>(loc, ty.num_elements()) }.to_vec();
-    T::wrap(ArrayD::from_shape_vec(IxDyn(&ty.shape), data).expect("result shape"))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -181,3 +181,15 @@ fn every_dtype_through_elementwise_ops() {
     assert_eq!(out[4].to_f64_vec(), vec![-2.5, 0.0, 1.5]);
     assert_eq!(out[5].to_f64_vec(), vec![1.0, 0.0, 1.0]);
 }
+
+#[test]
+fn dead_code_cannot_fail() {
+    // The division by zero feeds no result: it is not run, here or in the
+    // compiled plan (which removes dead code).
+    let src = "func @f(%x: i32[2], %y: i32[2]) -> i32[2] {\n %q: i32[2] = div %x, %y\n %s: i32[2] = add %x, %x\n return %s\n}";
+    let zero = Array::I32(arr1(&[0, 0]).into_dyn());
+    let out = run(src, &[zero.clone(), zero.clone()]).unwrap();
+    assert_eq!(out[0].to_f64_vec(), vec![0.0, 0.0]);
+    let f = parse_func("t.sir", src).unwrap();
+    assert!(saddle_runtime::compile(&f).unwrap().run(&[zero.clone(), zero]).is_ok());
+}

@@ -519,8 +519,8 @@ impl<'a> Parser<'a> {
         match b.push(op, &self.args) {
             Ok(v) => {
                 if let Some((t, want)) = annotation {
-                    let have = b.ty(v).expect("just pushed").clone();
-                    if &have != want {
+                    let have = b.ty(v).expect("just pushed");
+                    if have != want {
                         self.error_at(t, format!("type annotation says {want}, but {op_name} produces {have}"));
                         return None;
                     }

@@ -15,7 +15,7 @@
 //! class counted once, counting the classes a switch newly needs and the
 //! ones it frees), never closing a cycle.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use egg::{Id, Language};
 
@@ -37,8 +37,10 @@ fn own_cost(eg: &EGraph, class: Id, node: &Node) -> f64 {
     }
 }
 
-/// The chosen node of every class reachable from the e-graph's nodes.
-fn choose(eg: &EGraph, roots: &[Id]) -> HashMap<Id, (f64, Node)> {
+/// The chosen node of every class reachable from the e-graph's nodes. On a
+/// tie, a node of the input function wins, so that simplifying twice
+/// gives what simplifying once gave.
+fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f64, Node)> {
     let mut classes: Vec<Id> = eg.classes().map(|c| c.id).collect();
     classes.sort_unstable();
     let mut uses: HashMap<Id, f64> = HashMap::with_capacity(classes.len());
@@ -80,7 +82,12 @@ fn choose(eg: &EGraph, roots: &[Id]) -> HashMap<Id, (f64, Node)> {
                 let cost = own[&c][k] + sum.max(max);
                 let better = match best.get(&c) {
                     None => true,
-                    Some((old, _)) => cost < *old * (1.0 - 1e-12),
+                    Some((old, old_node)) => {
+                        cost < *old * (1.0 - 1e-12)
+                            || (cost <= *old * (1.0 + 1e-12)
+                                && original.contains(node)
+                                && !original.contains(old_node))
+                    }
                 };
                 if better {
                     best.insert(c, (cost, node.clone()));
@@ -142,7 +149,7 @@ impl Dag<'_> {
     }
 
     fn reaches(&self, from: &[Id], target: Id) -> bool {
-        let mut seen: std::collections::HashSet<Id> = std::collections::HashSet::new();
+        let mut seen: HashSet<Id> = HashSet::new();
         let mut stack: Vec<Id> = from.to_vec();
         while let Some(c) = stack.pop() {
             if c == target {
@@ -221,6 +228,16 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Nod
     dag.sel
 }
 
+/// Ops whose two operands may be swapped.
+fn commutative(op: &crate::Op) -> bool {
+    use crate::op::{Binary, Compare};
+    matches!(
+        op,
+        crate::Op::Binary(Binary::Add | Binary::Mul | Binary::Max | Binary::Min | Binary::And | Binary::Or)
+            | crate::Op::Compare(Compare::Eq | Compare::Ne)
+    )
+}
+
 /// Rebuilds `f` from the e-graph: parameters as they were, then the chosen
 /// node of each class needed by the results, in depth-first order of the
 /// results, each once. Names and locations come from the first original
@@ -228,7 +245,14 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Nod
 /// cyclic (a bug; the caller keeps the input).
 pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
     let roots: Vec<Id> = f.results().iter().map(|r| eg.find(ids[r.index()])).collect();
-    let chosen: HashMap<Id, Node> = choose(eg, &roots).into_iter().map(|(c, (_, n))| (c, n)).collect();
+    let original: HashSet<Node> = f
+        .iter_insts()
+        .map(|(_, inst)| match &inst.op {
+            crate::Op::Const(l) => Node::Const(super::lang::Lit::new(l.clone())),
+            op => Node::Op { op: op.clone(), args: inst.args.iter().map(|a| eg.find(ids[a.index()])).collect() },
+        })
+        .collect();
+    let chosen: HashMap<Id, Node> = choose(eg, &roots, &original).into_iter().map(|(c, (_, n))| (c, n)).collect();
     let best = improve(eg, &roots, chosen);
 
     let mut side: HashMap<Id, (Option<String>, Option<Location>)> = HashMap::new();
@@ -255,6 +279,10 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
         value_of.entry(eg.find(ids[p.index()])).or_insert(v);
     }
 
+    // Commutative ops with swapped operands are one value: the e-graph
+    // does not commute operands (that would double its size), so they
+    // merge here.
+    let mut emitted: HashMap<(crate::Op, Vec<Value>), Value> = HashMap::new();
     let mut on_stack: HashMap<Id, bool> = HashMap::new();
     for &root in &roots {
         let mut stack: Vec<(Id, bool)> = vec![(root, false)];
@@ -285,10 +313,22 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
                 Node::Const(l) => b.constant(l.literal().clone()),
                 Node::Op { op, args } => {
                     let args: Vec<Value> = args.iter().map(|a| value_of[&eg.find(*a)]).collect();
-                    b.push_typed(op.clone(), &args, ty)
+                    let mut key = args.clone();
+                    if commutative(op) {
+                        key.sort_unstable();
+                    }
+                    match emitted.get(&(op.clone(), key.clone())) {
+                        Some(&v) => v,
+                        None => {
+                            let v = b.push_typed(op.clone(), &args, ty);
+                            emitted.insert((op.clone(), key), v);
+                            v
+                        }
+                    }
                 }
             };
-            if v.index() >= f.num_params() {
+            let fresh = v.index() + 1 == b.num_values() && v.index() >= f.num_params();
+            if fresh && b.func().value_name(v).is_none() {
                 if let Some((name, loc)) = side.get(&c) {
                     if let Some(n) = name {
                         b.set_name(v, n.clone());

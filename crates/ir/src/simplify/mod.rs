@@ -317,10 +317,15 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         unsound: None,
     };
     let (egraph, ids) = lang::to_egraph(input, analyzer);
-    let rewrites = rules::rewrites(rules, opts.reassociate_budget);
+    let dirty = rules::SharedDirty::default();
+    let rewrites = rules::rewrites(rules, opts.reassociate_budget, &dirty);
     let runner: Runner<lang::Node, Analyzer> =
         Runner::new(Analyzer { max_const_elements: 0, max_fold_elements: 0, unsound: None })
             .with_egraph(egraph)
+            .with_hook(move |r| {
+                rules::refresh(&dirty, &r.egraph);
+                Ok(())
+            })
             .with_scheduler(SimpleScheduler)
             .with_node_limit(opts.node_limit)
             .with_iter_limit(opts.iter_limit)
@@ -335,6 +340,11 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         Some(StopReason::TimeLimit(_)) => Some(Limit::Time),
         Some(StopReason::Saturated) | Some(StopReason::Other(_)) | None => None,
     };
+    if std::env::var("SIMPLIFY_TRACE").is_ok() {
+        for it in &runner.iterations {
+            eprintln!("iter: nodes {} classes {} search {:.1}ms apply {:.1}ms rebuild {:.1}ms applied {:?}", it.egraph_nodes, it.egraph_classes, it.search_time*1e3, it.apply_time*1e3, it.rebuild_time*1e3, it.applied);
+        }
+    }
     let mut applied = Vec::new();
     for it in &runner.iterations {
         for (name, n) in &it.applied {
@@ -343,7 +353,11 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
             applied.push((rule.to_string(), *n));
         }
     }
+    let t_ex = Instant::now();
     let extracted = extract::extract(&runner.egraph, input, &ids);
+    if std::env::var("SIMPLIFY_TRACE").is_ok() {
+        eprintln!("extract {:?}", t_ex.elapsed());
+    }
     if let Some(g) = &extracted {
         if let Err(e) = verify(g) {
             debug_assert!(false, "simplify extracted invalid IR: {e}");

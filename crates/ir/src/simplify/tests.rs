@@ -759,3 +759,16 @@ fn random_functions_with_special_constants_stay_valid() {
         verify(&g).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", print_func(&g)));
     }
 }
+
+#[test]
+fn scratch() {
+    let dir = std::path::Path::new("/tmp/simp");
+    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "sir")).collect();
+    names.sort();
+    for p in names {
+        let src = std::fs::read_to_string(&p).unwrap();
+        let f = parse_func("t.sir", &src).unwrap();
+        let (g, r) = simplify(&f, &SimplifyOptions::default()).unwrap();
+        println!("== {}\n{}{}\n{:?} kept {}\n", p.display(), print_func(&g), r, r.rules_applied, r.kept_input);
+    }
+}

@@ -204,11 +204,9 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
                     });
                 }
             }
-            for inst in &g.body {
-                // SAFETY: registers of distinct indices never overlap, and
-                // a destination is never one of its own operands.
-                unsafe { step(inst, &banks, len)? };
-            }
+            // SAFETY: registers of distinct indices never overlap, and a
+            // destination is never one of its own operands.
+            unsafe { body(&g.body, &banks, len)? };
             for (r, loc) in &g.stores {
                 with_dtype!(r.dtype, T => {
                     // SAFETY: as for the loads; this block of the output is
@@ -251,8 +249,35 @@ fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) 
     }
 }
 
+/// Runs the group's program over one block, with the widest vectors the
+/// CPU has. The element functions are IEEE operations without fused
+/// multiply-adds, so every instruction set gives the same bits.
+unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { body_avx2(body, banks, len) };
+        }
+    }
+    for inst in body {
+        unsafe { step(inst, banks, len)? };
+    }
+    Ok(())
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn body_avx2(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
+    for inst in body {
+        unsafe { step(inst, banks, len)? };
+    }
+    Ok(())
+}
+
 // The comparisons are written once for every dtype, bool included.
 #[allow(clippy::bool_comparison)]
+#[inline(always)]
 unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
     let a = inst.args.first().copied();
     let d = inst.dst;
@@ -299,7 +324,9 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
     }
 }
 
+#[inline(always)]
 unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(), Error> {
+    #[inline(always)]
     fn num<T: Num + Banked>(u: Unary, o: &mut [T], a: &[T]) -> bool {
         match u {
             Unary::Neg => map1(o, a, Num::neg),
@@ -310,6 +337,7 @@ unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(
         }
         true
     }
+    #[inline(always)]
     fn float<T: Float + Banked>(u: Unary, o: &mut [T], a: &[T]) {
         match u {
             Unary::Exp => map1(o, a, Float::exp),
@@ -357,7 +385,9 @@ unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(
     Ok(())
 }
 
+#[inline(always)]
 unsafe fn binary(b: Binary, banks: &Banks, d: Reg, x: Reg, y: Reg, len: usize, at: &str) -> Result<(), Error> {
+    #[inline(always)]
     fn num<T: Num + Banked>(b: Binary, o: &mut [T], p: &[T], q: &[T]) -> Result<(), ()> {
         match b {
             Binary::Add => map2(o, p, q, Num::add),
@@ -375,6 +405,7 @@ unsafe fn binary(b: Binary, banks: &Banks, d: Reg, x: Reg, y: Reg, len: usize, a
         }
         Ok(())
     }
+    #[inline(always)]
     fn float<T: Float + Banked>(b: Binary, o: &mut [T], p: &[T], q: &[T]) -> Result<(), ()> {
         match b {
             Binary::Pow => {

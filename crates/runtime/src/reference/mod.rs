@@ -31,7 +31,8 @@ use crate::{Error, check_args};
 /// Checks the arguments against the signature; reports an index out of
 /// range in `take`/`segment_sum` and an integer division by zero as
 /// errors; refuses, before allocating, a value that would take more memory
-/// than the machine has available.
+/// than the machine has available. Instructions no result depends on are
+/// not run (so they cannot fail).
 pub fn eval(f: &Func, inputs: &[Array]) -> Result<Vec<Array>, Error> {
     eval_with_memory_limit(f, inputs, available_memory())
 }
@@ -42,9 +43,24 @@ pub fn eval_with_memory_limit(f: &Func, inputs: &[Array], memory_limit: u128) ->
     check_args(f, inputs)?;
     let n = f.num_values();
     let mut last_use = vec![usize::MAX; n];
-    for (i, inst) in f.insts().iter().enumerate() {
-        for a in &inst.args {
-            last_use[a.index()] = i;
+    // Only instructions the results depend on run (as in the compiled
+    // plan, which removes dead code): a fault in dead code is no fault.
+    let mut needed = vec![false; n];
+    for r in f.results() {
+        needed[r.index()] = true;
+    }
+    for (v, inst) in f.iter_insts().rev() {
+        if needed[v.index()] {
+            for a in &inst.args {
+                needed[a.index()] = true;
+            }
+        }
+    }
+    for (i, (v, inst)) in f.iter_insts().enumerate() {
+        if needed[v.index()] {
+            for a in &inst.args {
+                last_use[a.index()] = i;
+            }
         }
     }
     for r in f.results() {
@@ -57,6 +73,9 @@ pub fn eval_with_memory_limit(f: &Func, inputs: &[Array], memory_limit: u128) ->
         live += bytes_of(&x.ty());
     }
     for (i, (v, inst)) in f.iter_insts().enumerate() {
+        if !needed[v.index()] {
+            continue;
+        }
         let ty = f.ty(v);
         let bytes = bytes_of(ty);
         check(|| format!("{} at {}", inst.op.name(), describe(f, v)), live.saturating_add(bytes), memory_limit)?;

@@ -72,8 +72,12 @@ pub(super) fn rules() -> Vec<Rule> {
         Rule::nan_unsafe("div-self", "div", div_self),
         Rule::nan_unsafe("exp-log", "exp", exp_log),
         Rule::nan_unsafe("log-exp", "log", log_exp),
-        Rule::nan_unsafe("mul-const-const", "mul", mul_const_const),
+        Rule::reassociate("mul-const-const", "mul", mul_const_const),
+        Rule::reassociate("factor", "add", factor),
+        Rule::reassociate("factor", "sub", factor),
+        Rule::reassociate("broadcast-reassociate", "mul", broadcast_reassociate),
     ];
+
     for root in ELEMENTWISE {
         r.push(Rule::exact("hoist-broadcast", root, hoist_broadcast));
         r.push(Rule::exact("hoist-transpose", root, hoist_transpose));
@@ -323,8 +327,9 @@ fn log_exp(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
     }
 }
 
-/// `(x · c1) · c2 → x · (c1 c2)` for splat constants (unsafe: `x · c1` may
-/// overflow where `x · (c1 c2)` does not, and rounding differs).
+/// `(x · c1) · c2 → x · (c1 c2)` for splat constants (re-association:
+/// rounds differently, and `x · c1` may overflow where `x · (c1 c2)` does
+/// not).
 fn mul_const_const(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
     for (inner, c2) in [(a[0], a[1]), (a[1], a[0])] {
         let Some(k2) = cx.splat(c2) else { continue };
@@ -420,5 +425,102 @@ fn hoist_reshape(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     let Some((key @ Op::Reshape { .. }, args)) = hoist(cx, a, "reshape", 2, |_, _, _| true) else { return };
     if let Some(inner) = cx.add(op.clone(), &args) {
         out.extend(cx.add(key, &[inner]));
+    }
+}
+
+/// `x·a ± x·b → x·(a ± b)` when `a` and `b` are constant along the same
+/// broadcast axes (splats, or broadcasts from one shape), so that `a ± b`
+/// runs on the small tensor: one full-size multiplication fewer
+/// (re-association class: rounds differently). Restricting `a` and `b` so
+/// keeps distribution from growing the e-graph without bound.
+fn factor(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let (left, right) = (cx.nodes(a[0], "mul"), cx.nodes(a[1], "mul"));
+    for (_, m1) in &left {
+        for (_, m2) in &right {
+            for i in 0..2 {
+                for j in 0..2 {
+                    let (x, p, q) = (m1[i], m1[1 - i], m2[1 - j]);
+                    if cx.eg.find(x) != cx.eg.find(m2[j]) || is_scaled(cx, x) || !scalings(cx, p, q) {
+                        continue;
+                    }
+                    if let Some(s) = cx.add(op.clone(), &[p, q]) {
+                        out.extend(cx.add(Op::Binary(Binary::Mul), &[x, s]));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether `x` is a splat, or a product of something with a splat or a
+/// smaller broadcast. The distribution rules only take unscaled values as
+/// the common factor `x`: that keeps one factored form per pair of terms
+/// instead of one per way of grouping a chain of scalings.
+fn is_scaled(cx: &mut Ctx<'_>, x: Id) -> bool {
+    if cx.splat(x).is_some() {
+        return true;
+    }
+    cx.nodes(x, "mul").iter().any(|(_, n)| n.iter().any(|&k| is_scaling(cx, k)))
+}
+
+/// Whether `k` is a splat or a broadcast of a smaller tensor.
+fn is_scaling(cx: &Ctx<'_>, k: Id) -> bool {
+    cx.splat(k).is_some()
+        || cx.nodes(k, "broadcast_in_dim").iter().any(|(_, n)| cx.ty(n[0]).num_elements() < cx.ty(k).num_elements())
+}
+
+/// Whether `p` and `q` are both splats, or broadcasts (or splats) of one
+/// source shape along the same axes.
+fn scalings(cx: &mut Ctx<'_>, p: Id, q: Id) -> bool {
+    if cx.splat(p).is_some() && cx.splat(q).is_some() {
+        return true;
+    }
+    for (b, other) in [(p, q), (q, p)] {
+        if let Some((key, u)) = broadcast_source(cx, b, None, None) {
+            let ushape = cx.shape(u);
+            if cx.ty(u).num_elements() < cx.ty(b).num_elements()
+                && broadcast_source(cx, other, Some(&key), Some(&ushape)).is_some()
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// The source of a broadcast (or a splat constant) that yields a value of
+/// `shape`/`dims` from a source of `src` shape.
+fn broadcast_source(cx: &mut Ctx<'_>, x: Id, key: Option<&Op>, src: Option<&[usize]>) -> Option<(Op, Id)> {
+    if let (Some(k), Some(src), Some(v)) = (key, src, cx.splat(x)) {
+        return Some((k.clone(), cx.constant(Literal::splat(v, src.to_vec()))));
+    }
+    cx.nodes(x, "broadcast_in_dim").into_iter().find_map(|(bop, n)| {
+        let same_key = key.is_none_or(|k| *k == bop);
+        let same_src = src.is_none_or(|s| cx.ty(n[0]).shape == s);
+        (same_key && same_src).then_some((bop, n[0]))
+    })
+}
+
+/// `(x ∘ broadcast u) ∘ broadcast v → x ∘ broadcast(u ∘ v)` for `∘` in
+/// `+`, `·`: the constant-along-axes factors combine on the small tensor
+/// (re-association class: rounds differently).
+fn broadcast_reassociate(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (inner, outer) in [(a[0], a[1]), (a[1], a[0])] {
+        let Some((key, v)) = broadcast_source(cx, outer, None, None) else { continue };
+        let vshape = cx.shape(v);
+        for (iop, n) in cx.nodes(inner, op.name()) {
+            if iop != *op {
+                continue;
+            }
+            for (x, b) in [(n[0], n[1]), (n[1], n[0])] {
+                if *op == Op::Binary(Binary::Mul) && is_scaled(cx, x) {
+                    continue;
+                }
+                let Some((_, u)) = broadcast_source(cx, b, Some(&key), Some(&vshape)) else { continue };
+                let Some(uv) = cx.add(op.clone(), &[u, v]) else { continue };
+                let Some(bc) = cx.add(key.clone(), &[uv]) else { continue };
+                out.extend(cx.add(op.clone(), &[x, bc]));
+            }
+        }
     }
 }

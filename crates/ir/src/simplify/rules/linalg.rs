@@ -4,7 +4,7 @@
 
 use egg::Id;
 
-use super::{Ctx, Rule, Safety};
+use super::{Ctx, Rule};
 use crate::op::{Binary, DotDims, ReduceKind, Unary};
 use crate::{Literal, Op, Scalar, TensorType};
 
@@ -15,8 +15,8 @@ pub(super) fn rules() -> Vec<Rule> {
         Rule::exact("dot-delta", "dot_general", dot_delta),
         Rule::exact("dot-one-hot", "dot_general", dot_one_hot),
         Rule::exact("dot-splat-one", "dot_general", dot_splat_one),
-        Rule { name: "dot-splat", root: "dot_general", f: dot_splat, safety: Safety::Reassociate },
-        Rule { name: "dot-reassociate", root: "dot_general", f: dot_reassociate, safety: Safety::Reassociate },
+        Rule::reassociate("dot-splat", "dot_general", dot_splat),
+        Rule::reassociate("dot-reassociate", "dot_general", dot_reassociate),
         Rule::nan_unsafe("dot-zero", "dot_general", dot_zero),
     ]
 }

@@ -17,8 +17,10 @@ mod layout;
 mod linalg;
 mod reduce;
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use egg::{Applier, Id, Language, PatternAst, Rewrite, SearchMatches, Searcher, Subst, Symbol, Var};
 
@@ -34,7 +36,9 @@ pub(crate) enum Safety {
     /// Same results for finite inputs only; may change where NaN or ∞
     /// appear (`x·0 → 0`). Off unless `unsafe_math`.
     Unsafe,
-    /// Re-associates `dot_general` chains; applied at most
+    /// Re-associates or distributes (`dot_general` chains, `x·a + x·b`,
+    /// factors constant along broadcast axes): rounds differently, and may
+    /// overflow differently at the edge of the range. Applied at most
     /// `reassociate_budget` times per run.
     Reassociate,
 }
@@ -55,6 +59,10 @@ pub(crate) struct Rule {
 impl Rule {
     pub(crate) const fn exact(name: &'static str, root: &'static str, f: RuleFn) -> Rule {
         Rule { name, root, f, safety: Safety::Exact }
+    }
+
+    pub(crate) const fn reassociate(name: &'static str, root: &'static str, f: RuleFn) -> Rule {
+        Rule { name, root, f, safety: Safety::Reassociate }
     }
 
     pub(crate) const fn nan_unsafe(name: &'static str, root: &'static str, f: RuleFn) -> Rule {
@@ -161,14 +169,79 @@ impl Ctx<'_> {
     }
 }
 
-/// Finds the classes holding an e-node of the rule's root op.
+/// Whether the class holds a `const`: nothing is cheaper, so no rule needs
+/// to look at it (and re-associating constant arithmetic would only add
+/// copies of the constant that round differently).
+fn is_constant(eg: &EGraph, eclass: Id) -> bool {
+    eg[eclass].nodes.iter().any(|n| matches!(n, Node::Const(_)))
+}
+
+/// How many levels below its root a rule looks (a rule reads the e-nodes
+/// of its operands' classes, and of theirs, at most this deep).
+const LOOKAHEAD: usize = 3;
+
+/// The classes whose rules need to run again: those that changed since
+/// the last round of rule application, and their ancestors up to
+/// [`LOOKAHEAD`] levels. A rule applied to an unchanged neighbourhood
+/// would only rebuild what it built before, so equality saturation does
+/// the same work as re-running every rule everywhere, in a fraction of
+/// the time once most of the e-graph has settled.
+#[derive(Default)]
+pub(crate) struct Dirty {
+    all: bool,
+    set: HashSet<Id>,
+    snapshot: HashMap<Id, u64>,
+}
+
+/// [`Dirty`], shared between the runner's hook and the searchers.
+pub(crate) type SharedDirty = Arc<Mutex<Dirty>>;
+
+fn signature(class: &egg::EClass<Node, Facts>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    class.nodes.hash(&mut h);
+    (class.data.konst.is_some(), class.data.delta.is_some(), class.data.iota).hash(&mut h);
+    h.finish()
+}
+
+/// Recomputes the dirty classes of `eg` (call before each search).
+pub(crate) fn refresh(dirty: &SharedDirty, eg: &EGraph) {
+    let mut d = dirty.lock().unwrap_or_else(|e| e.into_inner());
+    let mut snapshot = HashMap::with_capacity(eg.number_of_classes());
+    let mut frontier = Vec::new();
+    for class in eg.classes() {
+        let sig = signature(class);
+        if d.snapshot.get(&class.id) != Some(&sig) {
+            frontier.push(class.id);
+        }
+        snapshot.insert(class.id, sig);
+    }
+    d.all = d.snapshot.is_empty();
+    let mut set: HashSet<Id> = frontier.iter().copied().collect();
+    for _ in 0..LOOKAHEAD {
+        let mut next = Vec::new();
+        for c in frontier {
+            for p in eg[c].parents() {
+                let p = eg.find(p);
+                if set.insert(p) {
+                    next.push(p);
+                }
+            }
+        }
+        frontier = next;
+    }
+    d.set = set;
+    d.snapshot = snapshot;
+}
+
+/// Finds the (dirty) classes holding an e-node of the rule's root op.
 struct RootSearcher {
     root: &'static str,
+    dirty: SharedDirty,
 }
 
 impl Searcher<Node, Analyzer> for RootSearcher {
     fn search_eclass_with_limit(&self, eg: &EGraph, eclass: Id, limit: usize) -> Option<SearchMatches<'_, Node>> {
-        (limit > 0 && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root)).then(|| SearchMatches {
+        (limit > 0 && !is_constant(eg, eclass) && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root)).then(|| SearchMatches {
             eclass,
             substs: vec![Subst::default()],
             ast: None,
@@ -177,9 +250,12 @@ impl Searcher<Node, Analyzer> for RootSearcher {
 
     fn search_with_limit(&self, eg: &EGraph, limit: usize) -> Vec<SearchMatches<'_, Node>> {
         let Some(ids) = eg.classes_for_op(&self.root) else { return Vec::new() };
-        let mut ids: Vec<Id> = ids.collect();
+        let d = self.dirty.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ids: Vec<Id> = ids.filter(|c| d.all || d.set.contains(c)).collect();
+        drop(d);
         ids.sort_unstable();
         ids.into_iter()
+            .filter(|&c| !is_constant(eg, c))
             .take(limit)
             .map(|eclass| SearchMatches { eclass, substs: vec![Subst::default()], ast: None })
             .collect()
@@ -199,6 +275,9 @@ struct RuleApplier {
 
 impl RuleApplier {
     fn apply_class(&self, eg: &mut EGraph, eclass: Id) -> Vec<Id> {
+        if is_constant(eg, eclass) {
+            return Vec::new();
+        }
         let nodes: Vec<(Op, Vec<Id>)> = Ctx { eg }.nodes(eclass, self.rule.root);
         let mut changed = Vec::new();
         for (op, args) in nodes {
@@ -224,7 +303,12 @@ impl RuleApplier {
 
 impl Applier<Node, Analyzer> for RuleApplier {
     fn apply_matches(&self, eg: &mut EGraph, matches: &[SearchMatches<Node>], _rule_name: Symbol) -> Vec<Id> {
-        matches.iter().flat_map(|m| self.apply_class(eg, m.eclass)).collect()
+        let t = std::time::Instant::now();
+        let r: Vec<Id> = matches.iter().flat_map(|m| self.apply_class(eg, m.eclass)).collect();
+        if std::env::var("SIMPLIFY_TRACE").is_ok() && t.elapsed().as_secs_f64() > 0.005 {
+            eprintln!("rule {}@{}: {} matches {:?}", self.rule.name, self.rule.root, matches.len(), t.elapsed());
+        }
+        r
     }
 
     fn apply_one(
@@ -239,14 +323,16 @@ impl Applier<Node, Analyzer> for RuleApplier {
     }
 }
 
-/// The egg rewrites for `rules`; re-association shares one budget.
-pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize) -> Vec<Rewrite<Node, Analyzer>> {
+/// The egg rewrites for `rules`; re-association shares one budget, and
+/// every searcher reads the same dirty set.
+pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize, dirty: &SharedDirty) -> Vec<Rewrite<Node, Analyzer>> {
     let budget = Arc::new(AtomicUsize::new(reassociate_budget));
     rules
         .iter()
         .map(|r| {
             let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
-            Rewrite::new(format!("{}@{}", r.name, r.root), RootSearcher { root: r.root }, applier)
+            let searcher = RootSearcher { root: r.root, dirty: dirty.clone() };
+            Rewrite::new(format!("{}@{}", r.name, r.root), searcher, applier)
                 .expect("rules bind no variables")
         })
         .collect()

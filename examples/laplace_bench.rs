@@ -1,0 +1,77 @@
+//! Times Laplace fits of a `.sir` log density: build (differentiate,
+//! simplify, compile), the first fit, and warm fits (compiled code and data
+//! in memory). Used by `bench/laplace_vs_jax.py`.
+//!
+//! ```text
+//! cargo run --release --example laplace_bench -- FILE.sir INIT_JSON DATA_ARGS [REPEAT]
+//! ```
+//!
+//! Prints one JSON object with times in seconds.
+
+use std::time::Instant;
+
+use saddle::ir::{Array, parse_module};
+use saddle::laplace::{IrDensity, Options, laplace};
+
+fn load_args(spec: &str, types: &[saddle::ir::TensorType]) -> Result<Vec<Array>, Box<dyn std::error::Error>> {
+    let v: serde_json::Value = serde_json::from_str(spec)?;
+    let entries = v.as_array().ok_or("DATA_ARGS must be a JSON array")?;
+    let mut out = Vec::new();
+    for (e, ty) in entries.iter().zip(types) {
+        let path = e.as_str().and_then(|s| s.strip_prefix('@')).ok_or("entries must be \"@PATH.npy\"")?;
+        let a = match ty.dtype {
+            saddle::ir::DType::I64 => Array::I64(ndarray_npy::read_npy(path)?),
+            _ => Array::F64(ndarray_npy::read_npy(path)?),
+        };
+        out.push(a);
+    }
+    Ok(out)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [file, init, data, rest @ ..] = args.as_slice() else {
+        return Err("usage: laplace_bench FILE.sir INIT_JSON DATA_ARGS [REPEAT]".into());
+    };
+    let repeat: usize = rest.first().map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let t0 = Instant::now();
+    let module = parse_module(file, &std::fs::read_to_string(file)?)?;
+    let f = &module.funcs[0];
+    let init: Vec<f64> = serde_json::from_str(init)?;
+    let data = load_args(data, &f.param_types()[1..])?;
+    let load = t0.elapsed().as_secs_f64();
+
+    let mut density = IrDensity::new(f, data)?;
+    let t = Instant::now();
+    density.prepare()?;
+    let build = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let first = laplace(&mut density, &init, &Options::default())?;
+    let first_fit = t.elapsed().as_secs_f64();
+    let mut warm = Vec::new();
+    for _ in 0..repeat {
+        let t = Instant::now();
+        let fit = laplace(&mut density, &init, &Options::default())?;
+        warm.push(t.elapsed().as_secs_f64());
+        assert_eq!(fit.iterations, first.iterations);
+    }
+    warm.sort_by(f64::total_cmp);
+    let r = density.report();
+    println!(
+        "{{\"load_s\": {load}, \"build_s\": {build}, \"differentiate_s\": {}, \"simplify_s\": {}, \"compile_s\": {}, \
+         \"hessian_ops\": [{}, {}], \"first_fit_s\": {first_fit}, \"warm_fit_median_s\": {}, \"warm_fit_min_s\": {}, \
+         \"iterations\": {}, \"evaluations\": {}, \"grad_norm\": {}, \"log_evidence\": {}}}",
+        r.differentiate.as_secs_f64(),
+        r.simplify.as_secs_f64(),
+        r.compile.as_secs_f64(),
+        r.hessian_ops.0,
+        r.hessian_ops.1,
+        warm.get(warm.len() / 2).copied().unwrap_or(f64::NAN),
+        warm.first().copied().unwrap_or(f64::NAN),
+        first.iterations,
+        first.evaluations.hess + first.evaluations.grad,
+        first.grad_norm,
+        first.log_evidence,
+    );
+    Ok(())
+}
