@@ -1,5 +1,8 @@
 //! Laplace approximations of posteriors built on saddle.
 #![warn(missing_docs)]
+// Index loops read like the formulas in the numerical code, and `!(x > 0.0)`
+// is the NaN-rejecting test on purpose.
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
 
 mod approx;
 mod density;

@@ -5,18 +5,47 @@
 //! go through faer.
 
 use faer::linalg::solvers::{DenseSolveCore, Llt};
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, Side};
+
+/// Up to this dimension factorisations are plain loops: faer's dispatch
+/// (and its thread pool's start-up on first use) costs more than the
+/// arithmetic there.
+const SMALL: usize = 96;
 
 /// The lower Cholesky factor `L` of a symmetric positive definite `A = L Lᵀ`.
 #[derive(Clone, Debug)]
 pub(crate) struct Cholesky {
-    llt: Llt<f64>,
+    d: usize,
+    /// `L`, row-major, zeros above the diagonal.
+    l: Vec<f64>,
+    /// faer's factorisation, for large `d`.
+    llt: Option<Llt<f64>>,
 }
 
 impl Cholesky {
     /// Factors `a` (row-major, symmetric; only the lower triangle is read),
     /// with `shift` added to the diagonal. `None` if not positive definite.
     pub(crate) fn new(a: &[f64], d: usize, shift: f64) -> Option<Cholesky> {
+        if d <= SMALL {
+            let mut l = vec![0.0; d * d];
+            for i in 0..d {
+                for j in 0..=i {
+                    let mut s = a[i * d + j] + if i == j { shift } else { 0.0 };
+                    for k in 0..j {
+                        s -= l[i * d + k] * l[j * d + k];
+                    }
+                    if i == j {
+                        if !(s > 0.0 && s.is_finite()) {
+                            return None;
+                        }
+                        l[i * d + i] = s.sqrt();
+                    } else {
+                        l[i * d + j] = s / l[j * d + j];
+                    }
+                }
+            }
+            return Some(Cholesky { d, l, llt: None });
+        }
         let mut m = Mat::from_fn(d, d, |i, j| if j <= i { a[i * d + j] } else { 0.0 });
         if shift != 0.0 {
             for i in 0..d {
@@ -24,60 +53,50 @@ impl Cholesky {
             }
         }
         let llt = m.as_ref().llt(Side::Lower).ok()?;
-        let l = llt.L();
-        if (0..d).any(|i| !(l[(i, i)] > 0.0 && l[(i, i)].is_finite())) {
+        let lf = llt.L();
+        if (0..d).any(|i| !(lf[(i, i)] > 0.0 && lf[(i, i)].is_finite())) {
             return None;
         }
-        Some(Cholesky { llt })
-    }
-
-    fn l(&self) -> MatRef<'_, f64> {
-        self.llt.L()
-    }
-
-    pub(crate) fn dim(&self) -> usize {
-        self.llt.L().nrows()
+        let mut l = vec![0.0; d * d];
+        for i in 0..d {
+            for j in 0..=i {
+                l[i * d + j] = lf[(i, j)];
+            }
+        }
+        Some(Cholesky { d, l, llt: Some(llt) })
     }
 
     /// `L` as a row-major `d × d` vector (zeros above the diagonal).
     pub(crate) fn factor_row_major(&self) -> Vec<f64> {
-        let (d, l) = (self.dim(), self.l());
-        let mut out = vec![0.0; d * d];
-        for i in 0..d {
-            for j in 0..=i {
-                out[i * d + j] = l[(i, j)];
-            }
-        }
-        out
+        self.l.clone()
     }
 
     /// `log det A = 2 Σ log L_ii`.
     pub(crate) fn log_det(&self) -> f64 {
-        let l = self.l();
-        2.0 * (0..self.dim()).map(|i| l[(i, i)].ln()).sum::<f64>()
+        2.0 * (0..self.d).map(|i| self.l[i * self.d + i].ln()).sum::<f64>()
     }
 
     /// Solves `L y = b` in place.
     pub(crate) fn solve_l(&self, b: &mut [f64]) {
-        let (d, l) = (self.dim(), self.l());
+        let (d, l) = (self.d, &self.l);
         for i in 0..d {
             let mut s = b[i];
             for j in 0..i {
-                s -= l[(i, j)] * b[j];
+                s -= l[i * d + j] * b[j];
             }
-            b[i] = s / l[(i, i)];
+            b[i] = s / l[i * d + i];
         }
     }
 
     /// Solves `Lᵀ x = b` in place.
     pub(crate) fn solve_lt(&self, b: &mut [f64]) {
-        let (d, l) = (self.dim(), self.l());
+        let (d, l) = (self.d, &self.l);
         for i in (0..d).rev() {
             let mut s = b[i];
             for j in i + 1..d {
-                s -= l[(j, i)] * b[j];
+                s -= l[j * d + i] * b[j];
             }
-            b[i] = s / l[(i, i)];
+            b[i] = s / l[i * d + i];
         }
     }
 
@@ -89,12 +108,12 @@ impl Cholesky {
 
     /// `‖Lᵀ v‖²  = vᵀ A v`.
     pub(crate) fn quad(&self, v: &[f64]) -> f64 {
-        let (d, l) = (self.dim(), self.l());
+        let (d, l) = (self.d, &self.l);
         let mut s = 0.0;
         for j in 0..d {
             let mut t = 0.0;
             for i in j..d {
-                t += l[(i, j)] * v[i];
+                t += l[i * d + j] * v[i];
             }
             s += t * t;
         }
@@ -103,12 +122,32 @@ impl Cholesky {
 
     /// `A⁻¹`, row-major, exactly symmetric.
     pub(crate) fn inverse(&self) -> Vec<f64> {
-        let d = self.dim();
-        let inv = self.llt.inverse();
+        let d = self.d;
         let mut out = vec![0.0; d * d];
+        match &self.llt {
+            Some(llt) => {
+                let inv = llt.inverse();
+                for i in 0..d {
+                    for j in 0..d {
+                        out[i * d + j] = inv[(i, j)];
+                    }
+                }
+            }
+            None => {
+                let mut col = vec![0.0; d];
+                for j in 0..d {
+                    col.iter_mut().for_each(|c| *c = 0.0);
+                    col[j] = 1.0;
+                    self.solve(&mut col);
+                    for i in 0..d {
+                        out[i * d + j] = col[i];
+                    }
+                }
+            }
+        }
         for i in 0..d {
-            for j in 0..=i {
-                let v = 0.5 * (inv[(i, j)] + inv[(j, i)]);
+            for j in 0..i {
+                let v = 0.5 * (out[i * d + j] + out[j * d + i]);
                 out[i * d + j] = v;
                 out[j * d + i] = v;
             }
@@ -181,6 +220,26 @@ mod tests {
         // det = 4(6 - .25) - 2(4 - .2) + .4(1 - 1.2)
         let det: f64 = 4.0 * 5.75 - 2.0 * 3.8 + 0.4 * (1.0 - 1.2);
         assert!((c.log_det() - det.ln()).abs() < 1e-13);
+    }
+
+    #[test]
+    fn large_path_agrees_with_the_small_one() {
+        let d = 120;
+        let a: Vec<f64> = (0..d * d)
+            .map(|k| {
+                let (i, j) = (k / d, k % d);
+                if i == j { 2.0 + (i % 7) as f64 } else { 1.0 / (1.0 + (i as f64 - j as f64).abs()) }
+            })
+            .collect();
+        let big = Cholesky::new(&a, d, 0.0).unwrap();
+        assert!(big.llt.is_some());
+        let inv = big.inverse();
+        for i in (0..d).step_by(17) {
+            for j in (0..d).step_by(13) {
+                let v: f64 = (0..d).map(|k| a[i * d + k] * inv[k * d + j]).sum();
+                assert!((v - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Known answers on closed-form densities, and every diagnostic.
+#![allow(clippy::needless_range_loop)]
 
 use saddle_laplace::{
     Constraint, FnDensity, LaplaceError, LogDensity, Method, Options, Target, laplace, laplace_constrained,

@@ -1,5 +1,6 @@
 //! Laplace on saddle IR: traced closures and parsed `.sir` functions, with
 //! derivatives from the AD crate and code compiled once by the runtime.
+#![allow(clippy::needless_range_loop)]
 
 use ndarray::{ArrayD, IxDyn, arr1, arr2};
 use saddle_ir::trace::trace_with;

@@ -84,9 +84,7 @@ fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f
                     None => true,
                     Some((old, old_node)) => {
                         cost < *old * (1.0 - 1e-12)
-                            || (cost <= *old * (1.0 + 1e-12)
-                                && original.contains(node)
-                                && !original.contains(old_node))
+                            || (cost <= *old * (1.0 + 1e-12) && original.contains(node) && !original.contains(old_node))
                     }
                 };
                 if better {

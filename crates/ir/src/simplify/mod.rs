@@ -342,7 +342,15 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
     };
     if std::env::var("SIMPLIFY_TRACE").is_ok() {
         for it in &runner.iterations {
-            eprintln!("iter: nodes {} classes {} search {:.1}ms apply {:.1}ms rebuild {:.1}ms applied {:?}", it.egraph_nodes, it.egraph_classes, it.search_time*1e3, it.apply_time*1e3, it.rebuild_time*1e3, it.applied);
+            eprintln!(
+                "iter: nodes {} classes {} search {:.1}ms apply {:.1}ms rebuild {:.1}ms applied {:?}",
+                it.egraph_nodes,
+                it.egraph_classes,
+                it.search_time * 1e3,
+                it.apply_time * 1e3,
+                it.rebuild_time * 1e3,
+                it.applied
+            );
         }
     }
     let mut applied = Vec::new();

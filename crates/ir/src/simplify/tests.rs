@@ -763,7 +763,11 @@ fn random_functions_with_special_constants_stay_valid() {
 #[test]
 fn scratch() {
     let dir = std::path::Path::new("/tmp/simp");
-    let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "sir")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sir"))
+        .collect();
     names.sort();
     for p in names {
         let src = std::fs::read_to_string(&p).unwrap();

@@ -292,9 +292,16 @@ impl<'t> Tensor<'t> {
 
     /// Elementwise `log(1 + e^x)`, stable for large `|x|`.
     #[track_caller]
+    ///
+    /// Written as `max(x, 0) + log1p(exp(-|x|))` with both kinks expressed
+    /// by one `select` on `x > 0`, so that derivatives are exact everywhere,
+    /// including `x = 0` (where `max` and `abs` alone would take their
+    /// tie conventions and give 0 instead of ½).
     pub fn softplus(self) -> Tensor<'t> {
-        let zero = self.scalar_like(0.0);
-        (-self.abs()).exp().log1p() + self.max(zero)
+        let positive = self.gt(0.0);
+        let relu = positive.select(self, 0.0);
+        let minus_abs = positive.select(-self, self);
+        relu + minus_abs.exp().log1p()
     }
 
     /// Elementwise `log(1 / (1 + e^-x))`, stable for large `|x|`.

@@ -241,11 +241,8 @@ struct RootSearcher {
 
 impl Searcher<Node, Analyzer> for RootSearcher {
     fn search_eclass_with_limit(&self, eg: &EGraph, eclass: Id, limit: usize) -> Option<SearchMatches<'_, Node>> {
-        (limit > 0 && !is_constant(eg, eclass) && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root)).then(|| SearchMatches {
-            eclass,
-            substs: vec![Subst::default()],
-            ast: None,
-        })
+        (limit > 0 && !is_constant(eg, eclass) && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root))
+            .then(|| SearchMatches { eclass, substs: vec![Subst::default()], ast: None })
     }
 
     fn search_with_limit(&self, eg: &EGraph, limit: usize) -> Vec<SearchMatches<'_, Node>> {
@@ -332,8 +329,7 @@ pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize, dirty: &Shared
         .map(|r| {
             let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
             let searcher = RootSearcher { root: r.root, dirty: dirty.clone() };
-            Rewrite::new(format!("{}@{}", r.name, r.root), searcher, applier)
-                .expect("rules bind no variables")
+            Rewrite::new(format!("{}@{}", r.name, r.root), searcher, applier).expect("rules bind no variables")
         })
         .collect()
 }
