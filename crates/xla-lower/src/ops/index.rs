@@ -27,7 +27,7 @@ fn check_constant_indices(em: &Emitter, op: &'static str, idx: Value, extent: us
             Some(Scalar::I32(i)) => i64::from(i),
             Some(Scalar::I64(i)) => i,
             // The verifier admits only integer indices.
-            _ => continue,
+            Some(Scalar::F32(_) | Scalar::F64(_) | Scalar::Bool(_)) | None => continue,
         };
         if index < 0 || index as u64 >= extent as u64 {
             return Err(Error::IndexOutOfRange {
