@@ -2,7 +2,8 @@
 //! `{"compile_us": ..., "per_call_ns": {"median": ..., "min": ...}, "calls": N}`.
 //!
 //! `compile_us` is the time of `saddle_runtime::compile` (after the `-p`
-//! passes, which are not timed). Each timed call goes through
+//! passes, which are not timed), simplification included unless
+//! `--no-simplify`. Each timed call goes through
 //! `Executable::run_into` with a workspace and outputs made beforehand, the
 //! allocation-free path a tight loop uses; one untimed call first checks
 //! the arguments and warms the caches.
@@ -32,6 +33,9 @@ pub struct Args {
     /// Number of timed calls.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub repeat: u64,
+    /// Compile without the equality-saturation simplifier (CSE and DCE only).
+    #[arg(long)]
+    pub no_simplify: bool,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
@@ -43,7 +47,8 @@ pub fn run(a: Args) -> Result<String, CliError> {
     }
     let inputs = parse_args(&a.args, f.param_types(), "--args")?;
     let start = Instant::now();
-    let exe = saddle::runtime::compile(&f)?;
+    let opts = saddle::runtime::CompileOptions { simplify: !a.no_simplify, ..Default::default() };
+    let exe = saddle::runtime::compile_with(&f, &opts)?;
     let compile = start.elapsed();
     let mut ws = exe.workspace();
     let mut out = exe.new_outputs();
