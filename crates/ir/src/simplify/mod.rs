@@ -340,19 +340,6 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         Some(StopReason::TimeLimit(_)) => Some(Limit::Time),
         Some(StopReason::Saturated) | Some(StopReason::Other(_)) | None => None,
     };
-    if std::env::var("SIMPLIFY_TRACE").is_ok() {
-        for it in &runner.iterations {
-            eprintln!(
-                "iter: nodes {} classes {} search {:.1}ms apply {:.1}ms rebuild {:.1}ms applied {:?}",
-                it.egraph_nodes,
-                it.egraph_classes,
-                it.search_time * 1e3,
-                it.apply_time * 1e3,
-                it.rebuild_time * 1e3,
-                it.applied
-            );
-        }
-    }
     let mut applied = Vec::new();
     for it in &runner.iterations {
         for (name, n) in &it.applied {
@@ -361,11 +348,7 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
             applied.push((rule.to_string(), *n));
         }
     }
-    let t_ex = Instant::now();
     let extracted = extract::extract(&runner.egraph, input, &ids);
-    if std::env::var("SIMPLIFY_TRACE").is_ok() {
-        eprintln!("extract {:?}", t_ex.elapsed());
-    }
     if let Some(g) = &extracted {
         if let Err(e) = verify(g) {
             debug_assert!(false, "simplify extracted invalid IR: {e}");
