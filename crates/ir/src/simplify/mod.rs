@@ -21,12 +21,18 @@
 //! never change (shapes, dtypes, constants). By family:
 //!
 //! - elementwise: `x+0`, `x-0`, `0-x`, `x·1`, `x·-1`, `x/1`, `-(-x)`,
-//!   `-(a-b)`, `x+(-y)`, `x-(-y)`, `(-x)·c`, `|-x|`, `not(not x)`,
+//!   `-(a-b)`, `x+(-y)`, `x-(-y)`, `(-x)·c`, `(-a)∘(-b)` for `∘` in
+//!   `+ - · /`, `|-x|`, `not(not x)`,
 //!   `and`/`or` with constants, `max(x,x)`, `select` with a constant
 //!   predicate or equal branches or a negated predicate, `x^1`, `x^0`,
 //!   redundant `convert`s; elementwise ops moved under a shared broadcast
-//!   (so they run on fewer elements), transpose or reshape; constant folding
-//!   of every op the evaluator reproduces exactly;
+//!   (so they run on fewer elements), transpose or reshape (so that layout
+//!   chains meet and cancel); scalings along broadcast axes combined on the
+//!   small tensor: `-(x·bcast u) → x·bcast(-u)`,
+//!   `(x·bcast u)·bcast v → x·bcast(u·v)`, `(x·bcast u)/bcast v →
+//!   x·bcast(u/v)`, `x·a ± x·b → x·(a ± b)` for scalings `a`, `b` (the
+//!   last three re-associate); constant folding of every op the evaluator
+//!   reproduces exactly;
 //! - reductions: over no axes, of a broadcast (a sum of copies is a
 //!   scaling), of a reduction, of a transpose;
 //! - layout: no-op and chained reshapes, transposes, broadcasts, slices;
@@ -47,8 +53,10 @@
 //! # Floating point
 //!
 //! Every default rule gives the same results for every finite input, up to
-//! the rounding of a re-ordered sum (`Σ x` over `n` copies becomes `n·x`;
-//! `dot_general` chains re-associate) and the sign of a zero (`x + 0 → x`
+//! the rounding of a re-ordered computation (`Σ x` over `n` copies becomes
+//! `n·x`; `dot_general` chains re-associate; scalings along broadcast axes
+//! combine before they are applied, [`SimplifyOptions::reassociate`] turns
+//! these off) and the sign of a zero (`x + 0 → x`
 //! keeps `-0` where the original gives `+0`). Non-finite values propagate as
 //! before, with one documented exception: a product with a constant identity,
 //! one-hot or splat operand no longer multiplies the other operand's

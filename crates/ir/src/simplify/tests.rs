@@ -316,6 +316,72 @@ fn elementwise_work_moves_under_shared_transposes_and_reshapes() {
 }
 
 #[test]
+fn negations_on_both_sides_cancel() {
+    let src = func(
+        "%x: f64[3], %y: f64[3]",
+        "(f64[3], f64[3], f64[3], f64[3])",
+        "%nx: f64[3] = neg %x
+         %ny: f64[3] = neg %y
+         %m: f64[3] = mul %nx, %ny
+         %d: f64[3] = div %nx, %ny
+         %a: f64[3] = add %nx, %ny
+         %s: f64[3] = sub %nx, %ny",
+        "%m, %d, %a, %s",
+    );
+    assert_eq!(
+        body(&src),
+        [
+            "%m: f64[3] = mul %x, %y",
+            "%d: f64[3] = div %x, %y",
+            "%0: f64[3] = add %x, %y",
+            "%a: f64[3] = neg %0",
+            "%s: f64[3] = sub %y, %x",
+            "return %m, %d, %a, %s"
+        ]
+    );
+}
+
+#[test]
+fn negations_and_divisions_of_scaled_values_run_on_the_scaling() {
+    let src = func(
+        "%x: f64[4,3], %u: f64[3], %v: f64[3]",
+        "(f64[4,3], f64[4,3])",
+        "%bu: f64[4,3] = broadcast_in_dim %u {shape = [4,3], dims = [1]}
+         %bv: f64[4,3] = broadcast_in_dim %v {shape = [4,3], dims = [1]}
+         %m: f64[4,3] = mul %x, %bu
+         %n: f64[4,3] = neg %m
+         %d: f64[4,3] = div %m, %bv",
+        "%n, %d",
+    );
+    assert_eq!(
+        body(&src),
+        [
+            "%0: f64[3] = neg %u",
+            "%1: f64[4,3] = broadcast_in_dim %0 {shape = [4, 3], dims = [1]}",
+            "%n: f64[4,3] = mul %x, %1",
+            "%2: f64[3] = div %u, %v",
+            "%3: f64[4,3] = broadcast_in_dim %2 {shape = [4, 3], dims = [1]}",
+            "%d: f64[4,3] = mul %x, %3",
+            "return %n, %d"
+        ]
+    );
+}
+
+#[test]
+fn layout_ops_move_through_unary_ops_and_cancel() {
+    let src = func(
+        "%x: f64[]",
+        "f64[]",
+        "%r: f64[1] = reshape %x {shape = [1]}
+         %n: f64[1] = neg %r
+         %e: f64[1] = exp %n
+         %b: f64[] = reshape %e {shape = []}",
+        "%b",
+    );
+    assert_eq!(body(&src), ["%0: f64[] = neg %x", "%b: f64[] = exp %0", "return %b"]);
+}
+
+#[test]
 fn sums_of_broadcasts_are_scalings() {
     let src = func(
         "%x: f64[4], %y: f64[4,1]",
