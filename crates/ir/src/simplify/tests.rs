@@ -368,6 +368,30 @@ fn negations_and_divisions_of_scaled_values_run_on_the_scaling() {
 }
 
 #[test]
+fn chains_of_scaled_copies_scale_once() {
+    let src = func(
+        "%x: f64[4,3], %q: f64[4,3], %u: f64[3], %v: f64[3], %w: f64[3]",
+        "f64[4,3]",
+        "%bu: f64[4,3] = broadcast_in_dim %u {shape = [4,3], dims = [1]}
+         %bv: f64[4,3] = broadcast_in_dim %v {shape = [4,3], dims = [1]}
+         %bw: f64[4,3] = broadcast_in_dim %w {shape = [4,3], dims = [1]}
+         %xu: f64[4,3] = mul %x, %bu
+         %xv: f64[4,3] = mul %bv, %x
+         %xw: f64[4,3] = mul %x, %bw
+         %s1: f64[4,3] = sub %q, %xu
+         %s2: f64[4,3] = add %s1, %xv
+         %s3: f64[4,3] = sub %s2, %xw",
+        "%s3",
+    );
+    let (_, g, _) = run(&src, &SimplifyOptions::default());
+    let big_muls = g.iter_insts().filter(|(v, i)| i.op.name() == "mul" && g.ty(*v).num_elements() == 12).count();
+    assert_eq!(big_muls, 1, "{}", print_func(&g));
+    let off = SimplifyOptions { reassociate: false, ..SimplifyOptions::default() };
+    let (_, h, _) = run(&src, &off);
+    assert_eq!(h.iter_insts().filter(|(_, i)| i.op.name() == "mul").count(), 3, "{}", print_func(&h));
+}
+
+#[test]
 fn layout_ops_move_through_unary_ops_and_cancel() {
     let src = func(
         "%x: f64[]",

@@ -79,6 +79,8 @@ pub(super) fn rules() -> Vec<Rule> {
         Rule::reassociate("mul-const-const", "mul", mul_const_const),
         Rule::reassociate("factor", "add", factor),
         Rule::reassociate("factor", "sub", factor),
+        Rule::reassociate("factor-chain", "add", factor_chain),
+        Rule::reassociate("factor-chain", "sub", factor_chain),
         Rule::reassociate("broadcast-reassociate", "mul", broadcast_reassociate),
         Rule::reassociate("broadcast-divide", "div", broadcast_divide),
         Rule::exact("neg-scaling", "neg", neg_scaling),
@@ -474,6 +476,71 @@ fn factor(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
                 }
             }
         }
+    }
+}
+
+/// `(q ± x·a) ± x·b → q ± x·(±a ± b)` (and the other orders and signs)
+/// for scalings `a`, `b` along the same broadcast axes: a sum that adds
+/// scaled copies of `x` one after the other (a Hessian's diagonal terms,
+/// each `I·bcast v`) scales `x` once. Re-association class.
+fn factor_chain(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let outer_sub = matches!(op, Op::Binary(Binary::Sub));
+    for (pi, ti) in [(0, 1), (1, 0)] {
+        let (p, t) = (a[pi], a[ti]);
+        // Signs (true: negative) of the outer term `t` and the inner sum `p`.
+        let (st, sp) = (outer_sub && ti == 1, outer_sub && pi == 1);
+        let tm = cx.nodes(t, "mul");
+        if tm.is_empty() {
+            continue;
+        }
+        for (inner, inner_sub) in [("add", false), ("sub", true)] {
+            for (_, n) in cx.nodes(p, inner) {
+                for (k, kq) in [(0, 1), (1, 0)] {
+                    let (u, q) = (n[k], n[kq]);
+                    let su = sp ^ (inner_sub && k == 1);
+                    let sq = sp ^ (inner_sub && kq == 1);
+                    for (_, um) in cx.nodes(u, "mul") {
+                        for (_, tmm) in &tm {
+                            for i in 0..2 {
+                                for j in 0..2 {
+                                    let (x, sa, sb) = (um[i], um[1 - i], tmm[1 - j]);
+                                    if cx.eg.find(x) != cx.eg.find(tmm[j]) || is_scaled(cx, x) || !scalings(cx, sa, sb)
+                                    {
+                                        continue;
+                                    }
+                                    if let Some(r) = chain_term(cx, x, (su, sa), (st, sb), (sq, q)) {
+                                        // One factored form per sum: every
+                                        // grouping of a long chain would
+                                        // grow the e-graph exponentially.
+                                        out.push(r);
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `±q ± x·a ± x·b` as `q ± x·c` (or `x·c - q`), `c` the signed sum of the
+/// scalings; `None` when both `q` and `x·c` would be negative.
+fn chain_term(cx: &mut Ctx<'_>, x: Id, (su, sa): (bool, Id), (st, sb): (bool, Id), (sq, q): (bool, Id)) -> Option<Id> {
+    let (add, sub, mul) = (Op::Binary(Binary::Add), Op::Binary(Binary::Sub), Op::Binary(Binary::Mul));
+    let (negative, c) = match (su, st) {
+        (false, false) => (false, cx.add(add.clone(), &[sa, sb])?),
+        (false, true) => (false, cx.add(sub.clone(), &[sa, sb])?),
+        (true, false) => (false, cx.add(sub.clone(), &[sb, sa])?),
+        (true, true) => (true, cx.add(add.clone(), &[sa, sb])?),
+    };
+    let xc = cx.add(mul, &[x, c])?;
+    match (sq, negative) {
+        (false, false) => cx.add(add, &[q, xc]),
+        (false, true) => cx.add(sub, &[q, xc]),
+        (true, false) => cx.add(sub, &[xc, q]),
+        (true, true) => None,
     }
 }
 
