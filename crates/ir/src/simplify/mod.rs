@@ -36,6 +36,9 @@
 //! - reductions: over no axes, of a broadcast (a sum of copies is a
 //!   scaling), of a reduction, of a transpose;
 //! - layout: no-op and chained reshapes, transposes, broadcasts, slices;
+//!   a transpose sunk into elementwise ops whose operands transpose for
+//!   free (constants, symmetric identities, broadcasts, transposes it
+//!   cancels, `dot_general`s whose operands it swaps);
 //!   transposes and broadcasts that only move axes of extent 1 become
 //!   reshapes; slices of pads, concatenations and broadcasts; pads of
 //!   nothing; concatenations of one operand, of concatenations, of adjacent

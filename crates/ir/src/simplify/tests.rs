@@ -392,6 +392,27 @@ fn chains_of_scaled_copies_scale_once() {
 }
 
 #[test]
+fn transposes_sink_into_free_operands() {
+    let src = func(
+        "%x: f64[5,3], %y: f64[5,3], %v: f64[3]",
+        "f64[3,3]",
+        "%d: f64[3,3] = dot_general %x, %y {lhs_contract = [0], rhs_contract = [0]}
+         %i0: i64[3,3] = iota {dim = 0}
+         %i1: i64[3,3] = iota {dim = 1}
+         %eq: bool[3,3] = eq %i0, %i1
+         %eye: f64[3,3] = convert %eq {dtype = f64}
+         %bv: f64[3,3] = broadcast_in_dim %v {shape = [3,3], dims = [1]}
+         %m: f64[3,3] = mul %eye, %bv
+         %s: f64[3,3] = sub %d, %m
+         %t: f64[3,3] = transpose %s {perm = [1, 0]}",
+        "%t",
+    );
+    let (_, g, _) = run(&src, &SimplifyOptions::default());
+    assert!(g.iter_insts().all(|(_, i)| i.op.name() != "transpose"), "{}", print_func(&g));
+    assert!(print_func(&g).contains("dot_general %y, %x"), "{}", print_func(&g));
+}
+
+#[test]
 fn layout_ops_move_through_unary_ops_and_cancel() {
     let src = func(
         "%x: f64[]",
