@@ -21,15 +21,24 @@
 //! never change (shapes, dtypes, constants). By family:
 //!
 //! - elementwise: `x+0`, `x-0`, `0-x`, `x·1`, `x·-1`, `x/1`, `-(-x)`,
-//!   `-(a-b)`, `x+(-y)`, `x-(-y)`, `(-x)·c`, `|-x|`, `not(not x)`,
+//!   `-(a-b)`, `x+(-y)`, `x-(-y)`, `(-x)·c`, `(-a)∘(-b)` for `∘` in
+//!   `+ - · /`, `|-x|`, `not(not x)`,
 //!   `and`/`or` with constants, `max(x,x)`, `select` with a constant
 //!   predicate or equal branches or a negated predicate, `x^1`, `x^0`,
 //!   redundant `convert`s; elementwise ops moved under a shared broadcast
-//!   (so they run on fewer elements), transpose or reshape; constant folding
-//!   of every op the evaluator reproduces exactly;
+//!   (so they run on fewer elements), transpose or reshape (so that layout
+//!   chains meet and cancel); scalings along broadcast axes combined on the
+//!   small tensor: `-(x·bcast u) → x·bcast(-u)`,
+//!   `(x·bcast u)·bcast v → x·bcast(u·v)`, `(x·bcast u)/bcast v →
+//!   x·bcast(u/v)`, `x·a ± x·b → x·(a ± b)` for scalings `a`, `b` (the
+//!   last three re-associate); constant folding of every op the evaluator
+//!   reproduces exactly;
 //! - reductions: over no axes, of a broadcast (a sum of copies is a
 //!   scaling), of a reduction, of a transpose;
 //! - layout: no-op and chained reshapes, transposes, broadcasts, slices;
+//!   a transpose sunk into elementwise ops whose operands transpose for
+//!   free (constants, symmetric identities, broadcasts, transposes it
+//!   cancels, `dot_general`s whose operands it swaps);
 //!   transposes and broadcasts that only move axes of extent 1 become
 //!   reshapes; slices of pads, concatenations and broadcasts; pads of
 //!   nothing; concatenations of one operand, of concatenations, of adjacent
@@ -47,8 +56,10 @@
 //! # Floating point
 //!
 //! Every default rule gives the same results for every finite input, up to
-//! the rounding of a re-ordered sum (`Σ x` over `n` copies becomes `n·x`;
-//! `dot_general` chains re-associate) and the sign of a zero (`x + 0 → x`
+//! the rounding of a re-ordered computation (`Σ x` over `n` copies becomes
+//! `n·x`; `dot_general` chains re-associate; scalings along broadcast axes
+//! combine before they are applied, [`SimplifyOptions::reassociate`] turns
+//! these off) and the sign of a zero (`x + 0 → x`
 //! keeps `-0` where the original gives `+0`). Non-finite values propagate as
 //! before, with one documented exception: a product with a constant identity,
 //! one-hot or splat operand no longer multiplies the other operand's
@@ -340,19 +351,6 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         Some(StopReason::TimeLimit(_)) => Some(Limit::Time),
         Some(StopReason::Saturated) | Some(StopReason::Other(_)) | None => None,
     };
-    if std::env::var("SIMPLIFY_TRACE").is_ok() {
-        for it in &runner.iterations {
-            eprintln!(
-                "iter: nodes {} classes {} search {:.1}ms apply {:.1}ms rebuild {:.1}ms applied {:?}",
-                it.egraph_nodes,
-                it.egraph_classes,
-                it.search_time * 1e3,
-                it.apply_time * 1e3,
-                it.rebuild_time * 1e3,
-                it.applied
-            );
-        }
-    }
     let mut applied = Vec::new();
     for it in &runner.iterations {
         for (name, n) in &it.applied {
@@ -361,11 +359,7 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
             applied.push((rule.to_string(), *n));
         }
     }
-    let t_ex = Instant::now();
     let extracted = extract::extract(&runner.egraph, input, &ids);
-    if std::env::var("SIMPLIFY_TRACE").is_ok() {
-        eprintln!("extract {:?}", t_ex.elapsed());
-    }
     if let Some(g) = &extracted {
         if let Err(e) = verify(g) {
             debug_assert!(false, "simplify extracted invalid IR: {e}");

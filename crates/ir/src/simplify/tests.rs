@@ -316,6 +316,117 @@ fn elementwise_work_moves_under_shared_transposes_and_reshapes() {
 }
 
 #[test]
+fn negations_on_both_sides_cancel() {
+    let src = func(
+        "%x: f64[3], %y: f64[3]",
+        "(f64[3], f64[3], f64[3], f64[3])",
+        "%nx: f64[3] = neg %x
+         %ny: f64[3] = neg %y
+         %m: f64[3] = mul %nx, %ny
+         %d: f64[3] = div %nx, %ny
+         %a: f64[3] = add %nx, %ny
+         %s: f64[3] = sub %nx, %ny",
+        "%m, %d, %a, %s",
+    );
+    assert_eq!(
+        body(&src),
+        [
+            "%m: f64[3] = mul %x, %y",
+            "%d: f64[3] = div %x, %y",
+            "%0: f64[3] = add %x, %y",
+            "%a: f64[3] = neg %0",
+            "%s: f64[3] = sub %y, %x",
+            "return %m, %d, %a, %s"
+        ]
+    );
+}
+
+#[test]
+fn negations_and_divisions_of_scaled_values_run_on_the_scaling() {
+    let src = func(
+        "%x: f64[4,3], %u: f64[3], %v: f64[3]",
+        "(f64[4,3], f64[4,3])",
+        "%bu: f64[4,3] = broadcast_in_dim %u {shape = [4,3], dims = [1]}
+         %bv: f64[4,3] = broadcast_in_dim %v {shape = [4,3], dims = [1]}
+         %m: f64[4,3] = mul %x, %bu
+         %n: f64[4,3] = neg %m
+         %d: f64[4,3] = div %m, %bv",
+        "%n, %d",
+    );
+    assert_eq!(
+        body(&src),
+        [
+            "%0: f64[3] = neg %u",
+            "%1: f64[4,3] = broadcast_in_dim %0 {shape = [4, 3], dims = [1]}",
+            "%n: f64[4,3] = mul %x, %1",
+            "%2: f64[3] = div %u, %v",
+            "%3: f64[4,3] = broadcast_in_dim %2 {shape = [4, 3], dims = [1]}",
+            "%d: f64[4,3] = mul %x, %3",
+            "return %n, %d"
+        ]
+    );
+}
+
+#[test]
+fn chains_of_scaled_copies_scale_once() {
+    let src = func(
+        "%x: f64[4,3], %q: f64[4,3], %u: f64[3], %v: f64[3], %w: f64[3]",
+        "f64[4,3]",
+        "%bu: f64[4,3] = broadcast_in_dim %u {shape = [4,3], dims = [1]}
+         %bv: f64[4,3] = broadcast_in_dim %v {shape = [4,3], dims = [1]}
+         %bw: f64[4,3] = broadcast_in_dim %w {shape = [4,3], dims = [1]}
+         %xu: f64[4,3] = mul %x, %bu
+         %xv: f64[4,3] = mul %bv, %x
+         %xw: f64[4,3] = mul %x, %bw
+         %s1: f64[4,3] = sub %q, %xu
+         %s2: f64[4,3] = add %s1, %xv
+         %s3: f64[4,3] = sub %s2, %xw",
+        "%s3",
+    );
+    let (_, g, _) = run(&src, &SimplifyOptions::default());
+    let big_muls = g.iter_insts().filter(|(v, i)| i.op.name() == "mul" && g.ty(*v).num_elements() == 12).count();
+    assert_eq!(big_muls, 1, "{}", print_func(&g));
+    let off = SimplifyOptions { reassociate: false, ..SimplifyOptions::default() };
+    let (_, h, _) = run(&src, &off);
+    assert_eq!(h.iter_insts().filter(|(_, i)| i.op.name() == "mul").count(), 3, "{}", print_func(&h));
+}
+
+#[test]
+fn transposes_sink_into_free_operands() {
+    let src = func(
+        "%x: f64[5,3], %y: f64[5,3], %v: f64[3]",
+        "f64[3,3]",
+        "%d: f64[3,3] = dot_general %x, %y {lhs_contract = [0], rhs_contract = [0]}
+         %i0: i64[3,3] = iota {dim = 0}
+         %i1: i64[3,3] = iota {dim = 1}
+         %eq: bool[3,3] = eq %i0, %i1
+         %eye: f64[3,3] = convert %eq {dtype = f64}
+         %bv: f64[3,3] = broadcast_in_dim %v {shape = [3,3], dims = [1]}
+         %m: f64[3,3] = mul %eye, %bv
+         %s: f64[3,3] = sub %d, %m
+         %t: f64[3,3] = transpose %s {perm = [1, 0]}",
+        "%t",
+    );
+    let (_, g, _) = run(&src, &SimplifyOptions::default());
+    assert!(g.iter_insts().all(|(_, i)| i.op.name() != "transpose"), "{}", print_func(&g));
+    assert!(print_func(&g).contains("dot_general %y, %x"), "{}", print_func(&g));
+}
+
+#[test]
+fn layout_ops_move_through_unary_ops_and_cancel() {
+    let src = func(
+        "%x: f64[]",
+        "f64[]",
+        "%r: f64[1] = reshape %x {shape = [1]}
+         %n: f64[1] = neg %r
+         %e: f64[1] = exp %n
+         %b: f64[] = reshape %e {shape = []}",
+        "%b",
+    );
+    assert_eq!(body(&src), ["%0: f64[] = neg %x", "%b: f64[] = exp %0", "return %b"]);
+}
+
+#[test]
 fn sums_of_broadcasts_are_scalings() {
     let src = func(
         "%x: f64[4], %y: f64[4,1]",
@@ -761,18 +872,11 @@ fn random_functions_with_special_constants_stay_valid() {
 }
 
 #[test]
-fn scratch() {
-    let dir = std::path::Path::new("/tmp/simp");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sir"))
-        .collect();
-    names.sort();
-    for p in names {
-        let src = std::fs::read_to_string(&p).unwrap();
-        let f = parse_func("t.sir", &src).unwrap();
-        let (g, r) = simplify(&f, &SimplifyOptions::default()).unwrap();
-        println!("== {}\n{}{}\n{:?} kept {}\n", p.display(), print_func(&g), r, r.rules_applied, r.kept_input);
-    }
+fn rewrite_names_are_unique_so_egg_never_warns() {
+    let mut rules = rules::all();
+    rules.extend(rules::all().into_iter().take(3));
+    let names = rules::rewrite_names(&rules);
+    let unique: std::collections::HashSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    assert!(names.iter().all(|n| n.contains('@')));
 }

@@ -55,6 +55,10 @@ pub(super) fn rules() -> Vec<Rule> {
         Rule::exact("sub-neg", "sub", sub_neg),
         Rule::exact("mul-one", "mul", mul_one),
         Rule::exact("mul-neg-const", "mul", mul_neg_const),
+        Rule::exact("neg-both", "mul", neg_both),
+        Rule::exact("neg-both", "div", neg_both),
+        Rule::exact("neg-both", "add", neg_both),
+        Rule::exact("neg-both", "sub", neg_both),
         Rule::exact("div-one", "div", div_one),
         Rule::exact("neg-neg", "neg", neg_of),
         Rule::exact("abs-abs", "abs", abs_of),
@@ -75,7 +79,11 @@ pub(super) fn rules() -> Vec<Rule> {
         Rule::reassociate("mul-const-const", "mul", mul_const_const),
         Rule::reassociate("factor", "add", factor),
         Rule::reassociate("factor", "sub", factor),
+        Rule::reassociate("factor-chain", "add", factor_chain),
+        Rule::reassociate("factor-chain", "sub", factor_chain),
         Rule::reassociate("broadcast-reassociate", "mul", broadcast_reassociate),
+        Rule::reassociate("broadcast-divide", "div", broadcast_divide),
+        Rule::exact("neg-scaling", "neg", neg_scaling),
     ];
 
     for root in ELEMENTWISE {
@@ -142,6 +150,25 @@ fn mul_neg_const(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
         for (_, n) in cx.nodes(x, "neg") {
             let nc = cx.constant(negated.clone());
             out.extend(cx.add(Op::Binary(Binary::Mul), &[n[0], nc]));
+        }
+    }
+}
+
+/// `(-a)·(-b) → a·b`, `(-a)/(-b) → a/b`, `(-a)+(-b) → -(a+b)`,
+/// `(-a)-(-b) → b-a`: exact, since rounding to nearest is symmetric in
+/// sign.
+fn neg_both(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, l) in cx.nodes(a[0], "neg") {
+        for (_, r) in cx.nodes(a[1], "neg") {
+            let made = match op {
+                Op::Binary(Binary::Mul | Binary::Div) => cx.add(op.clone(), &[l[0], r[0]]),
+                Op::Binary(Binary::Add) => {
+                    cx.add(op.clone(), &[l[0], r[0]]).and_then(|s| cx.add(Op::Unary(Unary::Neg), &[s]))
+                }
+                Op::Binary(Binary::Sub) => cx.add(op.clone(), &[r[0], l[0]]),
+                _ => None,
+            };
+            out.extend(made);
         }
     }
 }
@@ -414,7 +441,7 @@ fn hoist_broadcast(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
 /// `f(transpose(x, p), transpose(y, p)) → transpose(f(x, y), p)`: one
 /// transpose instead of two.
 fn hoist_transpose(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
-    let Some((key @ Op::Transpose { .. }, args)) = hoist(cx, a, "transpose", 2, |_, _, _| true) else { return };
+    let Some((key @ Op::Transpose { .. }, args)) = hoist(cx, a, "transpose", 1, |_, _, _| true) else { return };
     if let Some(inner) = cx.add(op.clone(), &args) {
         out.extend(cx.add(key, &[inner]));
     }
@@ -422,7 +449,7 @@ fn hoist_transpose(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
 
 /// `f(reshape x, reshape y) → reshape f(x, y)`.
 fn hoist_reshape(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
-    let Some((key @ Op::Reshape { .. }, args)) = hoist(cx, a, "reshape", 2, |_, _, _| true) else { return };
+    let Some((key @ Op::Reshape { .. }, args)) = hoist(cx, a, "reshape", 1, |_, _, _| true) else { return };
     if let Some(inner) = cx.add(op.clone(), &args) {
         out.extend(cx.add(key, &[inner]));
     }
@@ -449,6 +476,71 @@ fn factor(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
                 }
             }
         }
+    }
+}
+
+/// `(q ± x·a) ± x·b → q ± x·(±a ± b)` (and the other orders and signs)
+/// for scalings `a`, `b` along the same broadcast axes: a sum that adds
+/// scaled copies of `x` one after the other (a Hessian's diagonal terms,
+/// each `I·bcast v`) scales `x` once. Re-association class.
+fn factor_chain(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let outer_sub = matches!(op, Op::Binary(Binary::Sub));
+    for (pi, ti) in [(0, 1), (1, 0)] {
+        let (p, t) = (a[pi], a[ti]);
+        // Signs (true: negative) of the outer term `t` and the inner sum `p`.
+        let (st, sp) = (outer_sub && ti == 1, outer_sub && pi == 1);
+        let tm = cx.nodes(t, "mul");
+        if tm.is_empty() {
+            continue;
+        }
+        for (inner, inner_sub) in [("add", false), ("sub", true)] {
+            for (_, n) in cx.nodes(p, inner) {
+                for (k, kq) in [(0, 1), (1, 0)] {
+                    let (u, q) = (n[k], n[kq]);
+                    let su = sp ^ (inner_sub && k == 1);
+                    let sq = sp ^ (inner_sub && kq == 1);
+                    for (_, um) in cx.nodes(u, "mul") {
+                        for (_, tmm) in &tm {
+                            for i in 0..2 {
+                                for j in 0..2 {
+                                    let (x, sa, sb) = (um[i], um[1 - i], tmm[1 - j]);
+                                    if cx.eg.find(x) != cx.eg.find(tmm[j]) || is_scaled(cx, x) || !scalings(cx, sa, sb)
+                                    {
+                                        continue;
+                                    }
+                                    if let Some(r) = chain_term(cx, x, (su, sa), (st, sb), (sq, q)) {
+                                        // One factored form per sum: every
+                                        // grouping of a long chain would
+                                        // grow the e-graph exponentially.
+                                        out.push(r);
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `±q ± x·a ± x·b` as `q ± x·c` (or `x·c - q`), `c` the signed sum of the
+/// scalings; `None` when both `q` and `x·c` would be negative.
+fn chain_term(cx: &mut Ctx<'_>, x: Id, (su, sa): (bool, Id), (st, sb): (bool, Id), (sq, q): (bool, Id)) -> Option<Id> {
+    let (add, sub, mul) = (Op::Binary(Binary::Add), Op::Binary(Binary::Sub), Op::Binary(Binary::Mul));
+    let (negative, c) = match (su, st) {
+        (false, false) => (false, cx.add(add.clone(), &[sa, sb])?),
+        (false, true) => (false, cx.add(sub.clone(), &[sa, sb])?),
+        (true, false) => (false, cx.add(sub.clone(), &[sb, sa])?),
+        (true, true) => (true, cx.add(add.clone(), &[sa, sb])?),
+    };
+    let xc = cx.add(mul, &[x, c])?;
+    match (sq, negative) {
+        (false, false) => cx.add(add, &[q, xc]),
+        (false, true) => cx.add(sub, &[q, xc]),
+        (true, false) => cx.add(sub, &[xc, q]),
+        (true, true) => None,
     }
 }
 
@@ -520,6 +612,45 @@ fn broadcast_reassociate(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>)
                 let Some(uv) = cx.add(op.clone(), &[u, v]) else { continue };
                 let Some(bc) = cx.add(key.clone(), &[uv]) else { continue };
                 out.extend(cx.add(op.clone(), &[x, bc]));
+            }
+        }
+    }
+}
+
+/// `(x · broadcast u) / broadcast v → x · broadcast(u / v)`: the division
+/// runs on the small tensor (re-association class: `(x·u)/v` and
+/// `x·(u/v)` round differently).
+fn broadcast_divide(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let Some((key, v)) = broadcast_source(cx, a[1], None, None) else { return };
+    if cx.ty(v).num_elements() >= cx.ty(a[1]).num_elements() {
+        return;
+    }
+    let vshape = cx.shape(v);
+    for (_, n) in cx.nodes(a[0], "mul") {
+        for (x, b) in [(n[0], n[1]), (n[1], n[0])] {
+            if is_scaled(cx, x) {
+                continue;
+            }
+            let Some((_, u)) = broadcast_source(cx, b, Some(&key), Some(&vshape)) else { continue };
+            let Some(uv) = cx.add(Op::Binary(Binary::Div), &[u, v]) else { continue };
+            let Some(bc) = cx.add(key.clone(), &[uv]) else { continue };
+            out.extend(cx.add(Op::Binary(Binary::Mul), &[x, bc]));
+        }
+    }
+}
+
+/// `-(x · broadcast u) → x · broadcast(-u)`: the negation runs on the
+/// small tensor; exact.
+fn neg_scaling(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for (_, n) in cx.nodes(a[0], "mul") {
+        for (x, b) in [(n[0], n[1]), (n[1], n[0])] {
+            for (bop, m) in cx.nodes(b, "broadcast_in_dim") {
+                if cx.ty(m[0]).num_elements() >= cx.ty(b).num_elements() {
+                    continue;
+                }
+                let Some(nu) = cx.add(Op::Unary(Unary::Neg), &[m[0]]) else { continue };
+                let Some(bc) = cx.add(bop, &[nu]) else { continue };
+                out.extend(cx.add(Op::Binary(Binary::Mul), &[x, bc]));
             }
         }
     }

@@ -5,7 +5,8 @@
 use egg::Id;
 
 use super::{Ctx, Rule};
-use crate::Op;
+use crate::op::DotDims;
+use crate::{Literal, Op};
 
 pub(super) fn rules() -> Vec<Rule> {
     vec![
@@ -16,6 +17,7 @@ pub(super) fn rules() -> Vec<Rule> {
         Rule::exact("transpose-transpose", "transpose", transpose_transpose),
         Rule::exact("transpose-as-reshape", "transpose", transpose_as_reshape),
         Rule::exact("transpose-broadcast", "transpose", transpose_broadcast),
+        Rule::exact("transpose-sink", "transpose", transpose_sink),
         Rule::exact("broadcast-noop", "broadcast_in_dim", broadcast_noop),
         Rule::exact("broadcast-broadcast", "broadcast_in_dim", broadcast_broadcast),
         Rule::exact("broadcast-as-reshape", "broadcast_in_dim", broadcast_as_reshape),
@@ -367,4 +369,146 @@ fn concatenate_slices(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
     } else {
         out.extend(cx.add(op.clone(), &merged));
     }
+}
+
+/// How deep [`transpose_sink`] looks through elementwise ops.
+const SINK_DEPTH: usize = 3;
+
+/// The elementwise ops a transpose sinks through.
+const SINKS: [&str; 4] = ["add", "sub", "mul", "neg"];
+
+/// `transpose(f(a, b)) → f(a', b')` when the transpose of every operand is
+/// free: a splat, a small constant (folded), an identity-like tensor that
+/// the transpose maps to itself, a transpose it cancels, a broadcast, a
+/// `dot_general` whose operands it swaps, or (a few levels deep) an
+/// elementwise op of such operands. The transpose at the end of a Hessian
+/// (`jacfwd`'s basis axis moved last) disappears this way.
+fn transpose_sink(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let Op::Transpose { perm } = op else { return };
+    if is_identity(perm) {
+        return;
+    }
+    for name in SINKS {
+        for (fop, n) in cx.nodes(a[0], name) {
+            if n.iter().all(|&x| free_transpose(cx, perm, x, SINK_DEPTH)) {
+                let args: Option<Vec<Id>> = n.iter().map(|&x| sink(cx, perm, x, SINK_DEPTH)).collect();
+                if let Some(args) = args {
+                    out.extend(cx.add(fop, &args));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn inverse(perm: &[usize]) -> Vec<usize> {
+    let mut inv = vec![0; perm.len()];
+    for (k, &p) in perm.iter().enumerate() {
+        inv[p] = k;
+    }
+    inv
+}
+
+/// Whether `x`'s identity-like structure is unchanged by `perm`.
+fn symmetric_delta(cx: &Ctx<'_>, perm: &[usize], x: Id) -> bool {
+    let Some(d) = cx.facts(x).delta.clone() else { return false };
+    let shape = cx.shape(x);
+    let inv = inverse(perm);
+    let map = |g: &[usize]| -> Vec<usize> {
+        let mut v: Vec<usize> = g.iter().map(|&i| inv[i]).collect();
+        v.sort_unstable();
+        v
+    };
+    let (a, b) = (map(&d.a), map(&d.b));
+    let same_shape = perm.iter().enumerate().all(|(k, &p)| shape[p] == shape[k]);
+    let keeps_order = |g: &[usize]| g.iter().map(|&i| inv[i]).collect::<Vec<_>>().windows(2).all(|w| w[0] < w[1]);
+    same_shape && keeps_order(&d.a) && keeps_order(&d.b) && ((a == d.a && b == d.b) || (a == d.b && b == d.a))
+}
+
+/// The `dot_general` e-node of `x` whose transpose by `perm` swaps its
+/// operands (no batch axes): `(xᵀ)` is `dot(y, x)`.
+fn swapped_dot(cx: &Ctx<'_>, perm: &[usize], x: Id) -> Option<(DotDims, Id, Id)> {
+    cx.nodes(x, "dot_general").into_iter().find_map(|(dop, n)| {
+        let Op::DotGeneral(d) = dop else { return None };
+        if !d.lhs_batch.is_empty() {
+            return None;
+        }
+        let nl = d.lhs_free(cx.ty(n[0]).rank()).len();
+        let nr = d.rhs_free(cx.ty(n[1]).rank()).len();
+        let swapped: Vec<usize> = (nl..nl + nr).chain(0..nl).collect();
+        (perm == swapped.as_slice()).then(|| {
+            let nd = DotDims {
+                lhs_contract: d.rhs_contract.clone(),
+                rhs_contract: d.lhs_contract.clone(),
+                lhs_batch: Vec::new(),
+                rhs_batch: Vec::new(),
+            };
+            (nd, n[1], n[0])
+        })
+    })
+}
+
+/// Whether transposing `x` by `perm` costs nothing (see [`transpose_sink`]).
+fn free_transpose(cx: &Ctx<'_>, perm: &[usize], x: Id, depth: usize) -> bool {
+    let facts = cx.facts(x);
+    let small = |l: &Literal| match l {
+        Literal::Splat { .. } => true,
+        Literal::Dense(a) => a.len() <= cx.eg.analysis.max_fold_elements,
+    };
+    if facts.konst.as_deref().is_some_and(small) || symmetric_delta(cx, perm, x) {
+        return true;
+    }
+    let cancels = cx.nodes(x, "transpose").into_iter().any(|(top, _)| match top {
+        Op::Transpose { perm: p } => is_identity(&perm.iter().map(|&i| p[i]).collect::<Vec<_>>()),
+        _ => false,
+    });
+    if cancels || !cx.nodes(x, "broadcast_in_dim").is_empty() || swapped_dot(cx, perm, x).is_some() {
+        return true;
+    }
+    depth > 0
+        && SINKS.iter().any(|name| {
+            cx.nodes(x, name).iter().any(|(_, n)| n.iter().all(|&y| free_transpose(cx, perm, y, depth - 1)))
+        })
+}
+
+/// The transpose of `x` by `perm`, built without a `transpose` where
+/// [`free_transpose`] says it can be.
+fn sink(cx: &mut Ctx<'_>, perm: &[usize], x: Id, depth: usize) -> Option<Id> {
+    let shape = cx.shape(x);
+    let tshape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+    if let Some(v) = cx.splat(x) {
+        return Some(cx.constant(Literal::splat(v, tshape)));
+    }
+    if symmetric_delta(cx, perm, x) {
+        return Some(x);
+    }
+    if cx.facts(x).konst.is_some() {
+        return cx.add(Op::Transpose { perm: perm.to_vec() }, &[x]);
+    }
+    for (top, n) in cx.nodes(x, "transpose") {
+        let Op::Transpose { perm: p } = top else { continue };
+        if is_identity(&perm.iter().map(|&i| p[i]).collect::<Vec<_>>()) {
+            return Some(n[0]);
+        }
+    }
+    if let Some((d, l, r)) = swapped_dot(cx, perm, x) {
+        return cx.add(Op::DotGeneral(d), &[l, r]);
+    }
+    if !cx.nodes(x, "broadcast_in_dim").is_empty() {
+        let mut v = Vec::new();
+        transpose_broadcast(cx, &Op::Transpose { perm: perm.to_vec() }, &[x], &mut v);
+        return v.first().copied();
+    }
+    if depth == 0 {
+        return None;
+    }
+    for name in SINKS {
+        for (fop, n) in cx.nodes(x, name) {
+            if n.iter().all(|&y| free_transpose(cx, perm, y, depth - 1)) {
+                let args: Option<Vec<Id>> = n.iter().map(|&y| sink(cx, perm, y, depth - 1)).collect();
+                return cx.add(fop, &args?);
+            }
+        }
+    }
+    None
 }

@@ -300,12 +300,7 @@ impl RuleApplier {
 
 impl Applier<Node, Analyzer> for RuleApplier {
     fn apply_matches(&self, eg: &mut EGraph, matches: &[SearchMatches<Node>], _rule_name: Symbol) -> Vec<Id> {
-        let t = std::time::Instant::now();
-        let r: Vec<Id> = matches.iter().flat_map(|m| self.apply_class(eg, m.eclass)).collect();
-        if std::env::var("SIMPLIFY_TRACE").is_ok() && t.elapsed().as_secs_f64() > 0.005 {
-            eprintln!("rule {}@{}: {} matches {:?}", self.rule.name, self.rule.root, matches.len(), t.elapsed());
-        }
-        r
+        matches.iter().flat_map(|m| self.apply_class(eg, m.eclass)).collect()
     }
 
     fn apply_one(
@@ -320,16 +315,33 @@ impl Applier<Node, Analyzer> for RuleApplier {
     }
 }
 
+/// The name of each rewrite: `name@root`, with `#k` appended to the
+/// `k`-th repeat so that every name is unique (egg warns on stderr about
+/// duplicated names, and a library never prints).
+pub(crate) fn rewrite_names(rules: &[Rule]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    rules
+        .iter()
+        .map(|r| {
+            let base = format!("{}@{}", r.name, r.root);
+            let n = seen.entry(base.clone()).or_default();
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}#{n}") }
+        })
+        .collect()
+}
+
 /// The egg rewrites for `rules`; re-association shares one budget, and
 /// every searcher reads the same dirty set.
 pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize, dirty: &SharedDirty) -> Vec<Rewrite<Node, Analyzer>> {
     let budget = Arc::new(AtomicUsize::new(reassociate_budget));
     rules
         .iter()
-        .map(|r| {
+        .zip(rewrite_names(rules))
+        .map(|(r, name)| {
             let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
             let searcher = RootSearcher { root: r.root, dirty: dirty.clone() };
-            Rewrite::new(format!("{}@{}", r.name, r.root), searcher, applier).expect("rules bind no variables")
+            Rewrite::new(name, searcher, applier).expect("rules bind no variables")
         })
         .collect()
 }
