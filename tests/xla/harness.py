@@ -48,7 +48,14 @@ BASE_TOLERANCE = {"f64": 1e-10, "f32": 1e-5}
 # Ops whose XLA implementation is a different approximation from saddle's:
 # op name of the text format -> ({numpy dtype: tolerance}, why). A job
 # containing the op gets that tolerance for its results of that dtype.
-OP_TOLERANCE = {}
+OP_TOLERANCE = {
+    "polygamma": (
+        {"float32": 1e-4},
+        "near its poles at 0, -1, -2, ... polygamma {n} multiplies the relative error of its argument by "
+        "about (n + 1)·|x| / |x - pole|; in f32 an argument that XLA's and saddle's Cholesky or solve "
+        "round one ulp apart (1.2e-7) comes out up to 3e-5 apart at x = -4.11 for n = 3",
+    ),
+}
 
 TRANSFORMS = ["grad", "hessian", "vmap=3"]
 
