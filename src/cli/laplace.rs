@@ -32,7 +32,7 @@ pub struct Args {
     /// For d > 2: the pair of coordinates to plot, as I,J.
     #[arg(long = "plot-dims")]
     pub plot_dims: Option<String>,
-    /// The optimiser: auto (Newton up to d = 400, else L-BFGS), newton or lbfgs.
+    /// The optimiser: auto (Newton for d ≤ 400 with cheap Hessians, else L-BFGS), newton or lbfgs.
     #[arg(long, default_value = "auto", value_parser = ["auto", "newton", "lbfgs"])]
     pub method: String,
     /// Iteration limit (no convergence within it is an error).

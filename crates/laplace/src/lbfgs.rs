@@ -209,6 +209,11 @@ pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
         }
         let small_step = norm_inf(&s) <= opts.step_tol * (1.0 + norm_inf(&x));
         let small_decrease = fx - t.value <= opts.rel_value_tol * fx.abs().max(t.value.abs()).max(1.0);
+        if small_decrease && norm_inf(&t.grad) > gnorm {
+            // `f` is flat to rounding between the two points: the one with
+            // the smaller gradient is the better estimate of the mode.
+            return Ok(finish(x, fx, g, iterations, true));
+        }
         x = t.x;
         g = t.grad;
         fx = t.value;

@@ -179,6 +179,30 @@ fn seed_student_t() {
     }
 }
 
+/// A huge constant makes `f` flat to rounding long before the gradient is
+/// small: L-BFGS then stops where the line search finds no decrease, and
+/// must not end on a point with a larger gradient than the one before.
+#[test]
+fn lbfgs_flat_stop_keeps_the_smaller_gradient() {
+    let d = 6;
+    let mut a = vec![0.0; d * d];
+    for i in 0..d {
+        a[i * d + i] = 10f64.powi(i as i32);
+        if i + 1 < d {
+            let c = 0.1 * (10f64.powi(i as i32) * 10f64.powi(i as i32 + 1)).sqrt();
+            a[i * d + i + 1] = c;
+            a[(i + 1) * d + i] = c;
+        }
+    }
+    let mut f = Quadratic { a, b: vec![1.0; d], c: 1e12 };
+    let opts = Options { method: Method::Lbfgs { memory: 5 }, grad_tol: 0.0, ..Options::default() };
+    let fit = laplace(&mut f, &[0.0; 6], &opts).unwrap();
+    assert!(fit.converged && fit.iterations >= 2);
+    let before = Options { max_iter: fit.iterations - 1, require_convergence: false, ..opts };
+    let prev = laplace(&mut f, &[0.0; 6], &before).unwrap();
+    assert!(fit.grad_norm <= prev.grad_norm, "{} after {} vs {}", fit.grad_norm, fit.iterations, prev.grad_norm);
+}
+
 /// A non-concave start (Rosenbrock's banana): damping must carry Newton in.
 #[test]
 fn banana_from_far() {
