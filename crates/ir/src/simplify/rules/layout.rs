@@ -375,7 +375,7 @@ fn concatenate_slices(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
 const SINK_DEPTH: usize = 3;
 
 /// The elementwise ops a transpose sinks through.
-const SINKS: [&str; 4] = ["add", "sub", "mul", "neg"];
+const SINKS: [&str; 6] = ["add", "sub", "mul", "neg", "div", "select"];
 
 /// `transpose(f(a, b)) → f(a', b')` when the transpose of every operand is
 /// free: a splat, a small constant (folded), an identity-like tensor that
