@@ -106,9 +106,11 @@ fn logistic_regression_from_npy() {
     }
     let cov: Vec<Vec<f64>> =
         j["covariance"].as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(num).collect()).collect();
+    let cov = ndarray::Array2::from_shape_fn((5, 5), |(m, k)| cov[m][k]);
+    let identity = prec.dot(&cov);
     for i in 0..5 {
         for k in 0..5 {
-            let id: f64 = (0..5).map(|m| prec[[i, m]] * cov[m][k]).sum();
+            let id = identity[[i, k]];
             assert!((id - if i == k { 1.0 } else { 0.0 }).abs() < 1e-8, "P·Σ[{i}][{k}] = {id}");
         }
     }

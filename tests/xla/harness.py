@@ -9,7 +9,8 @@ op directory as it is, this script:
 2. draws random arguments (floats uniform in [0.5, 2], integers in [0, 3),
    booleans fair coins; seeded by the job's name, so runs repeat),
 3. runs the function on saddle's runtime (`saddle eval`) and the lowered
-   module on XLA's CPU client (through jaxlib, in double precision),
+   module on XLA's CPU client (through jaxlib, in double precision; or on
+   another backend with `--backend cuda`, `rocm` or `tpu`),
 4. compares every result: same dtype and shape, and elementwise
    |xla - saddle| / max(1, |saddle|) within the job's tolerance (integers
    and booleans exactly; equal infinities and NaN against NaN agree).
@@ -68,6 +69,8 @@ def parse_args():
     p.add_argument("--markdown", action="store_true",
                    help="also print a table of the largest relative difference per file and transform")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", default="cpu",
+                   help="XLA backend to run on: cpu (default), cuda, rocm or tpu, as jax names them")
     return p.parse_args()
 
 
@@ -196,7 +199,7 @@ def main():
         print(f"jax is not importable: {e}", file=sys.stderr)
         return 2
     jax.config.update("jax_enable_x64", True)
-    client = backend.get_backend("cpu")
+    client = backend.get_backend(args.backend)
     device = client.devices()[0]
 
     work = args.work or tempfile.mkdtemp(prefix="saddle-xla-")

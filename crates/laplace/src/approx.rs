@@ -202,7 +202,7 @@ fn fit<D: LogDensity + ?Sized>(
     let jacobian = target == Some(Target::UnconstrainedPosterior);
     let mut transformed = Transformed::new(density, constraints, jacobian);
     let mut counted = Counted::new(&mut transformed);
-    let method = opts.resolve(d);
+    let method = opts.resolve(d, counted.data_size());
     let opt = match method {
         Method::Newton | Method::Auto => newton(&mut counted, &u0, opts)?,
         Method::Lbfgs { memory } => lbfgs(&mut counted, &u0, memory, opts)?,

@@ -24,6 +24,13 @@ pub trait LogDensity {
 
     /// `f(x)`, writing `∇f(x)` into `grad` and `∇²f(x)` into `hess`.
     fn value_grad_hess(&mut self, x: &[f64], grad: &mut [f64], hess: &mut [f64]) -> Result<f64, LaplaceError>;
+
+    /// How many fixed data values one evaluation reads (0, the default,
+    /// for a closed form). [`crate::Method::Auto`] estimates the cost of a
+    /// Hessian from it: see [`crate::Options::newton_max_work`].
+    fn data_size(&self) -> usize {
+        0
+    }
 }
 
 impl<T: LogDensity + ?Sized> LogDensity for &mut T {
@@ -38,6 +45,9 @@ impl<T: LogDensity + ?Sized> LogDensity for &mut T {
     }
     fn value_grad_hess(&mut self, x: &[f64], grad: &mut [f64], hess: &mut [f64]) -> Result<f64, LaplaceError> {
         (**self).value_grad_hess(x, grad, hess)
+    }
+    fn data_size(&self) -> usize {
+        (**self).data_size()
     }
 }
 
@@ -117,6 +127,9 @@ impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
     }
     pub(crate) fn dim(&self) -> usize {
         self.inner.dim()
+    }
+    pub(crate) fn data_size(&self) -> usize {
+        self.inner.data_size()
     }
     pub(crate) fn value_grad(&mut self, x: &[f64], g: &mut [f64]) -> Result<f64, LaplaceError> {
         self.counts.grad += 1;

@@ -134,10 +134,12 @@ impl IrDensity {
         &self.report
     }
 
-    /// Builds and compiles every function now (otherwise each is built on
-    /// first use), so that later fits measure the optimiser alone.
+    /// Builds and compiles now the functions the optimisers call (otherwise
+    /// each is built on first use), so that later fits measure the
+    /// optimiser alone: `[f, ∇f]` (L-BFGS) and `[f, ∇f, ∇²f]` (Newton, and
+    /// the Hessian at the mode). `f` alone, which only
+    /// [`LogDensity::value`] uses, stays unbuilt until asked for.
     pub fn prepare(&mut self) -> Result<(), LaplaceError> {
-        self.ensure(Kind::Value)?;
         self.ensure(Kind::ValueGrad)?;
         self.ensure(Kind::ValueGradHess)?;
         Ok(())
@@ -347,6 +349,10 @@ impl LogDensity for IrDensity {
         copy_into(&r[1], grad)?;
         copy_into(&r[2], hess)?;
         Ok(scalar_of(&r[0]))
+    }
+
+    fn data_size(&self) -> usize {
+        self.args[1..].iter().map(Array::len).sum()
     }
 }
 

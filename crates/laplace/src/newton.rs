@@ -4,8 +4,10 @@
 //! precision. `λ = 0` is the pure Newton step; a step is accepted when the
 //! actual increase is a fair fraction of the increase the quadratic model
 //! predicted, and `λ` shrinks or grows with that ratio (the trust-region
-//! logic of Moré's Levenberg–Marquardt). A Cholesky factorisation that
-//! fails (an indefinite `P + λI`) grows `λ` without evaluating `f`.
+//! logic of Moré's Levenberg–Marquardt). A rejected step makes `λ` at
+//! least `4‖∇f‖ / ‖p‖`, which bounds the next step by a quarter of the
+//! rejected one. A Cholesky factorisation that fails (an indefinite
+//! `P + λI`) grows `λ` without evaluating `f`.
 
 use crate::density::{Counted, LogDensity};
 use crate::linalg::{Cholesky, dot, matvec, norm_inf};
@@ -76,7 +78,15 @@ pub(crate) fn newton<D: LogDensity + ?Sized>(
                     break;
                 }
             }
+            // Shrink the trust region to a quarter of the rejected step at
+            // once: for positive definite P, ‖(P + λI)⁻¹ ∇f‖ ≤ ‖∇f‖ / λ, so
+            // this λ bounds the next step, where growing λ from 10⁻⁸·scale
+            // by factors of 4 would spend an evaluation per factor.
+            let shrink = 4.0 * dot(&g, &g).sqrt() / dot(&p, &p).sqrt();
             lambda = bump(lambda, 4.0);
+            if shrink.is_finite() {
+                lambda = lambda.max(shrink);
+            }
             if !lambda.is_finite() {
                 break;
             }

@@ -6,7 +6,10 @@ use crate::LaplaceError;
 /// Which optimiser finds the mode.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Method {
-    /// Newton for dimension up to [`Options::newton_max_dim`], L-BFGS above.
+    /// Newton when the Hessian is cheap: dimension up to
+    /// [`Options::newton_max_dim`] and estimated work of one Hessian up to
+    /// [`Options::newton_max_work`]; L-BFGS otherwise (large dimension, or
+    /// large data), with the Hessian once at the mode.
     #[default]
     Auto,
     /// Newton's method on the exact Hessian with Levenberg–Marquardt
@@ -33,6 +36,16 @@ pub struct Options {
     pub method: Method,
     /// With [`Method::Auto`], the largest dimension solved by Newton.
     pub newton_max_dim: usize,
+    /// With [`Method::Auto`], the largest `d · (d + n)` solved by Newton,
+    /// with `n` the density's [`crate::LogDensity::data_size`]: a
+    /// Hessian by forward over reverse costs about `d` gradients, and a
+    /// gradient reads the `d` parameters and the `n` data values, so this
+    /// estimates one Hessian's work. Newton evaluates a Hessian at every
+    /// iteration (about 6 to 8 for a regression from zero), L-BFGS one at
+    /// the mode after 10 to 30 gradients; above this work Newton's extra
+    /// Hessians cost more than L-BFGS's gradients (default 2²⁰, a Hessian
+    /// of about a millisecond).
+    pub newton_max_work: usize,
     /// Stop when the infinity norm of the gradient is at most this.
     pub grad_tol: f64,
     /// Stop when an undamped Newton step (or an L-BFGS step) moves no
@@ -61,6 +74,7 @@ impl Default for Options {
         Options {
             method: Method::Auto,
             newton_max_dim: 400,
+            newton_max_work: 1 << 20,
             grad_tol: 1e-8,
             step_tol: 1e-12,
             rel_value_tol: 0.0,
@@ -94,10 +108,20 @@ impl Options {
         Ok(())
     }
 
-    /// The method actually used for dimension `d`.
-    pub fn resolve(&self, d: usize) -> Method {
+    /// The method actually used for dimension `d` and `data_size` values
+    /// of data.
+    ///
+    /// ```
+    /// use saddle_laplace::{Method, Options};
+    /// let o = Options::default();
+    /// assert_eq!(o.resolve(2, 0), Method::Newton);
+    /// // Logistic regression with 10⁵ rows of 50 covariates: L-BFGS, one Hessian.
+    /// assert_eq!(o.resolve(50, 100_000 * 51), Method::Lbfgs { memory: 10 });
+    /// ```
+    pub fn resolve(&self, d: usize, data_size: usize) -> Method {
+        let work = d.saturating_mul(d.saturating_add(data_size));
         match self.method {
-            Method::Auto if d <= self.newton_max_dim => Method::Newton,
+            Method::Auto if d <= self.newton_max_dim && work <= self.newton_max_work => Method::Newton,
             Method::Auto => Method::Lbfgs { memory: 10 },
             m => m,
         }

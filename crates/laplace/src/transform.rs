@@ -142,6 +142,10 @@ impl<D: LogDensity + ?Sized> LogDensity for Transformed<'_, D> {
         self.constraints.len()
     }
 
+    fn data_size(&self) -> usize {
+        self.inner.data_size()
+    }
+
     fn value(&mut self, u: &[f64]) -> Result<f64, LaplaceError> {
         let lj = self.map(u);
         Ok(self.inner.value(&self.theta)? + lj)

@@ -45,6 +45,8 @@ fn seed_student_t_traced_and_parsed() {
         assert!((fit.log_evidence - 1.4427216).abs() < 1e-7);
         // Newton needs [f, ∇f, ∇²f] alone: one function compiled, once.
         assert_eq!(density.report().compiled, 1);
+        // The first Newton step overshoots: one rejection shrinks it enough.
+        assert!(fit.evaluations.hess <= fit.iterations + 3, "{:?} in {} iterations", fit.evaluations, fit.iterations);
         let again = laplace(&mut density, &[3.0, -1.0], &opts).unwrap();
         assert!((again.mode[0] - 0.5).abs() < 1e-10);
         assert_eq!(density.report().compiled, 1, "no compiling inside or across fits");
@@ -141,6 +143,54 @@ fn conjugate_gaussian_with_data_arguments() {
     let fit = laplace(&mut density, &[1.0; 3], &Options::default()).unwrap();
     assert!(fit.mode.iter().all(|m| m.abs() < 1e-12) && (fit.std[0] - 1.0).abs() < 1e-12);
     assert_eq!(density.report().compiled, before);
+}
+
+/// Bayesian logistic regression: Newton where the Hessian is cheap,
+/// L-BFGS with one Hessian (at the mode) where it is not; same answer.
+#[test]
+fn auto_method_follows_the_cost_of_the_hessian() {
+    let (n, d) = (300, 4);
+    let x: Vec<f64> =
+        (0..n * d).map(|k| if k % d == 0 { 1.0 } else { ((k * 7919 % 97) as f64) / 32.0 - 1.5 }).collect();
+    let y: Vec<f64> = (0..n).map(|i| ((i * 31 + 7) % 5 < 2) as u8 as f64).collect();
+    let types = [TensorType::f64([d]), TensorType::f64([n, d]), TensorType::f64([n])];
+    let f = trace_with("logreg", &types, |_, p| {
+        let eta = p[1].matmul(p[0]);
+        vec![(p[2] * eta + (-eta).log_sigmoid()).sum_all() - 0.02 * (p[0] * p[0]).sum_all()]
+    })
+    .unwrap();
+    let data = || {
+        vec![
+            Array::F64(ArrayD::from_shape_vec(IxDyn(&[n, d]), x.clone()).unwrap()),
+            Array::F64(ArrayD::from_shape_vec(IxDyn(&[n]), y.clone()).unwrap()),
+        ]
+    };
+    let mut newton_density = IrDensity::new(&f, data()).unwrap();
+    assert_eq!(newton_density.data_size(), n * d + n);
+    let opts = Options { grad_tol: 1e-10, ..Options::default() };
+    assert_eq!(opts.resolve(d, n * d + n), Method::Newton);
+    let nt = laplace(&mut newton_density, &[0.0; 4], &opts).unwrap();
+    assert_eq!(nt.method, Method::Newton);
+    assert_eq!((nt.evaluations.grad, newton_density.report().compiled), (0, 1));
+    // The same density judged expensive: L-BFGS on [f, ∇f], then [f, ∇f, ∇²f] once.
+    let mut density = IrDensity::new(&f, data()).unwrap();
+    let costly = Options { newton_max_work: d * (d + n * d + n) - 1, ..opts.clone() };
+    let lb = laplace(&mut density, &[0.0; 4], &costly).unwrap();
+    assert_eq!(lb.method, Method::Lbfgs { memory: 10 });
+    assert_eq!(lb.evaluations.hess, 1);
+    assert!(lb.evaluations.grad > lb.iterations);
+    assert_eq!(density.report().compiled, 2);
+    // Stationary to the tolerance reached, so the fits agree to second order.
+    let scale = nt.log_density_at_mode.abs();
+    assert!((lb.log_density_at_mode - nt.log_density_at_mode).abs() < 1e-12 * scale);
+    assert!((lb.log_evidence - nt.log_evidence).abs() < 1e-9 * scale);
+    for i in 0..d {
+        assert!((lb.mode[i] - nt.mode[i]).abs() < 1e-5 * nt.std[i], "{i}: {} vs {}", lb.mode[i], nt.mode[i]);
+        for j in 0..d {
+            let c = nt.covariance[[i, j]];
+            assert!((lb.covariance[[i, j]] - c).abs() < 1e-5 * nt.std[i] * nt.std[j]);
+        }
+    }
 }
 
 #[test]

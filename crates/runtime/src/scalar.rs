@@ -75,6 +75,21 @@ pub trait Float: Num {
     fn tanh(self) -> Self;
     /// `1 / (1 + e^-x)`, without overflow for any `x`.
     fn logistic(self) -> Self;
+    /// `out[i] = x[i].exp()`, with the same bits, over a slice (a
+    /// vectorised loop where the type has one).
+    #[inline(always)]
+    fn exp_slice(out: &mut [Self], x: &[Self]) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = v.exp();
+        }
+    }
+    /// `out[i] = x[i].logistic()`, with the same bits, over a slice.
+    #[inline(always)]
+    fn logistic_slice(out: &mut [Self], x: &[Self]) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = v.logistic();
+        }
+    }
     /// Square root.
     fn sqrt(self) -> Self;
     /// `1 / sqrt(x)`.
@@ -321,6 +336,14 @@ impl Float for f64 {
         vmath::logistic(self)
     }
     #[inline(always)]
+    fn exp_slice(out: &mut [f64], x: &[f64]) {
+        vmath::exp_slice(out, x)
+    }
+    #[inline(always)]
+    fn logistic_slice(out: &mut [f64], x: &[f64]) {
+        vmath::logistic_slice(out, x)
+    }
+    #[inline(always)]
     fn sqrt(self) -> f64 {
         f64::sqrt(self)
     }
@@ -380,6 +403,14 @@ impl Float for f32 {
     #[inline(always)]
     fn logistic(self) -> f32 {
         vmath::logistic(self as f64) as f32
+    }
+    #[inline(always)]
+    fn exp_slice(out: &mut [f32], x: &[f32]) {
+        vmath::exp_slice_f32(out, x)
+    }
+    #[inline(always)]
+    fn logistic_slice(out: &mut [f32], x: &[f32]) {
+        vmath::logistic_slice_f32(out, x)
     }
     #[inline(always)]
     fn sqrt(self) -> f32 {

@@ -109,6 +109,13 @@ proptest! {
     }
 
     #[test]
+    fn exp_beyond_the_fast_path_within_one_ulp(x in prop_oneof![-746.0f64..-704.0, 704.0f64..710.0]) {
+        // Overflow and results that round into the subnormals.
+        let (got, want) = (vmath::exp(x), x.exp());
+        prop_assert!(ulps(got, want) <= 1, "exp({}) = {} vs {}", x, got, want);
+    }
+
+    #[test]
     fn exp_small_arguments_within_one_ulp(x in -1.0f64..1.0) {
         prop_assert!(ulps(vmath::exp(x), x.exp()) <= 1);
     }
@@ -151,4 +158,66 @@ fn vmath_edge_cases() {
     assert_eq!(vmath::logistic(f64::INFINITY), 1.0);
     assert_eq!(vmath::logistic(f64::NEG_INFINITY), 0.0);
     assert!(vmath::logistic(f64::NAN).is_nan());
+}
+
+/// Arguments across every path of `exp` and `logistic`: the fast range,
+/// overflow, subnormal results, underflow to zero, infinities, NaN.
+fn slice_arguments() -> Vec<f64> {
+    let mut xs = vec![
+        0.0,
+        -0.0,
+        1e-310,
+        703.9,
+        704.0,
+        -704.0,
+        704.1,
+        -704.1,
+        709.78,
+        709.79,
+        800.0,
+        -708.5,
+        -744.4,
+        -745.1,
+        -745.2,
+        -800.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        f64::MAX,
+        f64::MIN,
+    ];
+    let mut s = 7u64;
+    for _ in 0..3000 {
+        s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        xs.push(((s >> 11) as f64 / (1u64 << 53) as f64) * 1600.0 - 800.0);
+    }
+    xs
+}
+
+#[test]
+fn slice_functions_give_the_bits_of_the_element_functions() {
+    let xs = slice_arguments();
+    // Lengths that end inside and at the edge of vector widths.
+    for len in [0, 1, 3, 7, 8, 17, 64, 511, xs.len()] {
+        let x = &xs[xs.len() - len..];
+        let mut out = vec![0.0; len];
+        vmath::exp_slice(&mut out, x);
+        for (o, &v) in out.iter().zip(x) {
+            assert_eq!(o.to_bits(), vmath::exp(v).to_bits(), "exp_slice at {v}");
+        }
+        vmath::logistic_slice(&mut out, x);
+        for (o, &v) in out.iter().zip(x) {
+            assert_eq!(o.to_bits(), vmath::logistic(v).to_bits(), "logistic_slice at {v}");
+        }
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut out32 = vec![0.0f32; len];
+        vmath::exp_slice_f32(&mut out32, &x32);
+        for (o, &v) in out32.iter().zip(&x32) {
+            assert_eq!(o.to_bits(), (vmath::exp(v as f64) as f32).to_bits(), "exp_slice_f32 at {v}");
+        }
+        vmath::logistic_slice_f32(&mut out32, &x32);
+        for (o, &v) in out32.iter().zip(&x32) {
+            assert_eq!(o.to_bits(), (vmath::logistic(v as f64) as f32).to_bits(), "logistic_slice_f32 at {v}");
+        }
+    }
 }

@@ -340,14 +340,14 @@ unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(
     #[inline(always)]
     fn float<T: Float + Banked>(u: Unary, o: &mut [T], a: &[T]) {
         match u {
-            Unary::Exp => map1(o, a, Float::exp),
+            Unary::Exp => T::exp_slice(o, a),
             Unary::Log => map1(o, a, Float::ln),
             Unary::Log1p => map1(o, a, Float::ln_1p),
             Unary::Expm1 => map1(o, a, Float::exp_m1),
             Unary::Sin => map1(o, a, Float::sin),
             Unary::Cos => map1(o, a, Float::cos),
             Unary::Tanh => map1(o, a, Float::tanh),
-            Unary::Logistic => map1(o, a, Float::logistic),
+            Unary::Logistic => T::logistic_slice(o, a),
             Unary::Sqrt => map1(o, a, Float::sqrt),
             Unary::Rsqrt => map1(o, a, Float::rsqrt),
             Unary::Lgamma => map1(o, a, Float::lgamma),
