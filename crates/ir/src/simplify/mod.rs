@@ -57,9 +57,10 @@
 //!
 //! Every default rule gives the same results for every finite input, up to
 //! the rounding of a re-ordered computation (`Σ x` over `n` copies becomes
-//! `n·x`; `dot_general` chains re-associate; scalings along broadcast axes
-//! combine before they are applied, [`SimplifyOptions::reassociate`] turns
-//! these off) and the sign of a zero (`x + 0 → x`
+//! `n·x`; `dot_general` chains re-associate; constant factors and scalings
+//! along broadcast axes combine before they are applied, `(x·c1)·c2 →
+//! x·(c1·c2)`; [`SimplifyOptions::reassociate`] turns these off) and the
+//! sign of a zero (`x + 0 → x`
 //! keeps `-0` where the original gives `+0`). Non-finite values propagate as
 //! before, with one documented exception: a product with a constant identity,
 //! one-hot or splat operand no longer multiplies the other operand's
@@ -68,8 +69,8 @@
 //! output that touches it through a zero into NaN (the values that
 //! `jax.jacfwd` gives, whose basis is never materialised as a product).
 //! The rules that change NaN or ∞ propagation beyond that, `x·0 → 0`,
-//! `x-x → 0`, `x/x → 1`, `exp(log x) → x`, `log(exp x) → x`,
-//! `(x·c1)·c2 → x·(c1·c2)` and a product with a zero splat, are off unless
+//! `x-x → 0`, `x/x → 1`, `exp(log x) → x`, `log(exp x) → x` and a product
+//! (`mul` or `dot_general`) with a zero splat, are off unless
 //! [`SimplifyOptions::unsafe_math`] is set.
 //!
 //! ```

@@ -375,7 +375,7 @@ fn concatenate_slices(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
 const SINK_DEPTH: usize = 3;
 
 /// The elementwise ops a transpose sinks through.
-const SINKS: [&str; 4] = ["add", "sub", "mul", "neg"];
+const SINKS: [&str; 6] = ["add", "sub", "mul", "neg", "div", "select"];
 
 /// `transpose(f(a, b)) → f(a', b')` when the transpose of every operand is
 /// free: a splat, a small constant (folded), an identity-like tensor that
@@ -448,14 +448,18 @@ fn swapped_dot(cx: &Ctx<'_>, perm: &[usize], x: Id) -> Option<(DotDims, Id, Id)>
     })
 }
 
-/// Whether transposing `x` by `perm` costs nothing (see [`transpose_sink`]).
-fn free_transpose(cx: &Ctx<'_>, perm: &[usize], x: Id, depth: usize) -> bool {
-    let facts = cx.facts(x);
-    let small = |l: &Literal| match l {
+/// Whether `x` is a constant that folding writes out (its transpose folds
+/// into a constant too).
+fn small_constant(cx: &Ctx<'_>, x: Id) -> bool {
+    cx.facts(x).konst.as_deref().is_some_and(|l| match l {
         Literal::Splat { .. } => true,
         Literal::Dense(a) => a.len() <= cx.eg.analysis.max_fold_elements,
-    };
-    if facts.konst.as_deref().is_some_and(small) || symmetric_delta(cx, perm, x) {
+    })
+}
+
+/// Whether transposing `x` by `perm` costs nothing (see [`transpose_sink`]).
+fn free_transpose(cx: &Ctx<'_>, perm: &[usize], x: Id, depth: usize) -> bool {
+    if small_constant(cx, x) || symmetric_delta(cx, perm, x) {
         return true;
     }
     let cancels = cx.nodes(x, "transpose").into_iter().any(|(top, _)| match top {
@@ -482,7 +486,7 @@ fn sink(cx: &mut Ctx<'_>, perm: &[usize], x: Id, depth: usize) -> Option<Id> {
     if symmetric_delta(cx, perm, x) {
         return Some(x);
     }
-    if cx.facts(x).konst.is_some() {
+    if small_constant(cx, x) {
         return cx.add(Op::Transpose { perm: perm.to_vec() }, &[x]);
     }
     for (top, n) in cx.nodes(x, "transpose") {
