@@ -667,11 +667,13 @@ fn allocate(
         if reuse && fused {
             // In place: inputs that die here (and are not read as scalars).
             for &i in &reads {
-                if last[i] == s && reads_scalar[i] != s && !released.contains(&i) {
-                    if let Some(p) = map[i] {
-                        free.push(p);
-                        released.push(i);
-                    }
+                if last[i] == s
+                    && reads_scalar[i] != s
+                    && !released.contains(&i)
+                    && let Some(p) = map[i]
+                {
+                    free.push(p);
+                    released.push(i);
                 }
             }
         }
@@ -683,11 +685,12 @@ fn allocate(
                 free.push(map[t].expect("just assigned"));
             }
             for &i in &reads {
-                if last[i] == s && !released.contains(&i) {
-                    if let Some(p) = map[i] {
-                        free.push(p);
-                        released.push(i);
-                    }
+                if last[i] == s
+                    && !released.contains(&i)
+                    && let Some(p) = map[i]
+                {
+                    free.push(p);
+                    released.push(i);
                 }
             }
             for &w in &writes {

@@ -255,11 +255,28 @@ fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) 
 unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+        {
+            // SAFETY: the CPU has these AVX-512 subsets.
+            return unsafe { body_avx512(body, banks, len) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2.
             return unsafe { body_avx2(body, banks, len) };
         }
     }
+    for inst in body {
+        unsafe { step(inst, banks, len)? };
+    }
+    Ok(())
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+unsafe fn body_avx512(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     for inst in body {
         unsafe { step(inst, banks, len)? };
     }
