@@ -58,6 +58,8 @@ pub(crate) struct FInst {
     pub op: FOp,
     pub dst: Reg,
     pub args: Vec<Reg>,
+    /// The instruction, named for errors (only divisions can fail; empty
+    /// for other ops).
     pub at: String,
 }
 
