@@ -9,7 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::{ArrayD, IxDyn};
 use saddle_ir::{Array, parse_func};
 use saddle_runtime::backend::{Backend, DefaultBackend, Strided};
-use saddle_runtime::compile;
+use saddle_runtime::{CompileOptions, compile, compile_with};
 
 fn vec_f64(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -65,6 +65,9 @@ fn compile_time(c: &mut Criterion) {
     let f = parse_func("big.sir", &thousand_ops()).unwrap();
     assert!(f.insts().len() >= 997);
     c.bench_function("compile/1000_ops", |b| b.iter(|| compile(&f).unwrap()));
+    // The runtime's own planning, without the equality-saturation simplifier.
+    let plain = CompileOptions { simplify: false, ..CompileOptions::default() };
+    c.bench_function("compile/1000_ops/no_simplify", |b| b.iter(|| compile_with(&f, &plain).unwrap()));
 }
 
 fn logistic(c: &mut Criterion) {

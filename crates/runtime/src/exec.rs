@@ -171,10 +171,8 @@ impl Executable {
                 }
                 Loc::Param(_) | Loc::Const(_) => false,
             };
-            if direct {
-                if let Loc::Slot(s) = loc {
-                    ws.call_slots[s as usize] = raw;
-                }
+            if direct && let Loc::Slot(s) = loc {
+                ws.call_slots[s as usize] = raw;
             }
             ws.direct.push(direct);
         }

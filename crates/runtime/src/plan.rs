@@ -13,9 +13,7 @@
 //!    once its value is dead (a fused loop may write its output into the
 //!    slot of an input that dies in it).
 
-use std::collections::HashMap;
-
-use saddle_ir::op::{ReduceKind, Unary};
+use saddle_ir::op::{Binary, ReduceKind, Unary};
 use saddle_ir::{Array, DType, Func, Literal, Op, Scalar, TensorType, Value};
 
 use crate::backend::TriangularSolve;
@@ -48,6 +46,40 @@ pub(crate) enum KernelOp {
 pub(crate) enum Step {
     Fused(Fused),
     Kernel { op: KernelOp, args: Vec<(Loc, TensorType)>, out: Loc, ty: TensorType, temps: Vec<Loc>, at: String },
+}
+
+/// Value-indexed tables of the group being planned: a member's register,
+/// the register of a value read as a group input (whole, or as a splat or
+/// scalar), and the position in the group of a member's last use.
+struct GroupScratch {
+    reg_of: Vec<Option<Reg>>,
+    input_whole: Vec<Option<Reg>>,
+    input_scalar: Vec<Option<Reg>>,
+    last: Vec<usize>,
+    /// Values whose entries are set, to reset them after the group.
+    touched: Vec<Value>,
+}
+
+impl GroupScratch {
+    fn new(n: usize) -> GroupScratch {
+        GroupScratch {
+            reg_of: vec![None; n],
+            input_whole: vec![None; n],
+            input_scalar: vec![None; n],
+            last: vec![usize::MAX; n],
+            touched: Vec::new(),
+        }
+    }
+
+    fn reset(&mut self) {
+        for v in self.touched.drain(..) {
+            let i = v.index();
+            self.reg_of[i] = None;
+            self.input_whole[i] = None;
+            self.input_scalar[i] = None;
+            self.last[i] = usize::MAX;
+        }
+    }
 }
 
 /// What a value is, for planning.
@@ -88,6 +120,8 @@ struct Planner<'f> {
     /// results) reads it.
     used_outside: Vec<bool>,
     group_of: Vec<Option<usize>>,
+    /// Per-value scratch of [`Planner::plan_group`], reset after each group.
+    scratch: GroupScratch,
     const_bytes: u128,
     memory_limit: u128,
 }
@@ -126,6 +160,7 @@ pub(crate) fn plan(f: &Func, opts: &CompileOptions) -> Result<Plan, Error> {
         vbytes: vec![0; n],
         used_outside: vec![false; n],
         group_of: vec![None; n],
+        scratch: GroupScratch::new(n),
         const_bytes: 0,
         memory_limit,
     };
@@ -326,25 +361,52 @@ impl Planner<'_> {
         Ok(())
     }
 
+    /// Whether `r` is a member of `group` (the members of a group are
+    /// exactly the values of its id).
+    fn in_group(&self, r: Value, group: Option<usize>) -> bool {
+        group.is_some() && self.group_of[r.index()] == group
+    }
+
     fn plan_group(&mut self, members: &[Value]) -> Result<(), Error> {
         let f = self.f;
         let n = f.ty(members[0]).num_elements();
         let mut regs = [0usize; 5];
         let mut free: [Vec<u16>; 5] = Default::default();
-        let mut reg_of: HashMap<Value, Reg> = HashMap::new();
         let mut inputs: Vec<(Src, Reg)> = Vec::new();
-        let mut input_key: HashMap<(Value, bool), Reg> = HashMap::new();
-        let in_group: std::collections::HashSet<Value> = members.iter().copied().collect();
+        let group = self.group_of[members[0].index()];
+        let mut s = std::mem::replace(&mut self.scratch, GroupScratch::new(0));
         // Last use of each member's register within the group.
-        let mut last: HashMap<Value, usize> = HashMap::new();
         for (k, &m) in members.iter().enumerate() {
             for &a in &f.inst(m).expect("member is an instruction").args {
                 let r = self.root(a);
-                if in_group.contains(&r) {
-                    last.insert(r, k);
+                if self.in_group(r, group) {
+                    s.last[r.index()] = k;
+                    s.touched.push(r);
                 }
             }
         }
+        let result = self.plan_group_body(members, group, &mut s, &mut inputs, &mut regs, &mut free);
+        s.reset();
+        self.scratch = s;
+        let (body, stores) = result?;
+        if stores.is_empty() {
+            return Ok(());
+        }
+        self.steps.push(Step::Fused(Fused { n, inputs, body, stores, regs }));
+        Ok(())
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn plan_group_body(
+        &mut self,
+        members: &[Value],
+        group: Option<usize>,
+        s: &mut GroupScratch,
+        inputs: &mut Vec<(Src, Reg)>,
+        regs: &mut [usize; 5],
+        free: &mut [Vec<u16>; 5],
+    ) -> Result<(Vec<FInst>, Vec<(Reg, Loc)>), Error> {
+        let f = self.f;
         // Inputs are written at the start of every block (or once), so they
         // get registers of their own; only members' registers are recycled.
         let fresh = |dtype: DType, regs: &mut [usize; 5]| -> Reg {
@@ -369,50 +431,46 @@ impl Planner<'_> {
                 let dtype = f.ty(a).dtype;
                 let r = self.root(a);
                 let reg = match self.kinds[a.index()].clone() {
-                    Kind::Splat(s) => {
-                        let key = (a, true);
-                        match input_key.get(&key) {
-                            Some(&reg) => reg,
-                            None => {
-                                let reg = fresh(dtype, &mut regs);
-                                inputs.push((Src::Splat(s), reg));
-                                input_key.insert(key, reg);
-                                reg
-                            }
+                    Kind::Splat(c) => match s.input_scalar[a.index()] {
+                        Some(reg) => reg,
+                        None => {
+                            let reg = fresh(dtype, regs);
+                            inputs.push((Src::Splat(c), reg));
+                            s.input_scalar[a.index()] = Some(reg);
+                            s.touched.push(a);
+                            reg
                         }
-                    }
-                    Kind::ScalarOf(_) if reg_of.contains_key(&r) => reg_of[&r],
-                    Kind::ScalarOf(_) => {
-                        let key = (r, true);
-                        match input_key.get(&key) {
-                            Some(&reg) => reg,
-                            None => {
-                                let loc = self.materialise(r)?;
-                                let reg = fresh(dtype, &mut regs);
-                                inputs.push((Src::ScalarAt(loc), reg));
-                                input_key.insert(key, reg);
-                                reg
-                            }
+                    },
+                    Kind::ScalarOf(_) if s.reg_of[r.index()].is_some() => s.reg_of[r.index()].expect("checked"),
+                    Kind::ScalarOf(_) => match s.input_scalar[r.index()] {
+                        Some(reg) => reg,
+                        None => {
+                            let loc = self.materialise(r)?;
+                            let reg = fresh(dtype, regs);
+                            inputs.push((Src::ScalarAt(loc), reg));
+                            s.input_scalar[r.index()] = Some(reg);
+                            s.touched.push(r);
+                            reg
                         }
+                    },
+                    Kind::Alias(_) | Kind::Own if s.reg_of[r.index()].is_some() => {
+                        s.reg_of[r.index()].expect("checked")
                     }
-                    Kind::Alias(_) | Kind::Own if reg_of.contains_key(&r) => reg_of[&r],
-                    Kind::Alias(_) | Kind::Own => {
-                        let key = (r, false);
-                        match input_key.get(&key) {
-                            Some(&reg) => reg,
-                            None => {
-                                let loc = self.materialise(r)?;
-                                let reg = fresh(dtype, &mut regs);
-                                inputs.push((Src::Load(loc), reg));
-                                input_key.insert(key, reg);
-                                reg
-                            }
+                    Kind::Alias(_) | Kind::Own => match s.input_whole[r.index()] {
+                        Some(reg) => reg,
+                        None => {
+                            let loc = self.materialise(r)?;
+                            let reg = fresh(dtype, regs);
+                            inputs.push((Src::Load(loc), reg));
+                            s.input_whole[r.index()] = Some(reg);
+                            s.touched.push(r);
+                            reg
                         }
-                    }
+                    },
                 };
                 args.push(reg);
             }
-            let dst = alloc(f.ty(m).dtype, &mut regs, &mut free);
+            let dst = alloc(f.ty(m).dtype, regs, free);
             let op = match &inst.op {
                 Op::Unary(u) => FOp::Unary(*u),
                 Op::Binary(b) => FOp::Binary(*b),
@@ -422,15 +480,19 @@ impl Planner<'_> {
                 Op::StopGradient => FOp::Unary(Unary::Neg), // never reached: aliases are not members
                 other => return Err(crate::reference::internal(&format!("{} in a fused group", other.name()))),
             };
-            body.push(FInst { op, dst, args: args.clone(), at: describe(f, m) });
-            reg_of.insert(m, dst);
+            // Only a division can fail at run time (an integer one by zero);
+            // other ops need no name for their errors.
+            let at = if matches!(op, FOp::Binary(Binary::Div)) { describe(f, m) } else { String::new() };
+            body.push(FInst { op, dst, args, at });
+            s.reg_of[m.index()] = Some(dst);
+            s.touched.push(m);
             // Registers of members whose last use is this instruction go back
             // to the pool (inputs stay: they are loaded once per block).
             for (i, &a) in inst.args.iter().enumerate() {
                 let r = self.root(a);
                 let repeated = inst.args[..i].iter().any(|&b| self.root(b) == r);
-                if in_group.contains(&r) && last.get(&r) == Some(&k) && !self.used_outside[r.index()] && !repeated {
-                    let reg = reg_of[&r];
+                if self.in_group(r, group) && s.last[r.index()] == k && !self.used_outside[r.index()] && !repeated {
+                    let reg = s.reg_of[r.index()].expect("a member's register");
                     free[bank(reg.dtype)].push(reg.idx);
                 }
             }
@@ -441,11 +503,7 @@ impl Planner<'_> {
                 stores.push((dst, out));
             }
         }
-        if stores.is_empty() {
-            return Ok(());
-        }
-        self.steps.push(Step::Fused(Fused { n, inputs, body, stores, regs }));
-        Ok(())
+        Ok((body, stores))
     }
 
     fn plan_kernel(&mut self, v: Value, inst: &saddle_ir::Inst) -> Result<(), Error> {
@@ -667,11 +725,13 @@ fn allocate(
         if reuse && fused {
             // In place: inputs that die here (and are not read as scalars).
             for &i in &reads {
-                if last[i] == s && reads_scalar[i] != s && !released.contains(&i) {
-                    if let Some(p) = map[i] {
-                        free.push(p);
-                        released.push(i);
-                    }
+                if last[i] == s
+                    && reads_scalar[i] != s
+                    && !released.contains(&i)
+                    && let Some(p) = map[i]
+                {
+                    free.push(p);
+                    released.push(i);
                 }
             }
         }
@@ -683,11 +743,12 @@ fn allocate(
                 free.push(map[t].expect("just assigned"));
             }
             for &i in &reads {
-                if last[i] == s && !released.contains(&i) {
-                    if let Some(p) = map[i] {
-                        free.push(p);
-                        released.push(i);
-                    }
+                if last[i] == s
+                    && !released.contains(&i)
+                    && let Some(p) = map[i]
+                {
+                    free.push(p);
+                    released.push(i);
                 }
             }
             for &w in &writes {

@@ -111,7 +111,7 @@ fn build(which: usize, dtype: DType, shape: &[usize], seed: u64) -> Option<(Func
         }
         7 => {
             let n = ty.num_elements();
-            let new = if n > 0 && n % 2 == 0 { vec![2, n / 2] } else { vec![n] };
+            let new = if n > 0 && n.is_multiple_of(2) { vec![2, n / 2] } else { vec![n] };
             single(Op::Reshape { shape: new }, &[ty], vec![x])
         }
         8 => {

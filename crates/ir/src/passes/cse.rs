@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use super::compact;
 use crate::{Func, Op, Value};
@@ -16,18 +17,19 @@ use crate::{Func, Op, Value};
 pub fn cse(f: &mut Func) -> bool {
     let mut subst: Vec<Value> = (0..f.num_values()).map(Value::from_index).collect();
     let mut keep = vec![true; f.num_values()];
-    let mut seen: HashMap<(&Op, Vec<Value>), Value> = HashMap::new();
+    let mut seen: HashMap<(&Op, Vec<Value>), Value> = HashMap::with_capacity(f.insts().len());
     let mut changed = false;
     for (v, inst) in f.iter_insts() {
         let args: Vec<Value> = inst.args.iter().map(|a| subst[a.index()]).collect();
-        match seen.get(&(&inst.op, args.clone())) {
-            Some(&earlier) => {
-                subst[v.index()] = earlier;
+        // One hash per instruction: the entry is looked up and, if new, filled.
+        match seen.entry((&inst.op, args)) {
+            Entry::Occupied(e) => {
+                subst[v.index()] = *e.get();
                 keep[v.index()] = false;
                 changed = true;
             }
-            None => {
-                seen.insert((&inst.op, args), v);
+            Entry::Vacant(e) => {
+                e.insert(v);
             }
         }
     }

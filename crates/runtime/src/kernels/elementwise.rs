@@ -58,6 +58,8 @@ pub(crate) struct FInst {
     pub op: FOp,
     pub dst: Reg,
     pub args: Vec<Reg>,
+    /// The instruction, named for errors (only divisions can fail; empty
+    /// for other ops).
     pub at: String,
 }
 
@@ -195,6 +197,17 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
         let mut start = lo;
         while start < hi {
             let len = BLOCK.min(hi - start);
+            // The block after next of each loaded input is requested now, so
+            // that its fetch from memory overlaps this block's arithmetic.
+            let ahead = start + 2 * BLOCK;
+            for (src, r) in &g.inputs {
+                if let (Src::Load(loc), true) = (src, ahead < hi) {
+                    with_dtype!(r.dtype, T => {
+                        // SAFETY: as for the loads below.
+                        prefetch(unsafe { frame.get_range::<T>(*loc, ahead, BLOCK.min(hi - ahead)) });
+                    });
+                }
+            }
             for (src, r) in &g.inputs {
                 if let Src::Load(loc) = src {
                     with_dtype!(r.dtype, T => {
@@ -219,6 +232,25 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
         }
         Ok(())
     })
+}
+
+/// Asks the CPU to bring `x` into the cache (a hint: no effect on results).
+#[inline(always)]
+fn prefetch<T>(x: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = x.as_ptr() as *const i8;
+        for off in (0..std::mem::size_of_val(x)).step_by(64) {
+            // SAFETY: the address is inside `x`; a prefetch never faults.
+            #[allow(unused_unsafe)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off))
+            };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 fn splat_value<T: Elem>(v: Scalar) -> T {
@@ -255,11 +287,28 @@ fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) 
 unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+        {
+            // SAFETY: the CPU has these AVX-512 subsets.
+            return unsafe { body_avx512(body, banks, len) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2.
             return unsafe { body_avx2(body, banks, len) };
         }
     }
+    for inst in body {
+        unsafe { step(inst, banks, len)? };
+    }
+    Ok(())
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+unsafe fn body_avx512(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     for inst in body {
         unsafe { step(inst, banks, len)? };
     }

@@ -91,10 +91,10 @@ pub fn eval_with_memory_limit(f: &Func, inputs: &[Array], memory_limit: u128) ->
         values[v.index()] = Some(out);
         live += bytes;
         for a in &inst.args {
-            if last_use[a.index()] == i {
-                if let Some(x) = values[a.index()].take() {
-                    live -= bytes_of(&x.ty());
-                }
+            if last_use[a.index()] == i
+                && let Some(x) = values[a.index()].take()
+            {
+                live -= bytes_of(&x.ty());
             }
         }
     }
