@@ -9,7 +9,7 @@
 //! `dot_general` costs `2·M·N·K`, plus bytes moved). The function is rebuilt
 //! as a DAG: a value used twice is computed once.
 //!
-//! An e-class analysis carries each class's type (from [`Op::infer_type`],
+//! An e-class analysis carries each class's type (from [`Op::infer_type`](crate::Op::infer_type),
 //! the IR's one typing rule), its value when it is a constant (a splat of
 //! any size, or a small dense tensor), and structural facts (an identity
 //! basis, an `iota`). Merging two classes of different types is a bug in a

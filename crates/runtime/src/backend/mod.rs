@@ -1,6 +1,6 @@
 //! Dense linear algebra behind one small trait, with two implementations:
 //! [`Faer`] (the default, pure Rust) and, with the cargo feature
-//! `openblas`, [`OpenBlas`] (the system's OpenBLAS through its BLAS and
+//! `openblas`, `OpenBlas` (the system's OpenBLAS through its BLAS and
 //! LAPACK interfaces).
 //!
 //! Matrices are handed over as [`Strided`] views (any row and column
@@ -18,7 +18,7 @@ pub use openblas_impl::OpenBlas;
 /// feature, else [`Faer`].
 #[cfg(feature = "openblas")]
 pub type DefaultBackend = OpenBlas;
-/// The backend the compiled plan uses: [`OpenBlas`] with the `openblas`
+/// The backend the compiled plan uses: `OpenBlas` with the `openblas`
 /// feature, else [`Faer`].
 #[cfg(not(feature = "openblas"))]
 pub type DefaultBackend = Faer;

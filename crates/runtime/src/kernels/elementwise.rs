@@ -1,6 +1,6 @@
 //! Fused elementwise loops.
 //!
-//! A [`Fused`] group is a straight-line program of elementwise ops over
+//! A `Fused` group is a straight-line program of elementwise ops over
 //! `n` elements. It runs block by block ([`BLOCK`] elements at a time):
 //! each block of every input is copied into a register, the program runs
 //! over the registers (each op one tight loop the compiler vectorises),
