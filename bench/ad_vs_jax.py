@@ -22,7 +22,7 @@ temporary buffers of its compiled Hessian.
 Prints the table of `docs/ad.md`, with the ratios: `grad / f` (the
 cheap-gradient principle asks for at most 4) and saddle over JAX.
 
-    /work/venv/bin/python bench/ad_vs_jax.py [--no-cargo] [--n 100000] [--d 50]
+    .venv/bin/python bench/ad_vs_jax.py [--no-cargo] [--n 100000] [--d 50]
 """
 
 import argparse

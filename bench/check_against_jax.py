@@ -7,7 +7,7 @@ jacrev and vmap, evaluates the transformed IR with the JAX interpreter of
 function at random points in [0.5, 2]. Prints one line per check and exits
 non-zero on any mismatch.
 
-    /work/venv/bin/python bench/check_against_jax.py [--saddle target/release/saddle] [FILE.sir ...]
+    .venv/bin/python bench/check_against_jax.py [--saddle target/release/saddle] [FILE.sir ...]
 """
 
 import argparse

@@ -1,7 +1,7 @@
 """Laplace's approximation: saddle against JAX + scipy, same machine, same run.
 
     cargo build --release --bin saddle --example laplace_bench
-    /work/venv/bin/python bench/laplace_vs_jax.py [--quick]
+    .venv/bin/python bench/laplace_vs_jax.py [--quick]
 
 Workloads (docs/laplace.md has the table):
   1. the seed example (2-D Student-t), whole process: `saddle laplace FILE

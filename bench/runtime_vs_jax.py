@@ -2,7 +2,7 @@
 
 Usage: python bench/runtime_vs_jax.py [--quick]
 
-Needs jax and numpy (e.g. /work/venv/bin/python) and builds the release
+Needs jax and numpy (e.g. `.venv/bin/python` after `python3 -m venv .venv && .venv/bin/pip install jax scipy`) and builds the release
 binary of saddle if it is missing. Each workload runs `saddle bench`
 (compile once, time each call of the allocation-free path) and the same
 function under jax.jit (block_until_ready after each call), and prints

@@ -10,7 +10,7 @@ Times one call (median of repeated calls after compiling once) of:
     hand-written formula under `jax.jit`.
 
     cargo build --release --bin saddle
-    /work/venv/bin/python bench/simplify_vs_jax.py [--n 100000] [--d 50] [--repeat 20] [--markdown]
+    .venv/bin/python bench/simplify_vs_jax.py [--n 100000] [--d 50] [--repeat 20] [--markdown]
 """
 
 import argparse
