@@ -36,17 +36,6 @@ const K_PIECES: usize = 8;
 /// The shortest inner dimension worth splitting.
 const K_SPLIT_MIN: usize = 1024;
 
-/// A view shared by the threads of one split product.
-struct Shared<T>(Strided<T>);
-// SAFETY: a read-only view of a buffer that outlives the parallel loop.
-unsafe impl<T> Sync for Shared<T> {}
-
-impl<T: Copy> Shared<T> {
-    fn get(&self) -> Strided<T> {
-        self.0
-    }
-}
-
 thread_local! {
     /// Per-thread partial products of split products, reused across calls.
     static PIECES_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
@@ -62,12 +51,11 @@ macro_rules! faer_impls {
                     if pieces.len() < K_PIECES * m * n {
                         pieces.resize(K_PIECES * m * n, 0.0);
                     }
-                    let (sa, sb) = (&Shared(a), &Shared(b));
                     let step = k.div_ceil(K_PIECES);
                     pieces[..K_PIECES * m * n].par_chunks_mut(m * n).enumerate().for_each(|(j, part)| {
                         let (k0, k1) = ((j * step).min(k), ((j + 1) * step).min(k));
                         let dst = MatMut::from_row_major_slice_mut(part, m, n);
-                        let (av, bv) = (view(sa.get()).subcols(k0, k1 - k0), view(sb.get()).subrows(k0, k1 - k0));
+                        let (av, bv) = (view(a).subcols(k0, k1 - k0), view(b).subrows(k0, k1 - k0));
                         faer::linalg::matmul::matmul(dst, Accum::Replace, av, bv, 1.0 as $t, Par::Seq);
                     });
                     c[..m * n].copy_from_slice(&pieces[..m * n]);

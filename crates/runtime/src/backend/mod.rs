@@ -38,6 +38,12 @@ pub struct Strided<T> {
     pub cs: isize,
 }
 
+// SAFETY: a view only reads its elements, and whoever makes one keeps the
+// buffer alive and unwritten while the view is in use (within one kernel
+// call), so copies may be read from several threads at once.
+unsafe impl<T: Sync> Send for Strided<T> {}
+unsafe impl<T: Sync> Sync for Strided<T> {}
+
 impl<T: Copy> Strided<T> {
     /// A row-major `rows × cols` view of `data`.
     pub fn row_major(data: &[T], rows: usize, cols: usize) -> Strided<T> {

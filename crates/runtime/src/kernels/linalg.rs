@@ -127,36 +127,19 @@ macro_rules! dot_int {
 dot_int!(i32);
 dot_int!(i64);
 
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*const T);
-// SAFETY: read-only pointers into buffers that outlive the parallel loop.
-unsafe impl<T> Send for SendPtr<T> {}
-unsafe impl<T> Sync for SendPtr<T> {}
-
 /// Runs a planned `dot_general`: `lhs` and `rhs` are the operands (or
 /// their packed copies when the layout says so), `out` the result.
 pub(crate) fn dot<T: DotElem, B: Backend>(backend: B, p: &DotPlan, lhs: &[T], rhs: &[T], out: &mut [T]) {
-    let (lp, rp) = (SendPtr(lhs.as_ptr()), SendPtr(rhs.as_ptr()));
+    let a0 = Strided { ptr: lhs.as_ptr(), rows: p.m, cols: p.k, rs: p.lhs.rs, cs: p.lhs.cs };
+    let b0 = Strided { ptr: rhs.as_ptr(), rows: p.k, cols: p.n, rs: p.rhs.rs, cs: p.rhs.cs };
     let mn = p.m * p.n;
     let flops = p.batches * mn * p.k;
     let by_batch = p.batches > 1 && super::parallel(flops);
     let one = |bi: usize, c: &mut [T], parallel: bool| {
-        let (lp, rp) = (lp, rp);
+        let (a0, b0) = (a0, b0); // whole views: a captured `ptr` alone is not Sync
         // SAFETY: batch offsets stay inside the operands (planned shapes).
-        let a = Strided {
-            ptr: unsafe { lp.0.add(bi * p.lhs.batch_stride) },
-            rows: p.m,
-            cols: p.k,
-            rs: p.lhs.rs,
-            cs: p.lhs.cs,
-        };
-        let b = Strided {
-            ptr: unsafe { rp.0.add(bi * p.rhs.batch_stride) },
-            rows: p.k,
-            cols: p.n,
-            rs: p.rhs.rs,
-            cs: p.rhs.cs,
-        };
+        let a = Strided { ptr: unsafe { a0.ptr.add(bi * p.lhs.batch_stride) }, ..a0 };
+        let b = Strided { ptr: unsafe { b0.ptr.add(bi * p.rhs.batch_stride) }, ..b0 };
         T::gemm(backend, a, b, c, parallel);
     };
     if mn == 0 {
@@ -179,7 +162,7 @@ pub(crate) fn cholesky<T: Float + LinalgFloat, B: Backend>(backend: B, a: &mut [
         return;
     }
     let one = |m: &mut [T]| {
-        let ok = if n <= SMALL_ORDER { cholesky_small(m, n) } else { T::cholesky(backend, m, n) };
+        let ok = if n <= SMALL_ORDER { crate::reference::cholesky_in_place(m, n) } else { T::cholesky(backend, m, n) };
         if !ok {
             m.fill(T::from_f64(f64::NAN));
         }
@@ -189,32 +172,6 @@ pub(crate) fn cholesky<T: Float + LinalgFloat, B: Backend>(backend: B, a: &mut [
     } else {
         a.chunks_mut(n * n).for_each(one);
     }
-}
-
-/// The reference's Cholesky loop, in place.
-fn cholesky_small<T: Float>(l: &mut [T], n: usize) -> bool {
-    for j in 0..n {
-        let mut s = l[j * n + j];
-        for k in 0..j {
-            s = s.sub(l[j * n + k].mul(l[j * n + k]));
-        }
-        if s.partial_cmp(&T::zero()) != Some(std::cmp::Ordering::Greater) {
-            return false;
-        }
-        let d = Float::sqrt(s);
-        l[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = l[i * n + j];
-            for k in 0..j {
-                s = s.sub(l[i * n + k].mul(l[j * n + k]));
-            }
-            l[i * n + j] = s.div(d).unwrap_or(s);
-        }
-        for k in j + 1..n {
-            l[j * n + k] = T::zero();
-        }
-    }
-    true
 }
 
 /// Triangular solves, batch by batch; `x` holds a copy of `b` and is

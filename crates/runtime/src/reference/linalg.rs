@@ -52,12 +52,10 @@ fn square_batches(shape: &[usize]) -> (usize, usize) {
 pub(super) fn cholesky(a: &Array) -> Result<Array, Error> {
     fn go<T: Float>(a: &ArrayD<T>) -> Array {
         let (batches, n) = square_batches(a.shape());
-        let data: Vec<T> = a.iter().copied().collect();
-        let mut out = vec![T::zero(); data.len()];
+        let mut out: Vec<T> = a.iter().copied().collect();
         for b in 0..batches {
-            let src = &data[b * n * n..(b + 1) * n * n];
             let l = &mut out[b * n * n..(b + 1) * n * n];
-            if !cholesky_one(src, l, n) {
+            if !cholesky_in_place(l, n) {
                 l.fill(T::from_f64(f64::NAN));
             }
         }
@@ -66,11 +64,13 @@ pub(super) fn cholesky(a: &Array) -> Result<Array, Error> {
     Ok(float!(a, x => go(x)))
 }
 
-/// Lower Cholesky factor of the n×n row-major `a` (its lower triangle is
-/// read) into `l`; false when a pivot is not positive (or NaN).
-fn cholesky_one<T: Float>(a: &[T], l: &mut [T], n: usize) -> bool {
+/// Lower Cholesky factor of the n×n row-major matrix in `l`, in place:
+/// its lower triangle is read, the upper triangle is zeroed. False when a
+/// pivot is not positive (or NaN). The compiled plan's kernel uses this
+/// same loop for small matrices, so both give the same bits.
+pub(crate) fn cholesky_in_place<T: Float>(l: &mut [T], n: usize) -> bool {
     for j in 0..n {
-        let mut s = a[j * n + j];
+        let mut s = l[j * n + j];
         for k in 0..j {
             s = s.sub(l[j * n + k].mul(l[j * n + k]));
         }
@@ -80,11 +80,14 @@ fn cholesky_one<T: Float>(a: &[T], l: &mut [T], n: usize) -> bool {
         let d = Float::sqrt(s);
         l[j * n + j] = d;
         for i in j + 1..n {
-            let mut s = a[i * n + j];
+            let mut s = l[i * n + j];
             for k in 0..j {
                 s = s.sub(l[i * n + k].mul(l[j * n + k]));
             }
             l[i * n + j] = s.div(d).unwrap_or(s);
+        }
+        for k in j + 1..n {
+            l[j * n + k] = T::zero();
         }
     }
     true

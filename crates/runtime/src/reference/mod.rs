@@ -194,4 +194,5 @@ macro_rules! float {
     };
 }
 
+pub(crate) use linalg::cholesky_in_place;
 pub(crate) use {float, numeric};
