@@ -8,29 +8,13 @@
 
 #[path = "big_density.rs"]
 mod big_density;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::time::{Duration, Instant};
 
 use saddle::ir::simplify::{SimplifyOptions, estimate, simplify};
 use saddle::ir::{Func, parse_func};
-
-fn cases() -> Vec<(String, Func)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/cases exists")
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sir"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).expect("readable case");
-            let m = saddle::ir::parse_module(&p.display().to_string(), &text).expect("case parses");
-            (p.file_stem().unwrap().to_string_lossy().into_owned(), m.funcs[0].clone())
-        })
-        .collect()
-}
 
 fn pct(before: f64, after: f64) -> String {
     if before == 0.0 { "–".into() } else { format!("{:+.0}%", 100.0 * (after - before) / before) }
@@ -58,7 +42,8 @@ fn main() {
     println!("| case | transform | ops before | ops after | change | flops before | flops after | change | time |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut totals = [[0.0f64; 4]; 2];
-    for (name, f) in cases() {
+    for (name, m) in common::cases() {
+        let f = m.funcs[0].clone();
         for (k, what) in ["grad", "hessian"].into_iter().enumerate() {
             let g = if k == 0 { saddle::ad::grad(&f, 0) } else { saddle::ad::hessian(&f, 0) }.expect("AD");
             let (t, r) = time_simplify(&g, 3);

@@ -12,22 +12,7 @@ use saddle::xla_lower::{Error, to_stablehlo, to_stablehlo_module};
 /// Every `tests/xla/ops/*.sir` module (run by the XLA harness as written),
 /// parsed, sorted by file name.
 fn op_modules() -> Vec<(String, Module)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("xla").join("ops");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sir"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p.file_stem().expect("a file name").to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&p).expect("readable file");
-            let m = parse_module(&p.display().to_string(), &text).unwrap_or_else(|e| panic!("{name}:\n{e}"));
-            (name, m)
-        })
-        .collect()
+    common::sir_modules(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("xla").join("ops"))
 }
 
 fn lower(src: &str) -> Result<String, Error> {

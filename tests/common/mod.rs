@@ -15,8 +15,13 @@ pub fn cases_dir() -> PathBuf {
 
 /// Every `tests/cases/*.sir` file, parsed, sorted by file name.
 pub fn cases() -> Vec<(String, Module)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(cases_dir())
-        .expect("tests/cases exists")
+    sir_modules(&cases_dir())
+}
+
+/// Every `*.sir` file of `dir`, parsed, sorted by file name.
+pub fn sir_modules(dir: &Path) -> Vec<(String, Module)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("readable directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "sir"))
         .collect();
@@ -25,9 +30,9 @@ pub fn cases() -> Vec<(String, Module)> {
         .into_iter()
         .map(|p| {
             let name = p.file_stem().expect("a file name").to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&p).expect("readable case file");
+            let text = std::fs::read_to_string(&p).expect("readable .sir file");
             let m = saddle::ir::parse_module(&p.display().to_string(), &text)
-                .unwrap_or_else(|e| panic!("case {name} does not parse:\n{e}"));
+                .unwrap_or_else(|e| panic!("{name} does not parse:\n{e}"));
             (name, m)
         })
         .collect()
