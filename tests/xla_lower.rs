@@ -162,7 +162,7 @@ fn invalid_function_is_refused() {
         "bad",
         1,
         vec![TensorType::f64([2]), TensorType::f64([3])],
-        vec![Inst { op: Op::Unary(saddle::ir::op::Unary::Exp), args: vec![Value::from_index(0)] }],
+        vec![Inst { op: Op::Unary(saddle::ir::op::Unary::Exp), args: vec![Value::from_index(0)].into() }],
         vec![Value::from_index(1)],
     );
     let err = to_stablehlo(&f).unwrap_err();

@@ -27,7 +27,7 @@ where
 fn inline<'t>(tr: &'t Tracer, f: &Func, args: &[Tensor<'t>]) -> Result<Vec<Tensor<'t>>> {
     let mut map: Vec<Tensor<'t>> = args.to_vec();
     for (v, inst) in f.iter_insts() {
-        tr.set_location_override(f.loc(v).cloned());
+        tr.set_location_override(f.loc(v));
         let xs: Vec<Tensor<'t>> = inst.args.iter().map(|a| map[a.index()]).collect();
         let out = tr.op(inst.op.clone(), &xs);
         if let Some(name) = f.value_name(v) {

@@ -67,7 +67,7 @@ fn invalid_ir_is_refused() {
         "bad",
         1,
         vec![TensorType::f64([2]), TensorType::f64([3])],
-        vec![Inst { op: Op::Unary(saddle_ir::op::Unary::Exp), args: vec![saddle_ir::Value::from_index(0)] }],
+        vec![Inst { op: Op::Unary(saddle_ir::op::Unary::Exp), args: vec![saddle_ir::Value::from_index(0)].into() }],
         vec![saddle_ir::Value::from_index(1)],
     );
     for r in

@@ -28,12 +28,22 @@ impl FuncBuilder {
                 name: name.into(),
                 num_params: 0,
                 types: Vec::new(),
-                names: Vec::new(),
-                locs: Vec::new(),
+                names: Default::default(),
+                locs: Default::default(),
                 insts: Vec::new(),
                 results: Vec::new(),
             },
         }
+    }
+
+    /// Reserves room for `additional` more values, so that building a large
+    /// function does not regrow its arenas.
+    pub fn reserve(&mut self, additional: usize) {
+        let f = &mut self.func;
+        f.types.reserve(additional);
+        f.names.reserve(additional);
+        f.locs.reserve(additional);
+        f.insts.reserve(additional);
     }
 
     /// Adds a parameter. Parameters must come before any instruction.
@@ -49,8 +59,8 @@ impl FuncBuilder {
     fn add_value(&mut self, ty: TensorType) -> Value {
         let v = Value::from_index(self.func.types.len());
         self.func.types.push(ty);
-        self.func.names.push(None);
-        self.func.locs.push(None);
+        self.func.names.push();
+        self.func.locs.push();
         v
     }
 
@@ -72,7 +82,7 @@ impl FuncBuilder {
     /// computed with [`Op::infer_type`]. Used by passes that copy checked
     /// instructions; the verifier catches a wrong `ty`.
     pub fn push_typed(&mut self, op: Op, args: &[Value], ty: TensorType) -> Value {
-        self.func.insts.push(Inst { op, args: args.to_vec() });
+        self.func.insts.push(Inst { op, args: args.into() });
         self.add_value(ty)
     }
 
@@ -83,15 +93,19 @@ impl FuncBuilder {
     }
 
     /// Names `v` (printed as `%name`; the printer keeps names unique).
-    pub fn set_name(&mut self, v: Value, name: impl Into<String>) {
+    pub fn set_name(&mut self, v: Value, name: impl AsRef<str>) {
         self.func.set_value_name(v, name);
     }
 
     /// Records where `v` was built.
     pub fn set_loc(&mut self, v: Value, loc: Location) {
-        if let Some(slot) = self.func.locs.get_mut(v.index()) {
-            *slot = Some(loc);
-        }
+        self.func.locs.set(v.index(), &loc.file, loc.line, loc.col);
+    }
+
+    /// Records that `v` was built at `line:col` of `file` (no reference
+    /// count is taken unless `file` is new to this function).
+    pub(crate) fn set_line_col(&mut self, v: Value, file: &std::sync::Arc<str>, line: u32, col: u32) {
+        self.func.locs.set(v.index(), file, line, col);
     }
 
     /// The type of `v`, if it is a value of this function.

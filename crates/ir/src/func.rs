@@ -59,13 +59,18 @@ impl fmt::Display for Location {
     }
 }
 
+/// The operands of an instruction: a vector that holds up to four values
+/// without allocating.
+pub type Args = smallvec::SmallVec<[Value; 4]>;
+
 /// One instruction: an op applied to earlier values. It defines one value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Inst {
     /// The operation with its attributes.
     pub op: Op,
-    /// Operands, each defined before this instruction.
-    pub args: Vec<Value>,
+    /// Operands, each defined before this instruction (up to four are
+    /// stored inline).
+    pub args: Args,
 }
 
 /// A function: parameters, straight-line instructions, results.
@@ -78,8 +83,8 @@ pub struct Func {
     pub(crate) name: String,
     pub(crate) num_params: usize,
     pub(crate) types: Vec<TensorType>,
-    pub(crate) names: Vec<Option<String>>,
-    pub(crate) locs: Vec<Option<Location>>,
+    pub(crate) names: Names,
+    pub(crate) locs: Locs,
     pub(crate) insts: Vec<Inst>,
     pub(crate) results: Vec<Value>,
 }
@@ -102,8 +107,8 @@ impl Func {
             name: name.into(),
             num_params: param_count,
             types,
-            names: vec![None; n],
-            locs: vec![None; n],
+            names: Names::with_len(n),
+            locs: Locs::with_len(n),
             insts,
             results,
         }
@@ -171,19 +176,17 @@ impl Func {
 
     /// The name `v` was given (without `%`), if any.
     pub fn value_name(&self, v: Value) -> Option<&str> {
-        self.names.get(v.index()).and_then(|n| n.as_deref())
+        self.names.get(v.index())
     }
 
     /// Gives `v` a name (the printer makes names unique).
-    pub fn set_value_name(&mut self, v: Value, name: impl Into<String>) {
-        if let Some(slot) = self.names.get_mut(v.index()) {
-            *slot = Some(name.into());
-        }
+    pub fn set_value_name(&mut self, v: Value, name: impl AsRef<str>) {
+        self.names.set(v.index(), name.as_ref());
     }
 
     /// The source location recorded for `v`, if any.
-    pub fn loc(&self, v: Value) -> Option<&Location> {
-        self.locs.get(v.index()).and_then(|l| l.as_ref())
+    pub fn loc(&self, v: Value) -> Option<Location> {
+        self.locs.get(v.index())
     }
 
     /// The returned values, in order.
@@ -217,6 +220,117 @@ impl Func {
             *map.entry(inst.op.name()).or_insert(0) += 1;
         }
         map.into_iter().collect()
+    }
+}
+
+/// The value names of a function: one text buffer and a span per value, so
+/// that naming a value does not allocate (parsed modules name every value).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Names {
+    text: String,
+    /// Byte range of each value's name in `text`; `None` when unnamed.
+    spans: Vec<Option<(u32, u32)>>,
+}
+
+impl Names {
+    pub(crate) fn with_len(n: usize) -> Names {
+        Names { text: String::new(), spans: vec![None; n] }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.spans.reserve(additional);
+    }
+
+    /// Adds an unnamed entry.
+    pub(crate) fn push(&mut self) {
+        self.spans.push(None);
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        let (start, end) = (*self.spans.get(i)?)?;
+        Some(&self.text[start as usize..end as usize])
+    }
+
+    /// Names entry `i` (ignored when out of range). A renamed entry's old
+    /// text stays in the buffer until the function is rebuilt; the text is
+    /// limited to 4 GiB, past which new names are dropped.
+    pub(crate) fn set(&mut self, i: usize, name: &str) {
+        let Some(slot) = self.spans.get_mut(i) else { return };
+        let start = self.text.len();
+        let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(start + name.len())) else {
+            *slot = None;
+            return;
+        };
+        self.text.push_str(name);
+        *slot = Some((s, e));
+    }
+}
+
+impl PartialEq for Names {
+    /// Equal when every entry has the same name, however the text is laid out.
+    fn eq(&self, other: &Names) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
+    }
+}
+
+/// The source locations of a function's values: each a file (an index
+/// into a small table of distinct files), a line and a column, so that
+/// recording one costs no reference count.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Locs {
+    files: Vec<Arc<str>>,
+    /// File index, line and column of each value; `None` when unknown.
+    at: Vec<Option<(u32, u32, u32)>>,
+}
+
+impl Locs {
+    pub(crate) fn with_len(n: usize) -> Locs {
+        Locs { files: Vec::new(), at: vec![None; n] }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.at.reserve(additional);
+    }
+
+    /// Adds an entry without a location.
+    pub(crate) fn push(&mut self) {
+        self.at.push(None);
+    }
+
+    pub(crate) fn get(&self, i: usize) -> Option<Location> {
+        let (file, line, col) = (*self.at.get(i)?)?;
+        Some(Location { file: self.files[file as usize].clone(), line, col })
+    }
+
+    /// Records that entry `i` (ignored when out of range) is at `line:col`
+    /// of `file`.
+    pub(crate) fn set(&mut self, i: usize, file: &Arc<str>, line: u32, col: u32) {
+        if i >= self.at.len() {
+            return;
+        }
+        // Values are mostly built in file order, so the last file is the
+        // likely one; the table stays small (one entry per source file).
+        let known = self.files.iter().rposition(|f| Arc::ptr_eq(f, file) || **f == **file);
+        let index = known.unwrap_or_else(|| {
+            self.files.push(file.clone());
+            self.files.len() - 1
+        });
+        self.at[i] = Some((index as u32, line, col));
+    }
+}
+
+impl PartialEq for Locs {
+    /// Equal when every entry has the same location.
+    fn eq(&self, other: &Locs) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|i| self.get(i) == other.get(i))
     }
 }
 

@@ -44,7 +44,7 @@ mod verify;
 pub use builder::FuncBuilder;
 pub use dtype::DType;
 pub use error::{Error, ShapeTooLarge, TypeError};
-pub use func::{Func, Inst, Location, Module, Value};
+pub use func::{Args, Func, Inst, Location, Module, Value};
 pub use literal::{Array, Literal, Scalar};
 pub use op::Op;
 pub use parse::{Diagnostic, ParseError, parse_func, parse_module, parse_module_bytes};
@@ -52,5 +52,5 @@ pub use print::{
     PrintOptions, attrs, literal_text, print_func, print_func_with, print_module, print_module_with, value_names,
 };
 pub use trace::{Tensor, Tracer, trace};
-pub use types::{MAX_ELEMENTS, MAX_RANK, ShapeDisplay, TensorType};
+pub use types::{MAX_ELEMENTS, MAX_RANK, Shape, ShapeDisplay, TensorType};
 pub use verify::{Problem, VerifyError, verify, verify_module};

@@ -334,13 +334,14 @@ pub enum Literal {
         /// The repeated element (of `ty.dtype`).
         value: Scalar,
     },
-    /// Dense data, in standard (row-major) layout.
-    Dense(Array),
+    /// Dense data, in standard (row-major) layout (boxed, so that every
+    /// instruction does not pay for the array's header).
+    Dense(Box<Array>),
 }
 
 impl Literal {
     /// A splat of `value` over `shape`, with `value`'s dtype.
-    pub fn splat(value: Scalar, shape: impl Into<Vec<usize>>) -> Literal {
+    pub fn splat(value: Scalar, shape: impl AsRef<[usize]>) -> Literal {
         Literal::Splat { ty: TensorType::new(value.dtype(), shape), value }
     }
 
@@ -352,7 +353,7 @@ impl Literal {
                 return Literal::Splat { ty: array.ty(), value };
             }
         }
-        Literal::Dense(array.into_standard_layout())
+        Literal::Dense(Box::new(array.into_standard_layout()))
     }
 
     /// The constant's type.
@@ -388,7 +389,7 @@ impl Literal {
     pub fn to_array(&self) -> Array {
         match self {
             Literal::Splat { ty, value } => Array::full(ty, *value),
-            Literal::Dense(a) => a.clone(),
+            Literal::Dense(a) => (**a).clone(),
         }
     }
 }

@@ -265,7 +265,7 @@ impl Gen<'_> {
                 shape[d] = self.rng.random_range(1..=3);
             }
         }
-        self.push(Op::BroadcastInDim { shape, dims }, &[v])
+        self.push(Op::BroadcastInDim { shape: shape.to_vec(), dims }, &[v])
     }
 
     fn reshape(&mut self) -> Option<Value> {

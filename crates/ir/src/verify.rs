@@ -59,7 +59,7 @@ pub fn verify(f: &Func) -> Result<(), VerifyError> {
     let mut problems = Vec::new();
     let mut problem = |value: Option<Value>, message: String| {
         let name = value.and_then(|v| f.value_name(v)).map(str::to_string);
-        let loc = value.and_then(|v| f.loc(v)).cloned();
+        let loc = value.and_then(|v| f.loc(v));
         problems.push(Problem { value, name, loc, message });
     };
     let n = f.types.len();

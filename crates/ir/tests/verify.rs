@@ -12,11 +12,11 @@ fn reports_every_problem() {
         vec![TensorType::f64([2]), TensorType::f64([3]), TensorType::f64([2]), TensorType::f64([2])],
         vec![
             // Recorded as f64[3] but exp of f64[2] is f64[2].
-            Inst { op: Op::Unary(Unary::Exp), args: vec![v(0)] },
+            Inst { op: Op::Unary(Unary::Exp), args: vec![v(0)].into() },
             // Uses itself: not defined before.
-            Inst { op: Op::Binary(Binary::Add), args: vec![v(0), v(2)] },
+            Inst { op: Op::Binary(Binary::Add), args: vec![v(0), v(2)].into() },
             // Operands of different types.
-            Inst { op: Op::Binary(Binary::Mul), args: vec![v(0), v(1)] },
+            Inst { op: Op::Binary(Binary::Mul), args: vec![v(0), v(1)].into() },
         ],
         vec![v(3), v(9)],
     );

@@ -510,10 +510,10 @@ impl Planner<'_> {
         let f = self.f;
         let ty = f.ty(v).clone();
         let at = describe(f, v);
-        let shape = |a: usize| f.ty(inst.args[a]).shape.clone();
+        let shape = |a: usize| f.ty(inst.args[a]).shape.to_vec();
         let op = match &inst.op {
             Op::Const(Literal::Dense(a)) => {
-                let loc = self.add_const(a.clone(), || format!("the constant {at}"))?;
+                let loc = self.add_const((**a).clone(), || format!("the constant {at}"))?;
                 self.locs[v.index()] = Some(loc);
                 return Ok(());
             }

@@ -97,7 +97,7 @@ pub(crate) fn emit<'t>(tr: &'t Tracer, f: &Func, args: &[B<'t>], size: usize) ->
     let mut val: Vec<B<'t>> = Vec::with_capacity(f.num_values());
     val.extend_from_slice(args);
     for (v, inst) in f.iter_insts() {
-        tr.set_location_override(f.loc(v).cloned());
+        tr.set_location_override(f.loc(v));
         let xs: Vec<B<'t>> = inst.args.iter().map(|a| val[a.index()]).collect();
         let out = if xs.iter().any(|b| b.bdim.is_some()) {
             rule(&inst.op, &Ctx { tr, args: &xs, size })?

@@ -50,7 +50,7 @@ pub(crate) fn emit<'t>(
     x.extend_from_slice(primals);
     t.extend(tangents.iter().zip(f.param_types()).map(|(t, ty)| t.filter(|_| ty.dtype.is_float())));
     for (v, inst) in f.iter_insts() {
-        tr.set_location_override(f.loc(v).cloned());
+        tr.set_location_override(f.loc(v));
         let xs: Vec<Tensor<'t>> = inst.args.iter().map(|a| x[a.index()]).collect();
         let out = tr.op(inst.op.clone(), &xs);
         if let Some(name) = f.value_name(v) {

@@ -137,7 +137,7 @@ pub(crate) fn emit<'t>(
             val.push(None);
             continue;
         }
-        tr.set_location_override(g.loc(v).cloned());
+        tr.set_location_override(g.loc(v));
         let xs: Vec<Tensor<'t>> = inst.args.iter().map(|a| val[a.index()].expect("known operand")).collect();
         let out = tr.op(inst.op.clone(), &xs);
         if let Some(name) = g.value_name(v) {
@@ -172,7 +172,7 @@ pub(crate) fn emit<'t>(
             })
             .collect();
         let types: Vec<&TensorType> = inst.args.iter().map(|a| g.ty(*a)).collect();
-        tr.set_location_override(g.loc(v).cloned());
+        tr.set_location_override(g.loc(v));
         let contributions = rule(&inst.op, &Ctx { tr, name: inst.op.name(), args: &arg_list, types: &types, ct: c })?;
         tr.set_location_override(None);
         check(tr)?;
@@ -189,7 +189,7 @@ pub(crate) fn emit<'t>(
                         found: contribution.ty(),
                         expected: g.ty(*a).clone(),
                     },
-                    loc: g.loc(v).cloned(),
+                    loc: g.loc(v),
                 }));
             }
             accumulate(&mut ct[a.index()], contribution);

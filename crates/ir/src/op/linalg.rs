@@ -1,7 +1,7 @@
 //! Linear algebra: `dot_general`, `cholesky`, `triangular_solve`.
 
 use super::check_axes;
-use crate::{TensorType, TypeError};
+use crate::{Shape, TensorType, TypeError};
 
 /// The axis attributes of `dot_general`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,8 +59,8 @@ pub fn dot_general(lhs: &TensorType, rhs: &TensorType, d: &DotDims) -> Result<Te
     if d.lhs_batch.len() != d.rhs_batch.len() {
         return Err(TypeError::invalid(op, "lhs_batch and rhs_batch have different lengths"));
     }
-    let lhs_axes: Vec<usize> = d.lhs_contract.iter().chain(&d.lhs_batch).copied().collect();
-    let rhs_axes: Vec<usize> = d.rhs_contract.iter().chain(&d.rhs_batch).copied().collect();
+    let lhs_axes: smallvec::SmallVec<[usize; 8]> = d.lhs_contract.iter().chain(&d.lhs_batch).copied().collect();
+    let rhs_axes: smallvec::SmallVec<[usize; 8]> = d.rhs_contract.iter().chain(&d.rhs_batch).copied().collect();
     check_axes(op, "lhs contracting or batch", &lhs_axes, lhs.rank())?;
     check_axes(op, "rhs contracting or batch", &rhs_axes, rhs.rank())?;
     for (what, l, r) in [("contracting", &d.lhs_contract, &d.rhs_contract), ("batch", &d.lhs_batch, &d.rhs_batch)] {
@@ -77,10 +77,15 @@ pub fn dot_general(lhs: &TensorType, rhs: &TensorType, d: &DotDims) -> Result<Te
             }
         }
     }
-    let mut shape: Vec<usize> = d.lhs_batch.iter().map(|&a| lhs.shape[a]).collect();
-    shape.extend(d.lhs_free(lhs.rank()).iter().map(|&a| lhs.shape[a]));
-    shape.extend(d.rhs_free(rhs.rank()).iter().map(|&a| rhs.shape[a]));
-    Ok(TensorType::new(lhs.dtype, shape))
+    let mut shape: Shape = d.lhs_batch.iter().map(|&a| lhs.shape[a]).collect();
+    shape.extend(free(lhs.rank(), &d.lhs_contract, &d.lhs_batch).map(|a| lhs.shape[a]));
+    shape.extend(free(rhs.rank(), &d.rhs_contract, &d.rhs_batch).map(|a| rhs.shape[a]));
+    Ok(TensorType { dtype: lhs.dtype, shape })
+}
+
+/// The free axes of an operand, without allocating.
+fn free<'d>(rank: usize, contract: &'d [usize], batch: &'d [usize]) -> impl Iterator<Item = usize> + 'd {
+    (0..rank).filter(move |a| !contract.contains(a) && !batch.contains(a))
 }
 
 fn check_square(op: &'static str, operand: usize, a: &TensorType) -> Result<usize, TypeError> {

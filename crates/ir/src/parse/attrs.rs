@@ -42,11 +42,12 @@ impl<'a> AttrList<'a> {
         self.items.push((name, tok, value_tok, value, false));
     }
 
-    /// The value token and value of attribute `name`, marking it taken.
+    /// The value token and value of attribute `name`, moved out and marked
+    /// taken (each rule reads an attribute once).
     fn take(&mut self, name: &str) -> Option<(Token<'a>, AttrValue<'a>)> {
-        self.items.iter_mut().find(|(n, ..)| *n == name).map(|item| {
+        self.items.iter_mut().find(|item| item.0 == name && !item.4).map(|item| {
             item.4 = true;
-            (item.2, item.3.clone())
+            (item.2, std::mem::replace(&mut item.3, AttrValue::Bool(false)))
         })
     }
 

@@ -94,6 +94,23 @@ pub struct LexError {
     pub col: u32,
 }
 
+/// Bytes of names: 1 for letters, digits and `_` (identifiers); 2 for `.`
+/// (allowed in `@` and `%` names too); 0 otherwise.
+static WORD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            t[b] = 1;
+        } else if c == b'.' {
+            t[b] = 2;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// The lexer state.
 pub struct Lexer<'a> {
     src: &'a str,
@@ -132,24 +149,37 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_trivia(&mut self) {
-        while let Some(c) = self.peek_char() {
-            if c == ' ' {
-                self.take_while(|b| b == b' ');
-            } else if c.is_whitespace() {
-                self.bump();
-            } else if c == '#' {
-                let rest = &self.src[self.pos..];
-                let len = rest.find('\n').unwrap_or(rest.len());
-                self.col += rest[..len].chars().count() as u32;
-                self.pos += len;
-            } else {
-                break;
+        let bytes = self.src.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b' ' | b'\t' | b'\r' | 0x0b | 0x0c => {
+                    self.pos += 1;
+                    self.col += 1;
+                }
+                b'\n' => {
+                    self.pos += 1;
+                    self.line += 1;
+                    self.col = 1;
+                }
+                b'#' => {
+                    let rest = &self.src[self.pos..];
+                    let len = rest.find('\n').unwrap_or(rest.len());
+                    self.col += rest[..len].chars().count() as u32;
+                    self.pos += len;
+                }
+                _ if b.is_ascii() => break,
+                _ => match self.peek_char() {
+                    Some(c) if c.is_whitespace() => {
+                        self.bump();
+                    }
+                    _ => break,
+                },
             }
         }
     }
 
     fn take_name(&mut self) -> &'a str {
-        self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        self.take_while(|b| WORD[b as usize] != 0)
     }
 
     /// Consumes ASCII bytes while `pred` holds (never a newline).
@@ -208,7 +238,7 @@ impl<'a> Lexer<'a> {
             }
             '-' | '0'..='9' => self.number().map_err(|m| err(self, m))?,
             c if c.is_ascii_alphabetic() || c == '_' => {
-                Tok::Ident(self.take_while(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                Tok::Ident(self.take_while(|b| WORD[b as usize] == 1))
             }
             other => {
                 self.bump();
@@ -263,10 +293,19 @@ impl<'a> Lexer<'a> {
         }
         let text = &self.src[start..self.pos];
         if is_float {
-            Ok(Tok::Float(text))
-        } else {
-            text.parse::<i128>().map(Tok::Int).map_err(|_| format!("integer `{}` is too large", shorten(text)))
+            return Ok(Tok::Float(text));
         }
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, text),
+        };
+        if digits.len() <= 18 {
+            // At most 18 digits fit an i64 without overflow checks.
+            let magnitude = digits.bytes().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+            let value = i128::from(magnitude);
+            return Ok(Tok::Int(if negative { -value } else { value }));
+        }
+        text.parse::<i128>().map(Tok::Int).map_err(|_| format!("integer `{}` is too large", shorten(text)))
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use attrs::{AttrList, AttrValue};
 use lexer::{LexError, Lexer, Tok, Token};
 
-use crate::{DType, Func, FuncBuilder, Location, Module, TensorType, Value};
+use crate::{DType, Func, FuncBuilder, Module, Shape, TensorType, Value};
 
 /// One located error.
 #[derive(Clone, Debug, PartialEq)]
@@ -235,10 +235,6 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn loc(&self, t: &Token<'a>) -> Location {
-        Location { file: self.file.clone(), line: t.line, col: t.col }
-    }
-
     fn module(&mut self) -> PResult<Module> {
         let mut funcs: Vec<Func> = Vec::new();
         let mut names: HashMap<&'a str, u32> = HashMap::default();
@@ -266,9 +262,15 @@ impl<'a> Parser<'a> {
             return self.fail(format!("expected a function name like `@f`, found {found}"));
         };
         let mut b = FuncBuilder::new(name);
+        // Room for about one statement per line up to the next `return`:
+        // large functions then build without regrowing their arenas.
+        let rest = &self.src.as_bytes()[self.tok.end..];
+        let body = &rest[..memchr::memmem::find(rest, b"return").unwrap_or(rest.len())];
+        let estimate = memchr::memchr_iter(b'\n', body).count();
+        b.reserve(estimate);
         self.advance()?;
         self.expect(Tok::LParen, "`(`")?;
-        let mut scope: HashMap<&'a str, Slot> = HashMap::default();
+        let mut scope: HashMap<&'a str, Slot> = HashMap::with_capacity_and_hasher(estimate, Default::default());
         if self.tok.tok != Tok::RParen {
             loop {
                 let name_tok = self.tok;
@@ -281,7 +283,7 @@ impl<'a> Parser<'a> {
                 let ty = self.ty()?;
                 let v = b.param(ty).expect("parameters precede instructions and types are checked");
                 b.set_name(v, pname);
-                b.set_loc(v, self.loc(&name_tok));
+                b.set_line_col(v, &self.file, name_tok.line, name_tok.col);
                 self.define(&mut scope, &name_tok, pname, Slot::Defined(v, name_tok.line));
                 if self.tok.tok == Tok::Comma {
                     self.advance()?;
@@ -400,7 +402,7 @@ impl<'a> Parser<'a> {
         };
         self.advance()?;
         self.expect(Tok::LBracket, "`[` and the shape (`[]` for a scalar)")?;
-        let mut shape = Vec::new();
+        let mut shape = Shape::new();
         if self.tok.tok != Tok::RBracket {
             loop {
                 shape.push(self.usize_tok("an axis extent")?);
@@ -412,7 +414,7 @@ impl<'a> Parser<'a> {
             }
         }
         let close = self.expect(Tok::RBracket, "`,` or `]`")?;
-        match TensorType::new(dtype, shape).checked() {
+        match (TensorType { dtype, shape }).checked() {
             Ok(ty) => Ok(ty),
             Err(e) => {
                 self.diag_at(t.start, close.end, t.line, t.col, e.to_string());
@@ -479,7 +481,7 @@ impl<'a> Parser<'a> {
             match self.build(b, &op_tok, op_name, &operands, annotation.as_ref(), attrs) {
                 Some(v) => {
                     b.set_name(v, name);
-                    b.set_loc(v, self.loc(&name_tok));
+                    b.set_line_col(v, &self.file, name_tok.line, name_tok.col);
                     Slot::Defined(v, name_tok.line)
                 }
                 None => Slot::Poisoned(name_tok.line),

@@ -260,7 +260,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
             entry.0 = f.value_name(v).map(str::to_string);
         }
         if entry.1.is_none() {
-            entry.1 = f.loc(v).cloned();
+            entry.1 = f.loc(v);
         }
     }
 

@@ -307,7 +307,7 @@ impl<'t> Tensor<'t> {
 
     /// Its shape.
     pub fn shape(self) -> Vec<usize> {
-        self.ty().shape
+        self.ty().shape.to_vec()
     }
 
     /// Its rank.

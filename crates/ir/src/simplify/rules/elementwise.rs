@@ -403,7 +403,7 @@ fn hoist(
                 && src_shape.as_ref().is_none_or(|s| *s == cx.ty(n[0]).shape)
                 && smaller(cx, n[0], x)
         })?;
-        src_shape.get_or_insert_with(|| cx.ty(cand.1[0]).shape.clone());
+        src_shape.get_or_insert_with(|| cx.ty(cand.1[0]).shape.to_vec());
         key.get_or_insert(cand.0);
         srcs.push(Some(cand.1[0]));
         hoisted += 1;

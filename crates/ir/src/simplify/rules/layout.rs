@@ -196,7 +196,7 @@ fn slice_slice(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
 }
 
 fn result_counts(cx: &Ctx<'_>, op: &Op, x: Id) -> Option<Vec<usize>> {
-    op.infer_type(&[cx.ty(x)]).ok().map(|t| t.shape)
+    op.infer_type(&[cx.ty(x)]).ok().map(|t| t.shape.to_vec())
 }
 
 /// A slice of a pad that selects only elements of the padded operand is a

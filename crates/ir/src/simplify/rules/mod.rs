@@ -96,7 +96,7 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn shape(&self, id: Id) -> Vec<usize> {
-        self.eg[id].data.ty.shape.clone()
+        self.eg[id].data.ty.shape.to_vec()
     }
 
     /// The element of a constant that is the same everywhere.
