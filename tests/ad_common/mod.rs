@@ -180,7 +180,7 @@ pub fn example(kind: &Op, seed: u64) -> Example {
     let mut zero_derivative = false;
     let p = |tr: &'_ Tracer, shape: &[usize]| -> TensorType {
         let _ = tr;
-        TensorType::f64(shape.to_vec())
+        TensorType::f64(shape)
     };
     let out: Tensor<'_> = match kind {
         Op::Const(_) => {

@@ -8,7 +8,7 @@ use saddle_ir::op::{Binary, DotDims, ReduceKind, Unary};
 use saddle_ir::{DType, Func, Literal, Op, Scalar, Tensor, TensorType, Tracer, verify};
 
 fn f64t(shape: &[usize]) -> TensorType {
-    TensorType::f64(shape.to_vec())
+    TensorType::f64(shape)
 }
 
 /// `op`'s kind with real attributes, and the types of its operands.

@@ -82,7 +82,7 @@ impl FuncBuilder {
     /// computed with [`Op::infer_type`]. Used by passes that copy checked
     /// instructions; the verifier catches a wrong `ty`.
     pub fn push_typed(&mut self, op: Op, args: &[Value], ty: TensorType) -> Value {
-        self.func.insts.push(Inst { op, args: args.into() });
+        self.func.insts.push(Inst { op, args: crate::Args::from_slice(args) });
         self.add_value(ty)
     }
 

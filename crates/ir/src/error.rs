@@ -28,9 +28,9 @@ pub enum TypeError {
         /// Position of the offending operand.
         operand: usize,
         /// Its type.
-        found: TensorType,
+        found: Box<TensorType>,
         /// The type it must have.
-        expected: TensorType,
+        expected: Box<TensorType>,
     },
     /// An operand of a dtype the op does not accept.
     #[error("{op}: operand {operand} has type {found}, expected {expected}")]

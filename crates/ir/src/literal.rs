@@ -169,7 +169,7 @@ impl Array {
 
     /// The tensor type (dtype and shape).
     pub fn ty(&self) -> TensorType {
-        TensorType::new(self.dtype(), self.shape().to_vec())
+        TensorType::new(self.dtype(), self.shape())
     }
 
     /// Number of elements.

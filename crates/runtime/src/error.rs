@@ -26,9 +26,9 @@ pub enum Error {
         /// Position of the argument.
         index: usize,
         /// The parameter's type.
-        expected: TensorType,
+        expected: Box<TensorType>,
         /// The argument's type.
-        found: TensorType,
+        found: Box<TensorType>,
     },
     /// An output buffer handed to [`crate::Executable::run_into`] whose
     /// type differs from the result's.
@@ -39,9 +39,9 @@ pub enum Error {
         /// Position of the output.
         index: usize,
         /// The result's type.
-        expected: TensorType,
+        expected: Box<TensorType>,
         /// The buffer's type.
-        found: TensorType,
+        found: Box<TensorType>,
     },
     /// Wrong number of output buffers for [`crate::Executable::run_into`].
     #[error("function @{func} has {expected} result(s), found {found} output buffer(s)")]

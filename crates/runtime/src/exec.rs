@@ -147,7 +147,12 @@ impl Executable {
         for (index, (o, t)) in outputs.iter().zip(&self.result_types).enumerate() {
             let standard = saddle_ir::with_array!(o, a => a.is_standard_layout());
             if o.dtype() != t.dtype || o.shape() != t.shape.as_slice() || !standard {
-                return Err(Error::OutputType { func: name(), index, expected: t.clone(), found: o.ty() });
+                return Err(Error::OutputType {
+                    func: name(),
+                    index,
+                    expected: Box::new(t.clone()),
+                    found: Box::new(o.ty()),
+                });
             }
         }
         if ws.slots.len() != self.plan.slot_bytes.len()

@@ -89,7 +89,12 @@ pub fn check_args(f: &Func, inputs: &[Array]) -> Result<(), Error> {
     }
     for (index, (x, ty)) in inputs.iter().zip(f.param_types()).enumerate() {
         if x.dtype() != ty.dtype || x.shape() != ty.shape.as_slice() {
-            return Err(Error::ArgType { func: f.name().to_string(), index, expected: ty.clone(), found: x.ty() });
+            return Err(Error::ArgType {
+                func: f.name().to_string(),
+                index,
+                expected: Box::new(ty.clone()),
+                found: Box::new(x.ty()),
+            });
         }
     }
     Ok(())

@@ -59,7 +59,7 @@ fn unary_ops() -> Vec<Unary> {
 /// Builds a random instance of op family `which` of dtype `dtype`.
 fn build(which: usize, dtype: DType, shape: &[usize], seed: u64) -> Option<(Func, Vec<Array>)> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let ty = TensorType::new(dtype, shape.to_vec());
+    let ty = TensorType::new(dtype, shape);
     let rank = shape.len();
     let x = random_array(&ty, &mut rng, -4.0, 4.0);
     match which {
@@ -222,10 +222,8 @@ fn build(which: usize, dtype: DType, shape: &[usize], seed: u64) -> Option<(Func
             }
             let axis = rng.random_range(0..rank);
             let idt = if rng.random_bool(0.5) { DType::I32 } else { DType::I64 };
-            let it = TensorType::new(
-                idt,
-                vec![rng.random_range(0..4), rng.random_range(1..3)][..rng.random_range(0..3)].to_vec(),
-            );
+            let it =
+                TensorType::new(idt, &vec![rng.random_range(0..4), rng.random_range(1..3)][..rng.random_range(0..3)]);
             let idx = random_array(&it, &mut rng, 0.0, (shape[axis] - 1) as f64);
             single(Op::Take { axis }, &[ty, it], vec![x, idx])
         }

@@ -186,8 +186,8 @@ pub(crate) fn emit<'t>(
                     error: TypeError::Mismatch {
                         op: inst.op.name(),
                         operand: k,
-                        found: contribution.ty(),
-                        expected: g.ty(*a).clone(),
+                        found: Box::new(contribution.ty()),
+                        expected: Box::new(g.ty(*a).clone()),
                     },
                     loc: g.loc(v),
                 }));

@@ -290,7 +290,11 @@ fn check_dtype(op: &'static str, operand: usize, ty: &TensorType, class: DTypeCl
 }
 
 fn check_same(op: &'static str, operand: usize, x: &TensorType, y: &TensorType) -> Result<(), TypeError> {
-    if x == y { Ok(()) } else { Err(TypeError::Mismatch { op, operand, found: y.clone(), expected: x.clone() }) }
+    if x == y {
+        Ok(())
+    } else {
+        Err(TypeError::Mismatch { op, operand, found: Box::new(y.clone()), expected: Box::new(x.clone()) })
+    }
 }
 
 /// Typing rule of the unary ops.
@@ -333,8 +337,8 @@ pub fn select(pred: &TensorType, on_true: &TensorType, on_false: &TensorType) ->
         return Err(TypeError::Mismatch {
             op: "select",
             operand: 0,
-            found: pred.clone(),
-            expected: on_true.with_dtype(DType::Bool),
+            found: Box::new(pred.clone()),
+            expected: Box::new(on_true.with_dtype(DType::Bool)),
         });
     }
     Ok(on_true.clone())

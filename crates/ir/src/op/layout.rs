@@ -47,12 +47,12 @@ pub fn broadcast_in_dim(x: &TensorType, shape: &[usize], dims: &[usize]) -> Resu
             ));
         }
     }
-    Ok(TensorType::new(x.dtype, shape.to_vec()))
+    Ok(TensorType::new(x.dtype, shape))
 }
 
 /// Typing rule of `reshape`.
 pub fn reshape(x: &TensorType, shape: &[usize]) -> Result<TensorType, TypeError> {
-    let out = TensorType::new(x.dtype, shape.to_vec()).checked()?;
+    let out = TensorType::new(x.dtype, shape).checked()?;
     if out.num_elements() != x.num_elements() {
         return Err(TypeError::invalid(
             "reshape",
@@ -122,8 +122,8 @@ pub fn pad(
         return Err(TypeError::Mismatch {
             op,
             operand: 1,
-            found: value.clone(),
-            expected: TensorType::scalar(x.dtype),
+            found: Box::new(value.clone()),
+            expected: Box::new(TensorType::scalar(x.dtype)),
         });
     }
     for (what, v) in [("low", low), ("high", high), ("interior", interior)] {

@@ -59,10 +59,8 @@ pub fn dot_general(lhs: &TensorType, rhs: &TensorType, d: &DotDims) -> Result<Te
     if d.lhs_batch.len() != d.rhs_batch.len() {
         return Err(TypeError::invalid(op, "lhs_batch and rhs_batch have different lengths"));
     }
-    let lhs_axes: smallvec::SmallVec<[usize; 8]> = d.lhs_contract.iter().chain(&d.lhs_batch).copied().collect();
-    let rhs_axes: smallvec::SmallVec<[usize; 8]> = d.rhs_contract.iter().chain(&d.rhs_batch).copied().collect();
-    check_axes(op, "lhs contracting or batch", &lhs_axes, lhs.rank())?;
-    check_axes(op, "rhs contracting or batch", &rhs_axes, rhs.rank())?;
+    check_axes(op, "lhs contracting or batch", d.lhs_contract.iter().chain(&d.lhs_batch), lhs.rank())?;
+    check_axes(op, "rhs contracting or batch", d.rhs_contract.iter().chain(&d.rhs_batch), rhs.rank())?;
     for (what, l, r) in [("contracting", &d.lhs_contract, &d.rhs_contract), ("batch", &d.lhs_batch, &d.rhs_batch)] {
         for (&a, &b) in l.iter().zip(r.iter()) {
             if lhs.shape[a] != rhs.shape[b] {
@@ -77,9 +75,16 @@ pub fn dot_general(lhs: &TensorType, rhs: &TensorType, d: &DotDims) -> Result<Te
             }
         }
     }
-    let mut shape: Shape = d.lhs_batch.iter().map(|&a| lhs.shape[a]).collect();
-    shape.extend(free(lhs.rank(), &d.lhs_contract, &d.lhs_batch).map(|a| lhs.shape[a]));
-    shape.extend(free(rhs.rank(), &d.rhs_contract, &d.rhs_batch).map(|a| rhs.shape[a]));
+    let mut shape = Shape::new();
+    for &a in &d.lhs_batch {
+        shape.push(lhs.shape[a]);
+    }
+    for a in free(lhs.rank(), &d.lhs_contract, &d.lhs_batch) {
+        shape.push(lhs.shape[a]);
+    }
+    for a in free(rhs.rank(), &d.rhs_contract, &d.rhs_batch) {
+        shape.push(rhs.shape[a]);
+    }
     Ok(TensorType { dtype: lhs.dtype, shape })
 }
 

@@ -288,7 +288,12 @@ impl Op {
 }
 
 /// Checks that every axis in `axes` is below `rank` and none repeats.
-pub(crate) fn check_axes(op: &'static str, what: &str, axes: &[usize], rank: usize) -> Result<(), TypeError> {
+pub(crate) fn check_axes<'x>(
+    op: &'static str,
+    what: &str,
+    axes: impl IntoIterator<Item = &'x usize>,
+    rank: usize,
+) -> Result<(), TypeError> {
     // Ranks are at most MAX_RANK (32), so a bit mask records the axes seen.
     let mut seen: u64 = 0;
     for &a in axes {

@@ -34,6 +34,10 @@ pub(super) struct AttrList<'a> {
 }
 
 impl<'a> AttrList<'a> {
+    pub(super) fn clear(&mut self) {
+        self.items.clear();
+    }
+
     pub(super) fn contains(&self, name: &str) -> bool {
         self.items.iter().any(|(n, ..)| *n == name)
     }
@@ -111,7 +115,13 @@ impl<'a> Ctx<'_, 'a> {
 
     fn usizes_of(&self, name: &str, t: &Token<'a>, v: &AttrValue<'a>) -> Result<Vec<usize>, AttrError<'a>> {
         match v {
-            AttrValue::List(items) => items.iter().map(|(t, v)| self.usize_of(name, t, v)).collect(),
+            AttrValue::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (t, v) in items {
+                    out.push(self.usize_of(name, t, v)?);
+                }
+                Ok(out)
+            }
             other => err(
                 Some(t),
                 format!(

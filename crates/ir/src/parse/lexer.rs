@@ -209,7 +209,8 @@ impl<'a> Lexer<'a> {
         };
         let tok = match c {
             '(' | ')' | '[' | ']' | '{' | '}' | ',' | ':' | '=' => {
-                self.bump();
+                self.pos += 1;
+                self.col += 1;
                 match c {
                     '(' => Tok::LParen,
                     ')' => Tok::RParen,
@@ -237,9 +238,7 @@ impl<'a> Lexer<'a> {
                 if c == '@' { Tok::Global(name) } else { Tok::Local(name) }
             }
             '-' | '0'..='9' => self.number().map_err(|m| err(self, m))?,
-            c if c.is_ascii_alphabetic() || c == '_' => {
-                Tok::Ident(self.take_while(|b| WORD[b as usize] == 1))
-            }
+            c if c.is_ascii_alphabetic() || c == '_' => Tok::Ident(self.take_while(|b| WORD[b as usize] == 1)),
             other => {
                 self.bump();
                 let shown = if other.is_control() { format!("{:?}", other) } else { format!("`{other}`") };
@@ -247,6 +246,45 @@ impl<'a> Lexer<'a> {
             }
         };
         Ok(Token { tok, start, end: self.pos, line, col })
+    }
+
+    /// A fast path for the lists that fill shapes and axis attributes:
+    /// small non-negative integers written without spaces, right after a
+    /// `[` (`]`, `3]`, `2,3]`). On success it calls `each` with every
+    /// integer and its token, moves past the `]` and returns the `]` token;
+    /// for any other text it returns `None` and leaves the lexer as it was,
+    /// and the caller lexes token by token.
+    pub fn small_int_list(&mut self, mut each: impl FnMut(Token<'a>, i128)) -> Option<Token<'a>> {
+        let bytes = self.src.as_bytes();
+        let digits_from = |p: usize| bytes[p..].iter().position(|b| !b.is_ascii_digit()).map_or(bytes.len(), |n| p + n);
+        let mut p = self.pos;
+        loop {
+            let end = digits_from(p);
+            let n = end - p;
+            if n > 18 {
+                return None;
+            }
+            p = end;
+            match bytes.get(p) {
+                Some(b']') if n > 0 || p == self.pos => break,
+                Some(b',') if n > 0 => p += 1,
+                _ => return None,
+            }
+        }
+        let close = p;
+        let at = |lx: &Lexer<'a>, q: usize| lx.col + (q - lx.pos) as u32;
+        let mut q = self.pos;
+        while q < close {
+            let end = digits_from(q);
+            let value = bytes[q..end].iter().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+            let tok = Tok::Int(i128::from(value));
+            each(Token { tok, start: q, end, line: self.line, col: at(self, q) }, i128::from(value));
+            q = end + 1;
+        }
+        let tok = Token { tok: Tok::RBracket, start: close, end: close + 1, line: self.line, col: at(self, close) };
+        self.col = at(self, close + 1);
+        self.pos = close + 1;
+        Some(tok)
     }
 
     fn number(&mut self) -> Result<Tok<'a>, String> {

@@ -136,6 +136,7 @@ struct Parser<'a> {
     /// Scratch buffers reused across statements.
     operands: Vec<(Token<'a>, Value)>,
     args: Vec<Value>,
+    attrs: AttrList<'a>,
 }
 
 /// A value in scope: defined, or poisoned by an earlier error (its uses
@@ -171,6 +172,7 @@ impl<'a> Parser<'a> {
             diags: Vec::new(),
             operands: Vec::new(),
             args: Vec::new(),
+            attrs: AttrList::default(),
         };
         if p.advance().is_err() {
             p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line: 1, col: 1 };
@@ -217,8 +219,9 @@ impl<'a> Parser<'a> {
         Ok(std::mem::replace(&mut self.tok, next))
     }
 
+    /// Consumes a punctuation token (`want` carries no text).
     fn expect(&mut self, want: Tok<'a>, what: &str) -> PResult<Token<'a>> {
-        if self.tok.tok == want {
+        if std::mem::discriminant(&self.tok.tok) == std::mem::discriminant(&want) {
             self.advance()
         } else {
             let found = self.tok.tok.describe();
@@ -401,8 +404,14 @@ impl<'a> Parser<'a> {
                 .fail(format!("expected a type like `f64[2,3]` (dtype f32, f64, i32, i64 or bool), found {found}"));
         };
         self.advance()?;
-        self.expect(Tok::LBracket, "`[` and the shape (`[]` for a scalar)")?;
         let mut shape = Shape::new();
+        if self.tok.tok == Tok::LBracket {
+            if let Some(close) = self.lexer.small_int_list(|_, i| shape.push(i as usize)) {
+                self.advance()?;
+                return self.checked_type(&t, TensorType { dtype, shape }, &close);
+            }
+        }
+        self.expect(Tok::LBracket, "`[` and the shape (`[]` for a scalar)")?;
         if self.tok.tok != Tok::RBracket {
             loop {
                 shape.push(self.usize_tok("an axis extent")?);
@@ -414,7 +423,13 @@ impl<'a> Parser<'a> {
             }
         }
         let close = self.expect(Tok::RBracket, "`,` or `]`")?;
-        match (TensorType { dtype, shape }).checked() {
+        self.checked_type(&t, TensorType { dtype, shape }, &close)
+    }
+
+    /// `ty` if its shape is within bounds; otherwise an error spanning the
+    /// type's text, from token `t` to `close`.
+    fn checked_type(&mut self, t: &Token<'a>, ty: TensorType, close: &Token<'a>) -> PResult<TensorType> {
+        match ty.checked() {
             Ok(ty) => Ok(ty),
             Err(e) => {
                 self.diag_at(t.start, close.end, t.line, t.col, e.to_string());
@@ -474,11 +489,15 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let attrs = if self.tok.tok == Tok::LBrace { self.attr_list()? } else { AttrList::default() };
+        let mut attrs = std::mem::take(&mut self.attrs);
+        attrs.clear();
+        if self.tok.tok == Tok::LBrace {
+            self.attr_list(&mut attrs)?;
+        }
         let slot = if poisoned {
             Slot::Poisoned(name_tok.line)
         } else {
-            match self.build(b, &op_tok, op_name, &operands, annotation.as_ref(), attrs) {
+            match self.build(b, &op_tok, op_name, &operands, annotation.as_ref(), &mut attrs) {
                 Some(v) => {
                     b.set_name(v, name);
                     b.set_line_col(v, &self.file, name_tok.line, name_tok.col);
@@ -489,6 +508,7 @@ impl<'a> Parser<'a> {
         };
         self.define(scope, &name_tok, name, slot);
         self.operands = operands;
+        self.attrs = attrs;
         Ok(())
     }
 
@@ -501,10 +521,10 @@ impl<'a> Parser<'a> {
         op_name: &str,
         operands: &[(Token<'a>, Value)],
         annotation: Option<&(Token<'a>, TensorType)>,
-        mut attrs: AttrList<'a>,
+        attrs: &mut AttrList<'a>,
     ) -> Option<Value> {
         let rank0 = operands.first().and_then(|(_, v)| b.ty(*v)).map_or(0, TensorType::rank);
-        let op = match attrs::make_op(op_name, &mut attrs, annotation.map(|(_, t)| t), rank0) {
+        let op = match attrs::make_op(op_name, attrs, annotation.map(|(_, t)| t), rank0) {
             Ok(op) => op,
             Err(e) => {
                 let t = e.token.unwrap_or(*op_tok);
@@ -537,9 +557,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn attr_list(&mut self) -> PResult<AttrList<'a>> {
+    fn attr_list(&mut self, list: &mut AttrList<'a>) -> PResult<()> {
         self.expect(Tok::LBrace, "`{`")?;
-        let mut list = AttrList::default();
         if self.tok.tok != Tok::RBrace {
             loop {
                 let t = self.tok;
@@ -563,7 +582,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(Tok::RBrace, "`,` or `}`")?;
-        Ok(list)
+        Ok(())
     }
 
     fn attr_value(&mut self, depth: usize) -> PResult<(Token<'a>, AttrValue<'a>)> {
@@ -584,8 +603,12 @@ impl<'a> Parser<'a> {
                 if depth >= MAX_NESTING {
                     return self.fail(format!("attribute lists nest deeper than {MAX_NESTING} levels"));
                 }
-                self.advance()?;
                 let mut items = Vec::new();
+                if self.lexer.small_int_list(|t, i| items.push((t, AttrValue::Int(i)))).is_some() {
+                    self.advance()?;
+                    return Ok((t, AttrValue::List(items)));
+                }
+                self.advance()?;
                 if self.tok.tok != Tok::RBracket {
                     loop {
                         items.push(self.attr_value(depth + 1)?);

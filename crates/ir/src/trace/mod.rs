@@ -235,7 +235,12 @@ impl Tracer {
         }
         for (i, (a, want)) in args.iter().zip(f.param_types()).enumerate() {
             if a.v != POISON && &a.ty() != want {
-                self.fail(TypeError::Mismatch { op: "call", operand: i, found: a.ty(), expected: want.clone() });
+                self.fail(TypeError::Mismatch {
+                    op: "call",
+                    operand: i,
+                    found: Box::new(a.ty()),
+                    expected: Box::new(want.clone()),
+                });
                 return poison();
             }
         }

@@ -201,8 +201,8 @@ impl<'t> Tensor<'t> {
                 let p = self.tr.fail(TypeError::Mismatch {
                     op: "broadcast",
                     operand: 1,
-                    found: other.ty(),
-                    expected: self.ty(),
+                    found: Box::new(other.ty()),
+                    expected: Box::new(self.ty()),
                 });
                 (p, p)
             }
@@ -347,7 +347,12 @@ impl<'t> Tensor<'t> {
         let shape = broadcast_shapes(&self.shape(), &t.shape()).and_then(|s| broadcast_shapes(&s, &f.shape()));
         match shape {
             Some(s) => self.tr.op(Op::Select, &[self.broadcast_to(&s), t.broadcast_to(&s), f.broadcast_to(&s)]),
-            None => self.tr.fail(TypeError::Mismatch { op: "select", operand: 2, found: f.ty(), expected: t.ty() }),
+            None => self.tr.fail(TypeError::Mismatch {
+                op: "select",
+                operand: 2,
+                found: Box::new(f.ty()),
+                expected: Box::new(t.ty()),
+            }),
         }
     }
 
@@ -497,7 +502,12 @@ impl<'t> Tensor<'t> {
                     },
                 )
             }
-            _ => self.tr.fail(TypeError::Mismatch { op: "matmul", operand: 1, found: other.ty(), expected: self.ty() }),
+            _ => self.tr.fail(TypeError::Mismatch {
+                op: "matmul",
+                operand: 1,
+                found: Box::new(other.ty()),
+                expected: Box::new(self.ty()),
+            }),
         }
     }
 

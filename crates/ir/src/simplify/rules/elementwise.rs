@@ -584,7 +584,7 @@ fn scalings(cx: &mut Ctx<'_>, p: Id, q: Id) -> bool {
 /// `shape`/`dims` from a source of `src` shape.
 fn broadcast_source(cx: &mut Ctx<'_>, x: Id, key: Option<&Op>, src: Option<&[usize]>) -> Option<(Op, Id)> {
     if let (Some(k), Some(src), Some(v)) = (key, src, cx.splat(x)) {
-        return Some((k.clone(), cx.constant(Literal::splat(v, src.to_vec()))));
+        return Some((k.clone(), cx.constant(Literal::splat(v, src))));
     }
     cx.nodes(x, "broadcast_in_dim").into_iter().find_map(|(bop, n)| {
         let same_key = key.is_none_or(|k| *k == bop);

@@ -148,7 +148,7 @@ impl Ctx<'_> {
 
     /// A splat constant of `value` (converted to `dtype`) over `shape`.
     pub(crate) fn splat_const(&mut self, dtype: DType, value: f64, shape: &[usize]) -> Id {
-        self.constant(Literal::splat(Scalar::from_f64(dtype, value), shape.to_vec()))
+        self.constant(Literal::splat(Scalar::from_f64(dtype, value), shape))
     }
 
     pub(crate) fn reshape(&mut self, x: Id, shape: &[usize]) -> Option<Id> {
