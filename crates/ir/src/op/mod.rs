@@ -158,6 +158,22 @@ pub enum Arity {
 }
 
 impl Op {
+    /// Whether the op's two operands may be swapped without changing its
+    /// result: `add`, `mul`, `max`, `min`, `and`, `or`, `eq`, `ne`.
+    ///
+    /// ```
+    /// use saddle_ir::{Op, op::Binary};
+    /// assert!(Op::Binary(Binary::Add).is_commutative());
+    /// assert!(!Op::Binary(Binary::Sub).is_commutative());
+    /// ```
+    pub fn is_commutative(&self) -> bool {
+        matches!(
+            self,
+            Op::Binary(Binary::Add | Binary::Mul | Binary::Max | Binary::Min | Binary::And | Binary::Or)
+                | Op::Compare(Compare::Eq | Compare::Ne)
+        )
+    }
+
     /// The op's name in the text format.
     pub fn name(&self) -> &'static str {
         match self {

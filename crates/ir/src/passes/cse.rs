@@ -1,12 +1,14 @@
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::compact;
 use crate::{Func, Op, Value};
 
 /// Common-subexpression elimination: an instruction equal to an earlier
-/// one (same op, attributes and operands after substitution) is replaced
-/// by it. Returns whether anything changed.
+/// one (same op, attributes and operands after substitution, in either
+/// order for a [commutative](Op::is_commutative) op) is replaced by it.
+/// Returns whether anything changed.
 ///
 /// ```
 /// use saddle_ir::{parse_func, passes::cse};
@@ -17,10 +19,14 @@ use crate::{Func, Op, Value};
 pub fn cse(f: &mut Func) -> bool {
     let mut subst: Vec<Value> = (0..f.num_values()).map(Value::from_index).collect();
     let mut keep = vec![true; f.num_values()];
-    let mut seen: HashMap<(&Op, Vec<Value>), Value> = HashMap::with_capacity(f.insts().len());
+    let mut seen: HashMap<(&Op, Vec<Value>), Value> =
+        HashMap::with_capacity_and_hasher(f.insts().len(), Default::default());
     let mut changed = false;
     for (v, inst) in f.iter_insts() {
-        let args: Vec<Value> = inst.args.iter().map(|a| subst[a.index()]).collect();
+        let mut args: Vec<Value> = inst.args.iter().map(|a| subst[a.index()]).collect();
+        if inst.op.is_commutative() {
+            args.sort_unstable();
+        }
         // One hash per instruction: the entry is looked up and, if new, filled.
         match seen.entry((&inst.op, args)) {
             Entry::Occupied(e) => {

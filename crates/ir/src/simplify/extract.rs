@@ -15,7 +15,7 @@
 //! class counted once, counting the classes a switch newly needs and the
 //! ones it frees), never closing a cycle.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use egg::{Id, Language};
 
@@ -43,7 +43,7 @@ fn own_cost(eg: &EGraph, class: Id, node: &Node) -> f64 {
 fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f64, Node)> {
     let mut classes: Vec<Id> = eg.classes().map(|c| c.id).collect();
     classes.sort_unstable();
-    let mut uses: HashMap<Id, f64> = HashMap::with_capacity(classes.len());
+    let mut uses: HashMap<Id, f64> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
     for &c in &classes {
         let mut parents: Vec<Id> = eg[c].parents().map(|p| eg.find(p)).collect();
         parents.sort_unstable();
@@ -55,7 +55,7 @@ fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f
     }
     let own: HashMap<Id, Vec<f64>> =
         classes.iter().map(|&c| (c, eg[c].nodes.iter().map(|n| own_cost(eg, c, n)).collect())).collect();
-    let mut best: HashMap<Id, (f64, Node)> = HashMap::with_capacity(classes.len());
+    let mut best: HashMap<Id, (f64, Node)> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
     for _pass in 0..256 {
         let mut changed = false;
         for &c in &classes {
@@ -147,7 +147,7 @@ impl Dag<'_> {
     }
 
     fn reaches(&self, from: &[Id], target: Id) -> bool {
-        let mut seen: HashSet<Id> = HashSet::new();
+        let mut seen: HashSet<Id> = HashSet::default();
         let mut stack: Vec<Id> = from.to_vec();
         while let Some(c) = stack.pop() {
             if c == target {
@@ -206,7 +206,7 @@ impl Dag<'_> {
 }
 
 fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Node> {
-    let mut dag = Dag { eg, sel, refs: HashMap::new(), log: Vec::new(), delta: 0.0 };
+    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0 };
     for &r in roots {
         dag.inc(r);
     }
@@ -226,16 +226,6 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Nod
     dag.sel
 }
 
-/// Ops whose two operands may be swapped.
-fn commutative(op: &crate::Op) -> bool {
-    use crate::op::{Binary, Compare};
-    matches!(
-        op,
-        crate::Op::Binary(Binary::Add | Binary::Mul | Binary::Max | Binary::Min | Binary::And | Binary::Or)
-            | crate::Op::Compare(Compare::Eq | Compare::Ne)
-    )
-}
-
 /// Rebuilds `f` from the e-graph: parameters as they were, then the chosen
 /// node of each class needed by the results, in depth-first order of the
 /// results, each once. Names and locations come from the first original
@@ -253,7 +243,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
     let chosen: HashMap<Id, Node> = choose(eg, &roots, &original).into_iter().map(|(c, (_, n))| (c, n)).collect();
     let best = improve(eg, &roots, chosen);
 
-    let mut side: HashMap<Id, (Option<String>, Option<Location>)> = HashMap::new();
+    let mut side: HashMap<Id, (Option<String>, Option<Location>)> = HashMap::default();
     for (v, _) in f.iter_insts() {
         let entry = side.entry(eg.find(ids[v.index()])).or_insert((None, None));
         if entry.0.is_none() {
@@ -265,7 +255,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
     }
 
     let mut b = FuncBuilder::new(f.name());
-    let mut value_of: HashMap<Id, Value> = HashMap::new();
+    let mut value_of: HashMap<Id, Value> = HashMap::default();
     for p in f.params() {
         let v = b.param(f.ty(p).clone()).ok()?;
         if let Some(n) = f.value_name(p) {
@@ -280,8 +270,8 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
     // Commutative ops with swapped operands are one value: the e-graph
     // does not commute operands (that would double its size), so they
     // merge here.
-    let mut emitted: HashMap<(crate::Op, Vec<Value>), Value> = HashMap::new();
-    let mut on_stack: HashMap<Id, bool> = HashMap::new();
+    let mut emitted: HashMap<(crate::Op, Vec<Value>), Value> = HashMap::default();
+    let mut on_stack: HashMap<Id, bool> = HashMap::default();
     for &root in &roots {
         let mut stack: Vec<(Id, bool)> = vec![(root, false)];
         while let Some((c, expanded)) = stack.pop() {
@@ -312,7 +302,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
                 Node::Op { op, args } => {
                     let args: Vec<Value> = args.iter().map(|a| value_of[&eg.find(*a)]).collect();
                     let mut key = args.clone();
-                    if commutative(op) {
+                    if op.is_commutative() {
                         key.sort_unstable();
                     }
                     match emitted.get(&(op.clone(), key.clone())) {

@@ -71,8 +71,11 @@ pub(crate) enum Node {
     /// A `const`.
     Const(Lit),
     /// Any other op; never `Op::Const`.
-    Op { op: Op, args: Vec<Id> },
+    Op { op: Op, args: Kids },
 }
+
+/// The child classes of an e-node, inline up to four.
+pub(crate) type Kids = smallvec::SmallVec<[Id; 4]>;
 
 impl Language for Node {
     type Discriminant = &'static str;

@@ -360,6 +360,20 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
             applied.push((rule.to_string(), *n));
         }
     }
+    let n = ids.len();
+    if applied.is_empty() && runner.egraph.total_size() == n && runner.egraph.number_of_classes() == n {
+        // Nothing was added or merged (no rule, no constant folding): every
+        // class is one value of the input, so extraction would rebuild the
+        // input, which has no dead code and no duplicates already.
+        return Ok(Round {
+            out: input.clone(),
+            iterations: runner.iterations.len(),
+            egraph_nodes: runner.egraph.total_size(),
+            egraph_classes: runner.egraph.number_of_classes(),
+            limit_hit,
+            applied,
+        });
+    }
     let extracted = extract::extract(&runner.egraph, input, &ids);
     if let Some(g) = &extracted {
         if let Err(e) = verify(g) {

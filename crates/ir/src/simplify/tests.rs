@@ -880,3 +880,50 @@ fn rewrite_names_are_unique_so_egg_never_warns() {
     assert_eq!(unique.len(), names.len(), "{names:?}");
     assert!(names.iter().all(|n| n.contains('@')));
 }
+
+#[test]
+fn nothing_to_rewrite_keeps_the_input_without_extraction() {
+    let src = func(
+        "%x: f64[3], %y: f64[3]",
+        "f64[3]",
+        "%a: f64[3] = exp %x
+         %b: f64[3] = mul %a, %y
+         %c: f64[3] = tanh %b",
+        "%c",
+    );
+    let (f, g, r) = run(&src, &SimplifyOptions::default());
+    assert_eq!(print_func(&g), print_func(&f));
+    assert!(r.kept_input && r.rules_applied.is_empty() && r.limit_hit.is_none(), "{r}");
+    assert_eq!((r.egraph_nodes, r.egraph_classes), (5, 5));
+}
+
+#[test]
+fn constants_fold_even_when_no_rule_fires() {
+    // Folding happens in the e-class analysis, not in a rule: the shortcut
+    // for an unchanged e-graph must not skip it.
+    let src = func(
+        "%x: f64[]",
+        "f64[]",
+        "%two: f64[] = const {value = 2.0}
+         %three: f64[] = const {value = 3.0}
+         %five: f64[] = add %two, %three
+         %y: f64[] = max %x, %five",
+        "%y",
+    );
+    assert_eq!(body(&src), ["%five: f64[] = const {value = 5.0}", "%y: f64[] = max %x, %five", "return %y"]);
+}
+
+#[test]
+fn cse_merges_commuted_operands() {
+    let src = func(
+        "%x: f64[2], %y: f64[2]",
+        "f64[2]",
+        "%a: f64[2] = add %x, %y
+         %b: f64[2] = add %y, %x
+         %c: f64[2] = sub %a, %b",
+        "%c",
+    );
+    let mut f = parse_func("t.sir", &src).unwrap();
+    assert!(crate::passes::cse(&mut f));
+    assert_eq!(f.insts().len(), 2);
+}

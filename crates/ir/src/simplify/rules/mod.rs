@@ -17,14 +17,14 @@ mod layout;
 mod linalg;
 mod reduce;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use egg::{Applier, Id, Language, PatternAst, Rewrite, SearchMatches, Searcher, Subst, Symbol, Var};
 
-use super::lang::{Analyzer, EGraph, Facts, Lit, Node};
+use super::lang::{Analyzer, EGraph, Facts, Kids, Lit, Node};
 use crate::{DType, Literal, Op, Scalar, TensorType};
 
 /// How a rule treats non-finite values.
@@ -115,7 +115,7 @@ impl Ctx<'_> {
     }
 
     /// The op e-nodes named `name` in class `id`, with their children.
-    pub(crate) fn nodes(&self, id: Id, name: &str) -> Vec<(Op, Vec<Id>)> {
+    pub(crate) fn nodes(&self, id: Id, name: &str) -> smallvec::SmallVec<[(Op, Kids); 2]> {
         self.eg[id]
             .nodes
             .iter()
@@ -138,7 +138,7 @@ impl Ctx<'_> {
         }
         Some(match op {
             Op::Const(l) => self.eg.add(Node::Const(Lit::new(l))),
-            op => self.eg.add(Node::Op { op, args: args.to_vec() }),
+            op => self.eg.add(Node::Op { op, args: Kids::from_slice(args) }),
         })
     }
 
@@ -206,7 +206,7 @@ fn signature(class: &egg::EClass<Node, Facts>) -> u64 {
 /// Recomputes the dirty classes of `eg` (call before each search).
 pub(crate) fn refresh(dirty: &SharedDirty, eg: &EGraph) {
     let mut d = dirty.lock().unwrap_or_else(|e| e.into_inner());
-    let mut snapshot = HashMap::with_capacity(eg.number_of_classes());
+    let mut snapshot = HashMap::with_capacity_and_hasher(eg.number_of_classes(), Default::default());
     let mut frontier = Vec::new();
     for class in eg.classes() {
         let sig = signature(class);
@@ -275,7 +275,7 @@ impl RuleApplier {
         if is_constant(eg, eclass) {
             return Vec::new();
         }
-        let nodes: Vec<(Op, Vec<Id>)> = Ctx { eg }.nodes(eclass, self.rule.root);
+        let nodes = Ctx { eg }.nodes(eclass, self.rule.root);
         let mut changed = Vec::new();
         for (op, args) in nodes {
             if let Some(b) = &self.budget {
@@ -319,7 +319,7 @@ impl Applier<Node, Analyzer> for RuleApplier {
 /// `k`-th repeat so that every name is unique (egg warns on stderr about
 /// duplicated names, and a library never prints).
 pub(crate) fn rewrite_names(rules: &[Rule]) -> Vec<String> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::default();
     rules
         .iter()
         .map(|r| {
