@@ -281,12 +281,18 @@ fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) 
     }
 }
 
+/// Blocks shorter than this run without the wide-vector bodies.
+const SMALL: usize = 16;
+
 /// Runs the group's program over one block, with the widest vectors the
 /// CPU has. The element functions are IEEE operations without fused
 /// multiply-adds, so every instruction set gives the same bits.
 unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
+    // A few elements (scalars, small vectors) gain nothing from wide
+    // vectors, whose loops' set-up and masked tails cost more than the
+    // arithmetic: the plain loops run them, with the same bits.
     #[cfg(target_arch = "x86_64")]
-    {
+    if len >= SMALL {
         if std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512dq")
             && std::arch::is_x86_feature_detected!("avx512vl")
