@@ -112,7 +112,7 @@ pub struct SimplifyOptions {
     pub node_limit: usize,
     /// Stop after this many rounds of rule application.
     pub iter_limit: usize,
-    /// Stop rewriting after this long (checked between phases of a round).
+    /// Stop rewriting after this long (checked before each iteration).
     pub time_limit: Duration,
     /// Enable the rules that change how NaN and ∞ propagate (see the
     /// module docs). Off by default.
@@ -298,8 +298,12 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     let mut applied: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let original = input.clone();
     let mut current = input;
+    // egg times its phases with a TSC clock that calibrates itself for
+    // about a millisecond on a process's first use, longer than simplifying
+    // a small function takes; it runs on a stopped mock clock instead.
+    let (stopped, _) = quanta::Clock::mock();
     for _ in 0..MAX_ROUNDS {
-        let round = round(&current, opts, &rules)?;
+        let round = quanta::with_clock(&stopped, || round(&current, opts, &rules))?;
         report.iterations += round.iterations;
         report.egraph_nodes = report.egraph_nodes.max(round.egraph_nodes);
         report.egraph_classes = report.egraph_classes.max(round.egraph_classes);
@@ -320,6 +324,9 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     Ok((current, report))
 }
 
+/// How the iteration hook stops the run at [`SimplifyOptions::time_limit`].
+const TIME_LIMIT: &str = "time limit";
+
 /// One round: saturate `input` (verified, without dead code), extract, and
 /// keep the input when the extracted function is not cheaper.
 fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, Error> {
@@ -331,18 +338,24 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
     let (egraph, ids) = lang::to_egraph(input, analyzer);
     let dirty = rules::SharedDirty::default();
     let rewrites = rules::rewrites(rules, opts.reassociate_budget, &dirty);
-    let runner: Runner<lang::Node, Analyzer> =
+    // The time limit is checked before each iteration with the system
+    // clock (egg's own clock is stopped, see `simplify_with`).
+    let deadline = Instant::now() + opts.time_limit;
+    let runner: Runner<lang::Node, Analyzer> = {
         Runner::new(Analyzer { max_const_elements: 0, max_fold_elements: 0, unsound: None })
             .with_egraph(egraph)
             .with_hook(move |r| {
+                if Instant::now() >= deadline {
+                    return Err(TIME_LIMIT.to_string());
+                }
                 rules::refresh(&dirty, &r.egraph);
                 Ok(())
             })
             .with_scheduler(SimpleScheduler)
             .with_node_limit(opts.node_limit)
             .with_iter_limit(opts.iter_limit)
-            .with_time_limit(opts.time_limit)
-            .run(&rewrites);
+            .run(&rewrites)
+    };
     if let Some(msg) = &runner.egraph.analysis.unsound {
         return Err(Error::Internal { pass: "simplify", message: format!("unsound rewrite: {msg}") });
     }
@@ -350,6 +363,7 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         Some(StopReason::NodeLimit(_)) => Some(Limit::Nodes),
         Some(StopReason::IterationLimit(_)) => Some(Limit::Iterations),
         Some(StopReason::TimeLimit(_)) => Some(Limit::Time),
+        Some(StopReason::Other(why)) if why == TIME_LIMIT => Some(Limit::Time),
         Some(StopReason::Saturated) | Some(StopReason::Other(_)) | None => None,
     };
     let mut applied = Vec::new();

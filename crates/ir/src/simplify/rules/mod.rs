@@ -331,14 +331,31 @@ pub(crate) fn rewrite_names(rules: &[Rule]) -> Vec<String> {
         .collect()
 }
 
+/// [`rewrite_names`] as egg symbols, made once per rule set: formatting
+/// and interning a few hundred names cost more than simplifying a small
+/// function. A process sees a handful of rule sets (the options' on/off
+/// combinations), so the cache stays small.
+fn interned_names(rules: &[Rule]) -> Arc<[egg::Symbol]> {
+    type Key = Vec<(&'static str, &'static str)>;
+    static CACHE: std::sync::Mutex<Vec<(Key, Arc<[egg::Symbol]>)>> = std::sync::Mutex::new(Vec::new());
+    let key: Key = rules.iter().map(|r| (r.name, r.root)).collect();
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, names)) = cache.iter().find(|(k, _)| *k == key) {
+        return names.clone();
+    }
+    let names: Arc<[egg::Symbol]> = rewrite_names(rules).iter().map(|n| egg::Symbol::from(n.as_str())).collect();
+    cache.push((key, names.clone()));
+    names
+}
+
 /// The egg rewrites for `rules`; re-association shares one budget, and
 /// every searcher reads the same dirty set.
 pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize, dirty: &SharedDirty) -> Vec<Rewrite<Node, Analyzer>> {
     let budget = Arc::new(AtomicUsize::new(reassociate_budget));
     rules
         .iter()
-        .zip(rewrite_names(rules))
-        .map(|(r, name)| {
+        .zip(interned_names(rules).iter())
+        .map(|(r, &name)| {
             let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
             let searcher = RootSearcher { root: r.root, dirty: dirty.clone() };
             Rewrite::new(name, searcher, applier).expect("rules bind no variables")
