@@ -59,6 +59,30 @@ pub struct Workspace {
 // rebuilt on every call); a workspace is used by one call at a time.
 unsafe impl Send for Workspace {}
 
+/// Asks the kernel to back a large, not yet touched buffer with huge
+/// pages, so that its first use takes one page fault per 2 MiB instead of
+/// one per 4 KiB (a hint: without transparent huge pages nothing changes).
+fn huge_pages(buf: &mut [u64]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let bytes = std::mem::size_of_val(buf);
+        if bytes < 2 * HUGE {
+            return;
+        }
+        let start = buf.as_mut_ptr() as usize;
+        let first = start.next_multiple_of(HUGE);
+        let end = (start + bytes) / HUGE * HUGE;
+        if end > first {
+            // SAFETY: the range lies inside `buf`; MADV_HUGEPAGE changes no
+            // contents and its failure is harmless.
+            unsafe { libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buf;
+}
+
 fn raw_of(a: &Array) -> Raw {
     let bytes = a.len() * a.dtype().size_bytes();
     let ptr = saddle_ir::with_array!(a, x => x.as_ptr() as *mut u8);
@@ -105,6 +129,7 @@ impl Executable {
     /// A fresh workspace for [`Executable::run_into`].
     pub fn workspace(&self) -> Workspace {
         let mut slots: Vec<Vec<u64>> = self.plan.slot_bytes.iter().map(|&b| vec![0u64; b.div_ceil(8).max(1)]).collect();
+        slots.iter_mut().for_each(|s| huge_pages(s));
         let slot_raws = slots.iter_mut().map(|s| Raw { ptr: s.as_mut_ptr() as *mut u8, bytes: s.len() * 8 }).collect();
         let call_slots = Vec::with_capacity(self.plan.slot_bytes.len());
         Workspace {
