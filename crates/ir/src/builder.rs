@@ -38,6 +38,17 @@ impl FuncBuilder {
 
     /// Reserves room for `additional` more values, so that building a large
     /// function does not regrow its arenas.
+    ///
+    /// ```
+    /// use saddle_ir::{FuncBuilder, Op, TensorType, op::Unary};
+    /// let mut b = FuncBuilder::new("chain");
+    /// b.reserve(1001);
+    /// let mut v = b.param(TensorType::f64([4])).unwrap();
+    /// for _ in 0..1000 {
+    ///     v = b.push(Op::Unary(Unary::Tanh), &[v]).unwrap();
+    /// }
+    /// assert_eq!(b.finish(&[v]).unwrap().insts().len(), 1000);
+    /// ```
     pub fn reserve(&mut self, additional: usize) {
         let f = &mut self.func;
         f.types.reserve(additional);

@@ -61,6 +61,14 @@ impl fmt::Display for Location {
 
 /// The operands of an instruction: a vector that holds up to four values
 /// without allocating.
+///
+/// ```
+/// use saddle_ir::parse_func;
+/// let f = parse_func("f.sir", "func @f(%x: f64[]) -> f64[] {\n %y: f64[] = mul %x, %x\n return %y\n}").unwrap();
+/// let args = &f.insts()[0].args;
+/// assert_eq!(args.len(), 2);
+/// assert!(!args.spilled()); // stored inline
+/// ```
 pub type Args = smallvec::SmallVec<[Value; 4]>;
 
 /// One instruction: an op applied to earlier values. It defines one value.
