@@ -266,10 +266,13 @@ impl<'a> Parser<'a> {
         };
         let mut b = FuncBuilder::new(name);
         // Room for about one statement per line up to the next `return`:
-        // large functions then build without regrowing their arenas.
+        // large functions then build without regrowing their arenas. A
+        // statement takes at least 16 bytes of text (`%a: f64[] = exp %b`
+        // is 19), so blank lines cannot make the reservation outgrow the
+        // input by more than a small factor.
         let rest = &self.src.as_bytes()[self.tok.end..];
         let body = &rest[..memchr::memmem::find(rest, b"return").unwrap_or(rest.len())];
-        let estimate = memchr::memchr_iter(b'\n', body).count();
+        let estimate = memchr::memchr_iter(b'\n', body).count().min(body.len() / 16);
         b.reserve(estimate);
         self.advance()?;
         self.expect(Tok::LParen, "`(`")?;
