@@ -90,15 +90,33 @@ fn exp_slow(x: f64) -> f64 {
 /// compiler vectorises (arguments outside the fast path are redone after).
 #[inline(always)]
 pub fn exp_slice(out: &mut [f64], x: &[f64]) {
+    fast_then_fix(out, x, |y| y, |v| exp_core(v, 0), exp_slow);
+}
+
+/// The loop shape of the slice functions: `approx` (exact on the fast
+/// path) over every element as one loop the compiler vectorises, then
+/// `exact` redone for the elements outside the fast path. Elements are
+/// widened to f64 and each result rounded once by `round`, so f32 gets the
+/// bits of the f64 function rounded.
+#[inline(always)]
+fn fast_then_fix<T: Copy + Into<f64>>(
+    out: &mut [T],
+    x: &[T],
+    round: impl Fn(f64) -> T,
+    approx: impl Fn(f64) -> f64,
+    exact: impl Fn(f64) -> f64,
+) {
     let mut slow = false;
     for (o, &v) in out.iter_mut().zip(x) {
-        *o = exp_core(v, 0);
+        let v: f64 = v.into();
+        *o = round(approx(v));
         slow |= !fast(v);
     }
     if slow {
         for (o, &v) in out.iter_mut().zip(x) {
+            let v: f64 = v.into();
             if !fast(v) {
-                *o = exp_slow(v);
+                *o = round(exact(v));
             }
         }
     }
@@ -183,55 +201,20 @@ fn logistic_from(x: f64, e: f64) -> f64 {
 /// the compiler vectorises.
 #[inline(always)]
 pub fn logistic_slice(out: &mut [f64], x: &[f64]) {
-    let mut slow = false;
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = logistic_from(v, exp_core(-v.abs(), 0));
-        slow |= !fast(v);
-    }
-    if slow {
-        for (o, &v) in out.iter_mut().zip(x) {
-            if !fast(v) {
-                *o = logistic(v);
-            }
-        }
-    }
+    fast_then_fix(out, x, |y| y, |v| logistic_from(v, exp_core(-v.abs(), 0)), logistic);
 }
 
 /// [`exp_slice`] for f32: each element computed in f64 and rounded once,
 /// the bits of `exp(x as f64) as f32`.
 #[inline(always)]
 pub fn exp_slice_f32(out: &mut [f32], x: &[f32]) {
-    let mut slow = false;
-    for (o, &v) in out.iter_mut().zip(x) {
-        let v = v as f64;
-        *o = exp_core(v, 0) as f32;
-        slow |= !fast(v);
-    }
-    if slow {
-        for (o, &v) in out.iter_mut().zip(x) {
-            if !fast(v as f64) {
-                *o = exp_slow(v as f64) as f32;
-            }
-        }
-    }
+    fast_then_fix(out, x, |y| y as f32, |v| exp_core(v, 0), exp_slow);
 }
 
 /// [`logistic_slice`] for f32: the bits of `logistic(x as f64) as f32`.
 #[inline(always)]
 pub fn logistic_slice_f32(out: &mut [f32], x: &[f32]) {
-    let mut slow = false;
-    for (o, &v) in out.iter_mut().zip(x) {
-        let v = v as f64;
-        *o = logistic_from(v, exp_core(-v.abs(), 0)) as f32;
-        slow |= !fast(v);
-    }
-    if slow {
-        for (o, &v) in out.iter_mut().zip(x) {
-            if !fast(v as f64) {
-                *o = logistic(v as f64) as f32;
-            }
-        }
-    }
+    fast_then_fix(out, x, |y| y as f32, |v| logistic_from(v, exp_core(-v.abs(), 0)), logistic);
 }
 
 /// The table of [`exp`] (written by `tools/gen_exp_table.py`): for j in
