@@ -48,6 +48,32 @@ pub(crate) enum Step {
     Kernel { op: KernelOp, args: Vec<(Loc, TensorType)>, out: Loc, ty: TensorType, temps: Vec<Loc>, at: String },
 }
 
+/// The register holding group input `key` (recorded in `table`): the one
+/// it already has, or a fresh one filled from `src()`. Inputs are written
+/// at the start of every block (or once), so they get registers of their
+/// own; only members' registers are recycled.
+fn input_reg(
+    table: &mut [Option<Reg>],
+    touched: &mut Vec<Value>,
+    inputs: &mut Vec<(Src, Reg)>,
+    regs: &mut [usize; 5],
+    key: Value,
+    dtype: DType,
+    src: impl FnOnce() -> Result<Src, Error>,
+) -> Result<Reg, Error> {
+    if let Some(reg) = table[key.index()] {
+        return Ok(reg);
+    }
+    let src = src()?;
+    let b = bank(dtype);
+    regs[b] += 1;
+    let reg = Reg { dtype, idx: (regs[b] - 1) as u16 };
+    inputs.push((src, reg));
+    table[key.index()] = Some(reg);
+    touched.push(key);
+    Ok(reg)
+}
+
 /// Value-indexed tables of the group being planned: a member's register,
 /// the register of a value read as a group input (whole, or as a splat or
 /// scalar), and the position in the group of a member's last use.
@@ -407,13 +433,6 @@ impl Planner<'_> {
         free: &mut [Vec<u16>; 5],
     ) -> Result<(Vec<FInst>, Vec<(Reg, Loc)>), Error> {
         let f = self.f;
-        // Inputs are written at the start of every block (or once), so they
-        // get registers of their own; only members' registers are recycled.
-        let fresh = |dtype: DType, regs: &mut [usize; 5]| -> Reg {
-            let b = bank(dtype);
-            regs[b] += 1;
-            Reg { dtype, idx: (regs[b] - 1) as u16 }
-        };
         let alloc = |dtype: DType, regs: &mut [usize; 5], free: &mut [Vec<u16>; 5]| -> Reg {
             let b = bank(dtype);
             let idx = free[b].pop().unwrap_or_else(|| {
@@ -431,42 +450,23 @@ impl Planner<'_> {
                 let dtype = f.ty(a).dtype;
                 let r = self.root(a);
                 let reg = match self.kinds[a.index()].clone() {
-                    Kind::Splat(c) => match s.input_scalar[a.index()] {
-                        Some(reg) => reg,
-                        None => {
-                            let reg = fresh(dtype, regs);
-                            inputs.push((Src::Splat(c), reg));
-                            s.input_scalar[a.index()] = Some(reg);
-                            s.touched.push(a);
-                            reg
-                        }
-                    },
+                    Kind::Splat(c) => {
+                        input_reg(&mut s.input_scalar, &mut s.touched, inputs, regs, a, dtype, || Ok(Src::Splat(c)))?
+                    }
                     Kind::ScalarOf(_) if s.reg_of[r.index()].is_some() => s.reg_of[r.index()].expect("checked"),
-                    Kind::ScalarOf(_) => match s.input_scalar[r.index()] {
-                        Some(reg) => reg,
-                        None => {
-                            let loc = self.materialise(r)?;
-                            let reg = fresh(dtype, regs);
-                            inputs.push((Src::ScalarAt(loc), reg));
-                            s.input_scalar[r.index()] = Some(reg);
-                            s.touched.push(r);
-                            reg
-                        }
-                    },
+                    Kind::ScalarOf(_) => {
+                        input_reg(&mut s.input_scalar, &mut s.touched, inputs, regs, r, dtype, || {
+                            Ok(Src::ScalarAt(self.materialise(r)?))
+                        })?
+                    }
                     Kind::Alias(_) | Kind::Own if s.reg_of[r.index()].is_some() => {
                         s.reg_of[r.index()].expect("checked")
                     }
-                    Kind::Alias(_) | Kind::Own => match s.input_whole[r.index()] {
-                        Some(reg) => reg,
-                        None => {
-                            let loc = self.materialise(r)?;
-                            let reg = fresh(dtype, regs);
-                            inputs.push((Src::Load(loc), reg));
-                            s.input_whole[r.index()] = Some(reg);
-                            s.touched.push(r);
-                            reg
-                        }
-                    },
+                    Kind::Alias(_) | Kind::Own => {
+                        input_reg(&mut s.input_whole, &mut s.touched, inputs, regs, r, dtype, || {
+                            Ok(Src::Load(self.materialise(r)?))
+                        })?
+                    }
                 };
                 args.push(reg);
             }
