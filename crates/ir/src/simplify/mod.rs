@@ -375,29 +375,23 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         }
     }
     let n = ids.len();
-    if applied.is_empty() && runner.egraph.total_size() == n && runner.egraph.number_of_classes() == n {
+    let out = if applied.is_empty() && runner.egraph.total_size() == n && runner.egraph.number_of_classes() == n {
         // Nothing was added or merged (no rule, no constant folding): every
         // class is one value of the input, so extraction would rebuild the
         // input, which has no dead code and no duplicates already.
-        return Ok(Round {
-            out: input.clone(),
-            iterations: runner.iterations.len(),
-            egraph_nodes: runner.egraph.total_size(),
-            egraph_classes: runner.egraph.number_of_classes(),
-            limit_hit,
-            applied,
-        });
-    }
-    let extracted = extract::extract(&runner.egraph, input, &ids);
-    if let Some(g) = &extracted {
-        if let Err(e) = verify(g) {
-            debug_assert!(false, "simplify extracted invalid IR: {e}");
-            return Err(Error::Internal { pass: "simplify", message: format!("extracted invalid IR: {e}") });
+        input.clone()
+    } else {
+        let extracted = extract::extract(&runner.egraph, input, &ids);
+        if let Some(g) = &extracted {
+            if let Err(e) = verify(g) {
+                debug_assert!(false, "simplify extracted invalid IR: {e}");
+                return Err(Error::Internal { pass: "simplify", message: format!("extracted invalid IR: {e}") });
+            }
         }
-    }
-    let out = match extracted {
-        Some(g) if weight(&estimate(&g)) < weight(&estimate(input)) => g,
-        Some(_) | None => input.clone(),
+        match extracted {
+            Some(g) if weight(&estimate(&g)) < weight(&estimate(input)) => g,
+            Some(_) | None => input.clone(),
+        }
     };
     Ok(Round {
         out,
