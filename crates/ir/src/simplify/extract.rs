@@ -267,10 +267,6 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
         value_of.entry(eg.find(ids[p.index()])).or_insert(v);
     }
 
-    // Commutative ops with swapped operands are one value: the e-graph
-    // does not commute operands (that would double its size), so they
-    // merge here.
-    let mut emitted: HashMap<(crate::Op, Vec<Value>), Value> = HashMap::default();
     let mut on_stack: HashMap<Id, bool> = HashMap::default();
     for &root in &roots {
         let mut stack: Vec<(Id, bool)> = vec![(root, false)];
@@ -301,18 +297,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
                 Node::Const(l) => b.constant(l.literal().clone()),
                 Node::Op { op, args } => {
                     let args: Vec<Value> = args.iter().map(|a| value_of[&eg.find(*a)]).collect();
-                    let mut key = args.clone();
-                    if op.is_commutative() {
-                        key.sort_unstable();
-                    }
-                    match emitted.get(&(op.clone(), key.clone())) {
-                        Some(&v) => v,
-                        None => {
-                            let v = b.push_typed(op.clone(), &args, ty);
-                            emitted.insert((op.clone(), key), v);
-                            v
-                        }
-                    }
+                    b.push_typed(op.clone(), &args, ty)
                 }
             };
             let fresh = v.index() + 1 == b.num_values() && v.index() >= f.num_params();
@@ -330,5 +315,10 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
         }
     }
     let results: Vec<Value> = roots.iter().map(|r| value_of[r]).collect();
-    b.finish(&results).ok()
+    let mut g = b.finish(&results).ok()?;
+    // Commutative ops with swapped operands are one value: the e-graph
+    // does not commute operands (that would double its size), and CSE
+    // merges them.
+    crate::passes::cse(&mut g);
+    Some(g)
 }
