@@ -276,7 +276,7 @@ impl<'a> Lexer<'a> {
         let mut q = self.pos;
         while q < close {
             let end = digits_from(q);
-            let value = bytes[q..end].iter().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+            let value = small_int(&bytes[q..end]);
             let tok = Tok::Int(i128::from(value));
             each(Token { tok, start: q, end, line: self.line, col: at(self, q) }, i128::from(value));
             q = end + 1;
@@ -338,13 +338,18 @@ impl<'a> Lexer<'a> {
             None => (false, text),
         };
         if digits.len() <= 18 {
-            // At most 18 digits fit an i64 without overflow checks.
-            let magnitude = digits.bytes().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+            let magnitude = small_int(digits.as_bytes());
             let value = i128::from(magnitude);
             return Ok(Tok::Int(if negative { -value } else { value }));
         }
         text.parse::<i128>().map(Tok::Int).map_err(|_| format!("integer `{}` is too large", shorten(text)))
     }
+}
+
+/// The value of at most 18 ASCII digits (which always fit an i64, so no
+/// overflow check is needed).
+fn small_int(digits: &[u8]) -> i64 {
+    digits.iter().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'))
 }
 
 /// At most 24 characters of `s`, with `...` when cut.
