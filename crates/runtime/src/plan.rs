@@ -158,22 +158,24 @@ fn splat_cast(s: Scalar, dtype: DType) -> Scalar {
 }
 
 pub(crate) fn plan(f: &Func, opts: &CompileOptions) -> Result<Plan, Error> {
-    let mut func = f.clone();
+    // The simplifier verifies its input and its output; an input it
+    // refuses goes through the plain clean-up passes and the verifier,
+    // which reports what is wrong with it.
     let simplified = if opts.simplify {
-        // An invalid input is reported by the verifier below; anything else
-        // the simplifier refuses falls back to the plain clean-up passes.
-        saddle_ir::simplify::simplify(&func, &saddle_ir::simplify::SimplifyOptions::default()).ok()
+        saddle_ir::simplify::simplify(f, &saddle_ir::simplify::SimplifyOptions::default()).ok()
     } else {
         None
     };
-    match simplified {
-        Some((g, _)) => func = g,
+    let func = match simplified {
+        Some((g, _)) => g,
         None => {
+            let mut func = f.clone();
             saddle_ir::passes::cse(&mut func);
             saddle_ir::passes::dce(&mut func);
+            saddle_ir::verify(&func)?;
+            func
         }
-    }
-    saddle_ir::verify(&func)?;
+    };
     let memory_limit = opts.memory_limit.unwrap_or_else(available_memory);
     let n = func.num_values();
     let mut p = Planner {

@@ -191,41 +191,72 @@ pub(crate) struct Analyzer {
 
 pub(crate) type EGraph = egg::EGraph<Node, Analyzer>;
 
-fn infer(egraph: &EGraph, op: &Op, args: &[Id]) -> TensorType {
-    let tys: Vec<&TensorType> = args.iter().map(|a| &egraph[*a].data.ty).collect();
-    match op.infer_type(&tys) {
-        Ok(t) => t,
-        Err(e) => panic!("simplify: an ill-typed e-node was added ({e}); rules must check types before adding"),
+/// The facts of a new e-node, from those of its children: what the
+/// e-graph's analysis computes, and what the probe of `super::probe`
+/// computes for the input's values.
+pub(crate) fn make_facts<'a>(node: &Node, facts: impl Fn(Id) -> &'a Facts, max_const_elements: usize) -> Facts {
+    match node {
+        Node::Param { ty, .. } => Facts::new(ty.clone(), None, None, None),
+        Node::Const(l) => {
+            let ty = l.literal().ty();
+            let delta = fold::delta_of_literal(l.literal());
+            Facts::new(ty, Some(l.shared()), delta, None)
+        }
+        Node::Op { op, args } => {
+            let tys: smallvec::SmallVec<[&TensorType; 4]> = args.iter().map(|a| &facts(*a).ty).collect();
+            let ty = match op.infer_type(&tys) {
+                Ok(t) => t,
+                Err(e) => panic!("simplify: an ill-typed e-node was added ({e}); rules must check types before adding"),
+            };
+            op_facts(op, args, ty, facts, max_const_elements)
+        }
     }
+}
+
+/// The facts of `op` applied to `args`, of type `ty`.
+pub(crate) fn op_facts<'a>(
+    op: &Op,
+    args: &[Id],
+    ty: TensorType,
+    facts: impl Fn(Id) -> &'a Facts,
+    max_const_elements: usize,
+) -> Facts {
+    let konst = if args.iter().all(|a| facts(*a).konst.is_some()) {
+        let lits: smallvec::SmallVec<[&Literal; 4]> =
+            args.iter().map(|a| facts(*a).konst.as_deref().unwrap()).collect();
+        fold::fold(op, &lits, &ty, max_const_elements).map(Arc::new)
+    } else {
+        None
+    };
+    let delta = match &konst {
+        Some(k) => fold::delta_of_literal(k),
+        None => fold::delta_of_op(op, args, &ty, &facts),
+    };
+    let iota = fold::iota_of_op(op, args, &ty, &facts);
+    Facts::new(ty, konst, delta, iota)
+}
+
+/// Whether the analysis adds a `const` e-node to a class with these facts
+/// and nodes (see `Analyzer::modify`): a folded constant small enough to
+/// write out, in a class without a leaf already.
+pub(crate) fn folds_to_const<'n>(
+    facts: &Facts,
+    mut nodes: impl Iterator<Item = &'n Node>,
+    max_fold_elements: usize,
+) -> bool {
+    let Some(k) = &facts.konst else { return false };
+    let inline = match &**k {
+        Literal::Splat { .. } => true,
+        Literal::Dense(a) => a.len() <= max_fold_elements,
+    };
+    inline && !nodes.any(|n| matches!(n, Node::Const(_)) || matches!(n, Node::Op { op: Op::Iota { .. }, .. }))
 }
 
 impl Analysis<Node> for Analyzer {
     type Data = Facts;
 
     fn make(egraph: &mut EGraph, enode: &Node, _id: Id) -> Facts {
-        match enode {
-            Node::Param { ty, .. } => Facts::new(ty.clone(), None, None, None),
-            Node::Const(l) => {
-                let ty = l.literal().ty();
-                let delta = fold::delta_of_literal(l.literal());
-                Facts::new(ty, Some(l.shared()), delta, None)
-            }
-            Node::Op { op, args } => {
-                let ty = infer(egraph, op, args);
-                let konst = if args.iter().all(|a| egraph[*a].data.konst.is_some()) {
-                    let lits: Vec<&Literal> = args.iter().map(|a| egraph[*a].data.konst.as_deref().unwrap()).collect();
-                    fold::fold(op, &lits, &ty, egraph.analysis.max_const_elements).map(Arc::new)
-                } else {
-                    None
-                };
-                let delta = match &konst {
-                    Some(k) => fold::delta_of_literal(k),
-                    None => fold::delta_of_op(op, args, &ty, |id| &egraph[id].data),
-                };
-                let iota = fold::iota_of_op(op, args, &ty, |id| &egraph[id].data);
-                Facts::new(ty, konst, delta, iota)
-            }
-        }
+        make_facts(enode, |id| &egraph[id].data, egraph.analysis.max_const_elements)
     }
 
     fn merge(&mut self, a: &mut Facts, b: Facts) -> DidMerge {
@@ -269,16 +300,9 @@ impl Analysis<Node> for Analyzer {
     }
 
     fn modify(egraph: &mut EGraph, id: Id) {
-        let Some(k) = egraph[id].data.konst.clone() else { return };
-        let inline = match &*k {
-            Literal::Splat { .. } => true,
-            Literal::Dense(a) => a.len() <= egraph.analysis.max_fold_elements,
-        };
-        let has_leaf = egraph[id]
-            .nodes
-            .iter()
-            .any(|n| matches!(n, Node::Const(_)) || matches!(n, Node::Op { op: Op::Iota { .. }, .. }));
-        if inline && !has_leaf {
+        let class = &egraph[id];
+        if folds_to_const(&class.data, class.nodes.iter(), egraph.analysis.max_fold_elements) {
+            let k = class.data.konst.clone().expect("a folded class has a constant");
             let c = egraph.add(Node::Const(Lit::new((*k).clone())));
             egraph.union(id, c);
         }

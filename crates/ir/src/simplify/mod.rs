@@ -91,12 +91,11 @@ pub mod cost;
 mod extract;
 mod fold;
 mod lang;
+mod probe;
 mod rules;
 
 use std::fmt;
 use std::time::{Duration, Instant};
-
-use egg::{Runner, SimpleScheduler, StopReason};
 
 pub use cost::{Cost, CostSummary, estimate};
 
@@ -261,7 +260,8 @@ const MAX_ROUNDS: usize = 4;
 
 /// What one round of saturation and extraction did.
 struct Round {
-    out: Func,
+    /// The cheaper function found, or `None` when the input stays.
+    out: Option<Func>,
     iterations: usize,
     egraph_nodes: usize,
     egraph_classes: usize,
@@ -275,8 +275,7 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     verify(f)?;
     let before = estimate(f);
     let mut input = f.clone();
-    dce(&mut input);
-    cse(&mut input);
+    let cleaned = dce(&mut input) | cse(&mut input);
     let enabled = |r: &Rule| match r.safety {
         Safety::Exact => true,
         Safety::Unsafe => opts.unsafe_math,
@@ -296,8 +295,8 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
         elapsed: Duration::ZERO,
     };
     let mut applied: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    let original = input.clone();
     let mut current = input;
+    let mut rewritten = false;
     // egg times its phases with a TSC clock that calibrates itself for
     // about a millisecond on a process's first use, longer than simplifying
     // a small function takes; it runs on a stopped mock clock instead.
@@ -311,21 +310,22 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
         for (name, n) in round.applied {
             *applied.entry(name).or_default() += n;
         }
-        let settled = round.out == current;
-        current = round.out;
-        if settled || report.limit_hit.is_some() {
+        // A round's output is strictly cheaper than its input, so it is a
+        // different function: the rounds stop at the first that keeps its
+        // input.
+        let Some(out) = round.out else { break };
+        current = out;
+        rewritten = true;
+        if report.limit_hit.is_some() {
             break;
         }
     }
-    report.kept_input = current == original;
-    report.after = estimate(&current);
+    report.kept_input = !rewritten;
+    report.after = if rewritten || cleaned { estimate(&current) } else { before };
     report.rules_applied = applied.into_iter().collect();
     report.elapsed = start.elapsed();
     Ok((current, report))
 }
-
-/// How the iteration hook stops the run at [`SimplifyOptions::time_limit`].
-const TIME_LIMIT: &str = "time limit";
 
 /// One round: saturate `input` (verified, without dead code), extract, and
 /// keep the input when the extracted function is not cheaper.
@@ -335,53 +335,68 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         max_fold_elements: opts.max_fold_elements,
         unsound: None,
     };
-    let (egraph, ids) = lang::to_egraph(input, analyzer);
-    let dirty = rules::SharedDirty::default();
-    let rewrites = rules::rewrites(rules, opts.reassociate_budget, &dirty);
-    // The time limit is checked before each iteration with the system
-    // clock (egg's own clock is stopped, see `simplify_with`).
-    let deadline = Instant::now() + opts.time_limit;
-    let runner: Runner<lang::Node, Analyzer> = {
-        Runner::new(Analyzer { max_const_elements: 0, max_fold_elements: 0, unsound: None })
-            .with_egraph(egraph)
-            .with_hook(move |r| {
-                if Instant::now() >= deadline {
-                    return Err(TIME_LIMIT.to_string());
-                }
-                rules::refresh(&dirty, &r.egraph);
-                Ok(())
-            })
-            .with_scheduler(SimpleScheduler)
-            .with_node_limit(opts.node_limit)
-            .with_iter_limit(opts.iter_limit)
-            .run(&rewrites)
+    let n = input.num_values();
+    // The first iteration's limits pass, and then the probe can tell
+    // whether it would change anything (debug builds check its answer
+    // against the e-graph's).
+    let probe_applies = opts.iter_limit > 0 && n <= opts.node_limit && !opts.time_limit.is_zero();
+    if probe_applies
+        && probe::nothing_to_rewrite(
+            input,
+            rules,
+            opts.reassociate_budget > 0,
+            opts.max_const_elements,
+            opts.max_fold_elements,
+        )
+    {
+        let kept = Round {
+            out: None,
+            iterations: 1,
+            egraph_nodes: n,
+            egraph_classes: n,
+            limit_hit: None,
+            applied: Vec::new(),
+        };
+        if cfg!(debug_assertions) {
+            let full = saturate_and_extract(input, opts, rules, analyzer)?;
+            debug_assert!(
+                full.out.is_none() && full.applied.is_empty() && (full.egraph_nodes, full.egraph_classes) == (n, n),
+                "simplify: the probe found nothing to rewrite, the e-graph did: {:?}",
+                full.applied
+            );
+        }
+        return Ok(kept);
+    }
+    saturate_and_extract(input, opts, rules, analyzer)
+}
+
+/// [`round`] through the e-graph.
+fn saturate_and_extract(
+    input: &Func,
+    opts: &SimplifyOptions,
+    rules: &[Rule],
+    analyzer: Analyzer,
+) -> Result<Round, Error> {
+    let (mut egraph, ids) = lang::to_egraph(input, analyzer);
+    let limits = rules::Limits {
+        nodes: opts.node_limit,
+        iterations: opts.iter_limit,
+        deadline: Instant::now() + opts.time_limit,
+        reassociate_budget: opts.reassociate_budget,
     };
-    if let Some(msg) = &runner.egraph.analysis.unsound {
+    let run = rules::saturate(&mut egraph, rules, &limits);
+    if let Some(msg) = &egraph.analysis.unsound {
         return Err(Error::Internal { pass: "simplify", message: format!("unsound rewrite: {msg}") });
     }
-    let limit_hit = match &runner.stop_reason {
-        Some(StopReason::NodeLimit(_)) => Some(Limit::Nodes),
-        Some(StopReason::IterationLimit(_)) => Some(Limit::Iterations),
-        Some(StopReason::TimeLimit(_)) => Some(Limit::Time),
-        Some(StopReason::Other(why)) if why == TIME_LIMIT => Some(Limit::Time),
-        Some(StopReason::Saturated) | Some(StopReason::Other(_)) | None => None,
-    };
-    let mut applied = Vec::new();
-    for it in &runner.iterations {
-        for (name, n) in &it.applied {
-            let name = name.as_str();
-            let rule = name.split_once('@').map_or(name, |(rule, _)| rule);
-            applied.push((rule.to_string(), *n));
-        }
-    }
+    let applied: Vec<(String, usize)> = run.applied.iter().map(|&(name, n)| (name.to_string(), n)).collect();
     let n = ids.len();
-    let out = if applied.is_empty() && runner.egraph.total_size() == n && runner.egraph.number_of_classes() == n {
+    let out = if applied.is_empty() && egraph.total_size() == n && egraph.number_of_classes() == n {
         // Nothing was added or merged (no rule, no constant folding): every
         // class is one value of the input, so extraction would rebuild the
         // input, which has no dead code and no duplicates already.
-        input.clone()
+        None
     } else {
-        let extracted = extract::extract(&runner.egraph, input, &ids);
+        let extracted = extract::extract(&egraph, input, &ids);
         if let Some(g) = &extracted {
             if let Err(e) = verify(g) {
                 debug_assert!(false, "simplify extracted invalid IR: {e}");
@@ -389,16 +404,16 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
             }
         }
         match extracted {
-            Some(g) if weight(&estimate(&g)) < weight(&estimate(input)) => g,
-            Some(_) | None => input.clone(),
+            Some(g) if weight(&estimate(&g)) < weight(&estimate(input)) => Some(g),
+            Some(_) | None => None,
         }
     };
     Ok(Round {
         out,
-        iterations: runner.iterations.len(),
-        egraph_nodes: runner.egraph.total_size(),
-        egraph_classes: runner.egraph.number_of_classes(),
-        limit_hit,
+        iterations: run.iterations,
+        egraph_nodes: egraph.total_size(),
+        egraph_classes: egraph.number_of_classes(),
+        limit_hit: run.limit_hit,
         applied,
     })
 }

@@ -872,16 +872,6 @@ fn random_functions_with_special_constants_stay_valid() {
 }
 
 #[test]
-fn rewrite_names_are_unique_so_egg_never_warns() {
-    let mut rules = rules::all();
-    rules.extend(rules::all().into_iter().take(3));
-    let names = rules::rewrite_names(&rules);
-    let unique: std::collections::HashSet<&String> = names.iter().collect();
-    assert_eq!(unique.len(), names.len(), "{names:?}");
-    assert!(names.iter().all(|n| n.contains('@')));
-}
-
-#[test]
 fn nothing_to_rewrite_keeps_the_input_without_extraction() {
     let src = func(
         "%x: f64[3], %y: f64[3]",
@@ -926,4 +916,73 @@ fn cse_merges_commuted_operands() {
     let mut f = parse_func("t.sir", &src).unwrap();
     assert!(crate::passes::cse(&mut f));
     assert_eq!(f.insts().len(), 2);
+}
+
+/// Whether saturating `f` (verified, cleaned) changes its e-graph, as the
+/// e-graph finds it and as the probe predicts it.
+fn changes(f: &Func, opts: &SimplifyOptions) -> (bool, bool) {
+    let rules: Vec<Rule> = rules::all()
+        .into_iter()
+        .filter(|r| r.safety != Safety::Unsafe || opts.unsafe_math)
+        .filter(|r| r.safety != Safety::Reassociate || opts.reassociate)
+        .collect();
+    let analyzer = Analyzer {
+        max_const_elements: opts.max_const_elements,
+        max_fold_elements: opts.max_fold_elements,
+        unsound: None,
+    };
+    let n = f.num_values();
+    let full = saturate_and_extract(f, opts, &rules, analyzer).unwrap();
+    let egraph = !full.applied.is_empty() || (full.egraph_nodes, full.egraph_classes) != (n, n);
+    let probe = !probe::nothing_to_rewrite(
+        f,
+        &rules,
+        opts.reassociate_budget > 0,
+        opts.max_const_elements,
+        opts.max_fold_elements,
+    );
+    (egraph, probe)
+}
+
+#[test]
+fn the_probe_agrees_with_the_egraph_on_random_functions() {
+    let unsafe_math = SimplifyOptions { unsafe_math: true, ..SimplifyOptions::default() };
+    let plain = SimplifyOptions { reassociate: false, ..SimplifyOptions::default() };
+    let (mut kept, mut rewritten) = (0, 0);
+    for seed in 0..300 {
+        let gen_opts = GenOptions { max_insts: 4 + (seed as usize % 20), ..GenOptions::default() };
+        let mut f = random_func(seed, &gen_opts);
+        crate::passes::dce(&mut f);
+        crate::passes::cse(&mut f);
+        for opts in [&SimplifyOptions::default(), &unsafe_math, &plain] {
+            let (egraph, probe) = changes(&f, opts);
+            assert_eq!(probe, egraph, "seed {seed}: the e-graph changes: {egraph}\n{}", print_func(&f));
+            if egraph { rewritten += 1 } else { kept += 1 }
+        }
+    }
+    // Both answers occur, so the comparison says something.
+    assert!(kept > 30 && rewritten > 30, "kept {kept}, rewritten {rewritten}");
+}
+
+#[test]
+fn the_probe_sees_rules_folding_and_lean_code() {
+    let opts = SimplifyOptions::default();
+    let case = |params: &str, body: &str, ret: &str| {
+        let f = parse_func("t.sir", &func(params, "f64[3]", body, ret)).unwrap();
+        changes(&f, &opts)
+    };
+    // A rule returns another class (`x + 0 → x`).
+    let zero = case("%x: f64[3]", "%z: f64[3] = const {value = 0.0}\n%y: f64[3] = add %x, %z", "%y");
+    assert_eq!(zero, (true, true));
+    // A rule builds a node the function lacks (`x + (-y) → x - y`).
+    let neg = case("%x: f64[3], %y: f64[3]", "%n: f64[3] = neg %y\n%s: f64[3] = add %x, %n", "%s");
+    assert_eq!(neg, (true, true));
+    // The analysis folds a value to a constant.
+    let fold =
+        case("%x: f64[3]", "%a: f64[3] = const {value = 2.0}\n%b: f64[3] = exp %a\n%c: f64[3] = mul %x, %b", "%c");
+    assert_eq!(fold, (true, true));
+    // Nothing to do.
+    let lean =
+        case("%x: f64[3], %y: f64[3]", "%a: f64[3] = exp %x\n%b: f64[3] = mul %a, %y\n%c: f64[3] = tanh %b", "%c");
+    assert_eq!(lean, (false, false));
 }

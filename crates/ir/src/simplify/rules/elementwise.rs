@@ -247,14 +247,14 @@ fn and_or(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
             out.push(c);
         }
     }
-    if cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+    if cx.find(a[0]) == cx.find(a[1]) {
         out.push(a[0]);
     }
 }
 
 /// `max(x, x) → x`, `min(x, x) → x`.
 fn same_operands(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
-    if cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+    if cx.find(a[0]) == cx.find(a[1]) {
         out.push(a[0]);
     }
 }
@@ -267,7 +267,7 @@ fn select(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
     } else if cx.is_bool(a[0], false) {
         out.push(a[2]);
     }
-    if cx.eg.find(a[1]) == cx.eg.find(a[2]) {
+    if cx.find(a[1]) == cx.find(a[2]) {
         out.push(a[1]);
     }
     for (_, n) in cx.nodes(a[0], "not") {
@@ -326,7 +326,7 @@ fn mul_zero(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
 
 /// `x - x → 0` (NaN-unsafe: `∞ - ∞` is NaN).
 fn sub_self(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
-    if cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+    if cx.find(a[0]) == cx.find(a[1]) {
         let ty = cx.ty(a[0]).clone();
         out.push(cx.splat_const(ty.dtype, 0.0, &ty.shape));
     }
@@ -335,7 +335,7 @@ fn sub_self(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
 /// `x / x → 1` (NaN-unsafe: `0 / 0` is NaN), floats only.
 fn div_self(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
     let ty = cx.ty(a[0]).clone();
-    if ty.dtype.is_float() && cx.eg.find(a[0]) == cx.eg.find(a[1]) {
+    if ty.dtype.is_float() && cx.find(a[0]) == cx.find(a[1]) {
         out.push(cx.splat_const(ty.dtype, 1.0, &ty.shape));
     }
 }
@@ -389,6 +389,11 @@ fn hoist(
     min_hoisted: usize,
     mut smaller: impl FnMut(&Ctx<'_>, Id, Id) -> bool,
 ) -> Option<(Op, Vec<Id>)> {
+    // Most operands are neither splats nor layout ops: leave before
+    // allocating anything.
+    if a.iter().any(|&x| cx.splat(x).is_none() && !cx.has(x, layout)) {
+        return None;
+    }
     let mut key: Option<Op> = None;
     let mut src_shape: Option<Vec<usize>> = None;
     let mut srcs: Vec<Option<Id>> = Vec::with_capacity(a.len());
@@ -467,7 +472,7 @@ fn factor(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
             for i in 0..2 {
                 for j in 0..2 {
                     let (x, p, q) = (m1[i], m1[1 - i], m2[1 - j]);
-                    if cx.eg.find(x) != cx.eg.find(m2[j]) || is_scaled(cx, x) || !scalings(cx, p, q) {
+                    if cx.find(x) != cx.find(m2[j]) || is_scaled(cx, x) || !scalings(cx, p, q) {
                         continue;
                     }
                     if let Some(s) = cx.add(op.clone(), &[p, q]) {
@@ -504,8 +509,7 @@ fn factor_chain(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
                             for i in 0..2 {
                                 for j in 0..2 {
                                     let (x, sa, sb) = (um[i], um[1 - i], tmm[1 - j]);
-                                    if cx.eg.find(x) != cx.eg.find(tmm[j]) || is_scaled(cx, x) || !scalings(cx, sa, sb)
-                                    {
+                                    if cx.find(x) != cx.find(tmm[j]) || is_scaled(cx, x) || !scalings(cx, sa, sb) {
                                         continue;
                                     }
                                     if let Some(r) = chain_term(cx, x, (su, sa), (st, sb), (sq, q)) {

@@ -343,7 +343,7 @@ fn concatenate_slices(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
         let mut j = i + 1;
         while let Some(Some((s2, st2, l2))) = slices.get(j) {
             let same_elsewhere = (0..start.len()).all(|d| d == axis || (st2[d] == start[d] && l2[d] == limit[d]));
-            if cx.eg.find(*s2) != cx.eg.find(src) || st2[axis] != limit[axis] || !same_elsewhere {
+            if cx.find(*s2) != cx.find(src) || st2[axis] != limit[axis] || !same_elsewhere {
                 break;
             }
             limit[axis] = l2[axis];
@@ -453,7 +453,7 @@ fn swapped_dot(cx: &Ctx<'_>, perm: &[usize], x: Id) -> Option<(DotDims, Id, Id)>
 fn small_constant(cx: &Ctx<'_>, x: Id) -> bool {
     cx.facts(x).konst.as_deref().is_some_and(|l| match l {
         Literal::Splat { .. } => true,
-        Literal::Dense(a) => a.len() <= cx.eg.analysis.max_fold_elements,
+        Literal::Dense(a) => a.len() <= cx.max_fold_elements(),
     })
 }
 

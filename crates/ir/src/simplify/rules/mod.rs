@@ -19,12 +19,12 @@ mod reduce;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use egg::{Applier, Id, Language, PatternAst, Rewrite, SearchMatches, Searcher, Subst, Symbol, Var};
+use egg::Id;
 
-use super::lang::{Analyzer, EGraph, Facts, Kids, Lit, Node};
+use super::Limit;
+use super::lang::{EGraph, Facts, Kids, Lit, Node};
 use crate::{DType, Literal, Op, Scalar, TensorType};
 
 /// How a rule treats non-finite values.
@@ -81,27 +81,80 @@ pub(crate) fn all() -> Vec<Rule> {
     rules
 }
 
-/// What rules may read and build while applying.
-pub(crate) struct Ctx<'a> {
-    pub(crate) eg: &'a mut EGraph,
+/// What rules read and build: the e-graph while saturating, or the
+/// input function itself while probing whether any rule applies at all
+/// ([`super::probe`]).
+pub(crate) trait Graph {
+    /// The facts of class `id`.
+    fn facts(&self, id: Id) -> &Facts;
+    /// The canonical id of class `id`.
+    fn find(&self, id: Id) -> Id;
+    /// Largest dense constant that folding writes into the result.
+    fn max_fold_elements(&self) -> usize;
+    /// The op e-nodes of class `id`.
+    fn op_nodes(&self, id: Id) -> &[Node];
+    /// Adds a well-typed e-node (hash-consed) and returns its class.
+    fn add_node(&mut self, node: Node) -> Id;
 }
 
-impl Ctx<'_> {
+impl Graph for EGraph {
+    fn facts(&self, id: Id) -> &Facts {
+        &self[id].data
+    }
+
+    fn find(&self, id: Id) -> Id {
+        EGraph::find(self, id)
+    }
+
+    fn max_fold_elements(&self) -> usize {
+        self.analysis.max_fold_elements
+    }
+
+    fn op_nodes(&self, id: Id) -> &[Node] {
+        &self[id].nodes
+    }
+
+    fn add_node(&mut self, node: Node) -> Id {
+        self.add(node)
+    }
+}
+
+/// What rules may read and build while applying.
+pub(crate) struct Ctx<'a> {
+    g: &'a mut (dyn Graph + 'a),
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(g: &'a mut (dyn Graph + 'a)) -> Ctx<'a> {
+        Ctx { g }
+    }
+
     pub(crate) fn facts(&self, id: Id) -> &Facts {
-        &self.eg[id].data
+        self.g.facts(id)
     }
 
     pub(crate) fn ty(&self, id: Id) -> &TensorType {
-        &self.eg[id].data.ty
+        &self.g.facts(id).ty
     }
 
     pub(crate) fn shape(&self, id: Id) -> Vec<usize> {
-        self.eg[id].data.ty.shape.to_vec()
+        self.ty(id).shape.to_vec()
+    }
+
+    /// The canonical id of class `id`: two ids are the same value when
+    /// their canonical ids are equal.
+    pub(crate) fn find(&self, id: Id) -> Id {
+        self.g.find(id)
+    }
+
+    /// Largest dense constant that folding writes into the result.
+    pub(crate) fn max_fold_elements(&self) -> usize {
+        self.g.max_fold_elements()
     }
 
     /// The element of a constant that is the same everywhere.
     pub(crate) fn splat(&self, id: Id) -> Option<Scalar> {
-        self.eg[id].data.splat()
+        self.g.facts(id).splat()
     }
 
     /// Whether `id` is a constant equal to `v` everywhere (`-0.0 == 0.0`).
@@ -114,10 +167,15 @@ impl Ctx<'_> {
         self.splat(id) == Some(Scalar::Bool(v))
     }
 
+    /// Whether class `id` holds an op e-node named `name`.
+    pub(crate) fn has(&self, id: Id, name: &str) -> bool {
+        self.g.op_nodes(id).iter().any(|n| matches!(n, Node::Op { op, .. } if op.name() == name))
+    }
+
     /// The op e-nodes named `name` in class `id`, with their children.
     pub(crate) fn nodes(&self, id: Id, name: &str) -> smallvec::SmallVec<[(Op, Kids); 2]> {
-        self.eg[id]
-            .nodes
+        self.g
+            .op_nodes(id)
             .iter()
             .filter_map(|n| match n {
                 Node::Op { op, args } if op.name() == name => Some((op.clone(), args.clone())),
@@ -131,19 +189,20 @@ impl Ctx<'_> {
     /// in the rule: it panics in debug builds and skips the rewrite
     /// otherwise.
     pub(crate) fn add(&mut self, op: Op, args: &[Id]) -> Option<Id> {
-        let tys: Vec<&TensorType> = args.iter().map(|a| &self.eg[*a].data.ty).collect();
+        let tys: smallvec::SmallVec<[&TensorType; 4]> = args.iter().map(|a| &self.g.facts(*a).ty).collect();
         if let Err(e) = op.infer_type(&tys) {
             debug_assert!(false, "simplify: a rule built an ill-typed {}: {e}", op.name());
             return None;
         }
+        drop(tys);
         Some(match op {
-            Op::Const(l) => self.eg.add(Node::Const(Lit::new(l))),
-            op => self.eg.add(Node::Op { op, args: Kids::from_slice(args) }),
+            Op::Const(l) => self.g.add_node(Node::Const(Lit::new(l))),
+            op => self.g.add_node(Node::Op { op, args: Kids::from_slice(args) }),
         })
     }
 
     pub(crate) fn constant(&mut self, lit: Literal) -> Id {
-        self.eg.add(Node::Const(Lit::new(lit)))
+        self.g.add_node(Node::Const(Lit::new(lit)))
     }
 
     /// A splat constant of `value` (converted to `dtype`) over `shape`.
@@ -193,172 +252,177 @@ pub(crate) struct Dirty {
     snapshot: HashMap<Id, u64>,
 }
 
-/// [`Dirty`], shared between the runner's hook and the searchers.
-pub(crate) type SharedDirty = Arc<Mutex<Dirty>>;
-
 fn signature(class: &egg::EClass<Node, Facts>) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     class.nodes.hash(&mut h);
     (class.data.konst.is_some(), class.data.delta.is_some(), class.data.iota).hash(&mut h);
     h.finish()
 }
 
-/// Recomputes the dirty classes of `eg` (call before each search).
-pub(crate) fn refresh(dirty: &SharedDirty, eg: &EGraph) {
-    let mut d = dirty.lock().unwrap_or_else(|e| e.into_inner());
-    let mut snapshot = HashMap::with_capacity_and_hasher(eg.number_of_classes(), Default::default());
-    let mut frontier = Vec::new();
-    for class in eg.classes() {
-        let sig = signature(class);
-        if d.snapshot.get(&class.id) != Some(&sig) {
-            frontier.push(class.id);
+impl Dirty {
+    /// Recomputes the dirty classes of `eg` (call before each search).
+    fn refresh(&mut self, eg: &EGraph) {
+        let mut snapshot = HashMap::with_capacity_and_hasher(eg.number_of_classes(), Default::default());
+        let mut frontier = Vec::new();
+        for class in eg.classes() {
+            let sig = signature(class);
+            if self.snapshot.get(&class.id) != Some(&sig) {
+                frontier.push(class.id);
+            }
+            snapshot.insert(class.id, sig);
         }
-        snapshot.insert(class.id, sig);
-    }
-    d.all = d.snapshot.is_empty();
-    let mut set: HashSet<Id> = frontier.iter().copied().collect();
-    for _ in 0..LOOKAHEAD {
-        let mut next = Vec::new();
-        for c in frontier {
-            for p in eg[c].parents() {
-                let p = eg.find(p);
-                if set.insert(p) {
-                    next.push(p);
+        self.all = self.snapshot.is_empty();
+        let mut set: HashSet<Id> = if self.all { HashSet::default() } else { frontier.iter().copied().collect() };
+        if !self.all {
+            for _ in 0..LOOKAHEAD {
+                let mut next = Vec::new();
+                for c in frontier {
+                    for p in eg[c].parents() {
+                        let p = eg.find(p);
+                        if set.insert(p) {
+                            next.push(p);
+                        }
+                    }
                 }
+                frontier = next;
             }
         }
-        frontier = next;
-    }
-    d.set = set;
-    d.snapshot = snapshot;
-}
-
-/// Finds the (dirty) classes holding an e-node of the rule's root op.
-struct RootSearcher {
-    root: &'static str,
-    dirty: SharedDirty,
-}
-
-impl Searcher<Node, Analyzer> for RootSearcher {
-    fn search_eclass_with_limit(&self, eg: &EGraph, eclass: Id, limit: usize) -> Option<SearchMatches<'_, Node>> {
-        (limit > 0 && !is_constant(eg, eclass) && eg[eclass].nodes.iter().any(|n| n.discriminant() == self.root))
-            .then(|| SearchMatches { eclass, substs: vec![Subst::default()], ast: None })
+        self.set = set;
+        self.snapshot = snapshot;
     }
 
-    fn search_with_limit(&self, eg: &EGraph, limit: usize) -> Vec<SearchMatches<'_, Node>> {
-        let Some(ids) = eg.classes_for_op(&self.root) else { return Vec::new() };
-        let d = self.dirty.lock().unwrap_or_else(|e| e.into_inner());
-        let mut ids: Vec<Id> = ids.filter(|c| d.all || d.set.contains(c)).collect();
-        drop(d);
-        ids.sort_unstable();
-        ids.into_iter()
-            .filter(|&c| !is_constant(eg, c))
-            .take(limit)
-            .map(|eclass| SearchMatches { eclass, substs: vec![Subst::default()], ast: None })
-            .collect()
-    }
-
-    fn vars(&self) -> Vec<Var> {
-        Vec::new()
+    fn contains(&self, id: Id) -> bool {
+        self.all || self.set.contains(&id)
     }
 }
 
-/// Runs the rule's function on every root e-node of a matched class and
-/// unions what it returns with that class.
-struct RuleApplier {
-    rule: Rule,
-    budget: Option<Arc<AtomicUsize>>,
+/// When [`saturate`] stops.
+pub(crate) struct Limits {
+    /// Stop once the e-graph holds more e-nodes than this.
+    pub(crate) nodes: usize,
+    /// Stop after this many iterations.
+    pub(crate) iterations: usize,
+    /// Stop at the first iteration that starts after this instant.
+    pub(crate) deadline: Instant,
+    /// The most re-association rewrites the run may apply.
+    pub(crate) reassociate_budget: usize,
 }
 
-impl RuleApplier {
-    fn apply_class(&self, eg: &mut EGraph, eclass: Id) -> Vec<Id> {
-        if is_constant(eg, eclass) {
-            return Vec::new();
-        }
-        let nodes = Ctx { eg }.nodes(eclass, self.rule.root);
-        let mut changed = Vec::new();
-        for (op, args) in nodes {
-            if let Some(b) = &self.budget {
-                if b.load(Ordering::Relaxed) == 0 {
+/// What [`saturate`] did.
+pub(crate) struct Saturation {
+    /// Iterations run, counting the one that found nothing to do or hit a
+    /// limit.
+    pub(crate) iterations: usize,
+    /// The limit that stopped the run; `None` when it saturated.
+    pub(crate) limit_hit: Option<Limit>,
+    /// How often each rule added a new equality (a name may repeat).
+    pub(crate) applied: Vec<(&'static str, usize)>,
+}
+
+/// Applies `rules` to `eg` until an iteration changes nothing or a limit
+/// is hit.
+///
+/// An iteration first finds, for every root op, the dirty non-constant
+/// classes holding it (sorted by id), then runs every rule in order on the
+/// classes of its root, then rebuilds: every rule of an iteration is
+/// matched against the e-graph as it was before the first one applied. A
+/// rule is a function of its root e-node, so there is no pattern to
+/// match: the search is a lookup in the e-graph's index by op.
+pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Saturation {
+    eg.rebuild();
+    // The distinct roots, in order of first use, and each rule's root.
+    let mut roots: Vec<&'static str> = Vec::new();
+    let root_of: Vec<usize> = rules
+        .iter()
+        .map(|r| {
+            roots.iter().position(|&x| x == r.root).unwrap_or_else(|| {
+                roots.push(r.root);
+                roots.len() - 1
+            })
+        })
+        .collect();
+    let mut matches: Vec<Vec<Id>> = vec![Vec::new(); roots.len()];
+    let mut dirty = Dirty::default();
+    let mut budget = limits.reassociate_budget;
+    let mut applied = Vec::new();
+    let mut out = Vec::new();
+    let mut iterations = 0;
+    let limit_hit = loop {
+        let mut stop = if eg.total_size() > limits.nodes {
+            Some(Limit::Nodes)
+        } else if iterations >= limits.iterations {
+            Some(Limit::Iterations)
+        } else if Instant::now() >= limits.deadline {
+            Some(Limit::Time)
+        } else {
+            None
+        };
+        let (nodes, classes) = (eg.total_size(), eg.number_of_classes());
+        let mut changed = 0;
+        if stop.is_none() {
+            dirty.refresh(eg);
+            for (root, m) in roots.iter().zip(&mut matches) {
+                m.clear();
+                if let Some(ids) = eg.classes_for_op(root) {
+                    m.extend(ids.filter(|&c| dirty.contains(c) && !is_constant(eg, c)));
+                }
+                m.sort_unstable();
+            }
+            for (rule, &k) in rules.iter().zip(&root_of) {
+                let mut n = 0;
+                for &class in &matches[k] {
+                    n += apply_class(eg, rule, class, &mut budget, &mut out);
+                }
+                if n > 0 {
+                    applied.push((rule.name, n));
+                    changed += n;
+                }
+                if eg.total_size() > limits.nodes {
+                    stop = Some(Limit::Nodes);
                     break;
                 }
             }
-            let mut out = Vec::new();
-            (self.rule.f)(&mut Ctx { eg }, &op, &args, &mut out);
-            for id in out {
-                if eg.union(eclass, id) {
-                    changed.push(id);
-                    if let Some(b) = &self.budget {
-                        let _ = b.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-                    }
+        }
+        eg.rebuild();
+        iterations += 1;
+        if stop.is_some() {
+            break stop;
+        }
+        if changed == 0 && eg.total_size() == nodes && eg.number_of_classes() == classes {
+            break None;
+        }
+        if iterations >= limits.iterations {
+            break Some(Limit::Iterations);
+        }
+        if eg.total_size() > limits.nodes {
+            break Some(Limit::Nodes);
+        }
+    };
+    Saturation { iterations, limit_hit, applied }
+}
+
+/// Runs `rule` on every root e-node of `eclass` and unions what it returns
+/// with the class; returns the number of unions that merged two classes.
+fn apply_class(eg: &mut EGraph, rule: &Rule, eclass: Id, budget: &mut usize, out: &mut Vec<Id>) -> usize {
+    if is_constant(eg, eclass) {
+        return 0;
+    }
+    let reassociates = rule.safety == Safety::Reassociate;
+    let mut changed = 0;
+    for (op, args) in Ctx::new(&mut *eg).nodes(eclass, rule.root) {
+        if reassociates && *budget == 0 {
+            break;
+        }
+        out.clear();
+        (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, out);
+        for &id in out.iter() {
+            if eg.union(eclass, id) {
+                changed += 1;
+                if reassociates {
+                    *budget = budget.saturating_sub(1);
                 }
             }
         }
-        changed
     }
-}
-
-impl Applier<Node, Analyzer> for RuleApplier {
-    fn apply_matches(&self, eg: &mut EGraph, matches: &[SearchMatches<Node>], _rule_name: Symbol) -> Vec<Id> {
-        matches.iter().flat_map(|m| self.apply_class(eg, m.eclass)).collect()
-    }
-
-    fn apply_one(
-        &self,
-        eg: &mut EGraph,
-        eclass: Id,
-        _subst: &Subst,
-        _searcher_ast: Option<&PatternAst<Node>>,
-        _rule_name: Symbol,
-    ) -> Vec<Id> {
-        self.apply_class(eg, eclass)
-    }
-}
-
-/// The name of each rewrite: `name@root`, with `#k` appended to the
-/// `k`-th repeat so that every name is unique (egg warns on stderr about
-/// duplicated names, and a library never prints).
-pub(crate) fn rewrite_names(rules: &[Rule]) -> Vec<String> {
-    let mut seen: HashMap<String, usize> = HashMap::default();
-    rules
-        .iter()
-        .map(|r| {
-            let base = format!("{}@{}", r.name, r.root);
-            let n = seen.entry(base.clone()).or_default();
-            *n += 1;
-            if *n == 1 { base } else { format!("{base}#{n}") }
-        })
-        .collect()
-}
-
-/// [`rewrite_names`] as egg symbols, made once per rule set: formatting
-/// and interning a few hundred names cost more than simplifying a small
-/// function. A process sees a handful of rule sets (the options' on/off
-/// combinations), so the cache stays small.
-fn interned_names(rules: &[Rule]) -> Arc<[egg::Symbol]> {
-    type Key = Vec<(&'static str, &'static str)>;
-    static CACHE: std::sync::Mutex<Vec<(Key, Arc<[egg::Symbol]>)>> = std::sync::Mutex::new(Vec::new());
-    let key: Key = rules.iter().map(|r| (r.name, r.root)).collect();
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, names)) = cache.iter().find(|(k, _)| *k == key) {
-        return names.clone();
-    }
-    let names: Arc<[egg::Symbol]> = rewrite_names(rules).iter().map(|n| egg::Symbol::from(n.as_str())).collect();
-    cache.push((key, names.clone()));
-    names
-}
-
-/// The egg rewrites for `rules`; re-association shares one budget, and
-/// every searcher reads the same dirty set.
-pub(crate) fn rewrites(rules: &[Rule], reassociate_budget: usize, dirty: &SharedDirty) -> Vec<Rewrite<Node, Analyzer>> {
-    let budget = Arc::new(AtomicUsize::new(reassociate_budget));
-    rules
-        .iter()
-        .zip(interned_names(rules).iter())
-        .map(|(r, &name)| {
-            let applier = RuleApplier { rule: *r, budget: (r.safety == Safety::Reassociate).then(|| budget.clone()) };
-            let searcher = RootSearcher { root: r.root, dirty: dirty.clone() };
-            Rewrite::new(name, searcher, applier).expect("rules bind no variables")
-        })
-        .collect()
+    changed
 }
