@@ -3,7 +3,8 @@ use std::collections::hash_map::Entry;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::compact;
-use crate::{Func, Op, Value};
+
+use crate::{Args, Func, Op, Value};
 
 /// Common-subexpression elimination: an instruction equal to an earlier
 /// one (same op, attributes and operands after substitution, in either
@@ -19,11 +20,10 @@ use crate::{Func, Op, Value};
 pub fn cse(f: &mut Func) -> bool {
     let mut subst: Vec<Value> = (0..f.num_values()).map(Value::from_index).collect();
     let mut keep = vec![true; f.num_values()];
-    let mut seen: HashMap<(&Op, Vec<Value>), Value> =
-        HashMap::with_capacity_and_hasher(f.insts().len(), Default::default());
+    let mut seen: HashMap<(&Op, Args), Value> = HashMap::with_capacity_and_hasher(f.insts().len(), Default::default());
     let mut changed = false;
     for (v, inst) in f.iter_insts() {
-        let mut args: Vec<Value> = inst.args.iter().map(|a| subst[a.index()]).collect();
+        let mut args: Args = inst.args.iter().map(|a| subst[a.index()]).collect();
         if inst.op.is_commutative() {
             args.sort_unstable();
         }

@@ -174,14 +174,17 @@ impl<'a> Ctx<'a> {
 
     /// The op e-nodes named `name` in class `id`, with their children.
     pub(crate) fn nodes(&self, id: Id, name: &str) -> smallvec::SmallVec<[(Op, Kids); 2]> {
-        self.g
-            .op_nodes(id)
-            .iter()
-            .filter_map(|n| match n {
-                Node::Op { op, args } if op.name() == name => Some((op.clone(), args.clone())),
-                Node::Param { .. } | Node::Const(_) | Node::Op { .. } => None,
-            })
-            .collect()
+        // Pushed one by one: most calls match nothing, and collecting
+        // through `Extend` costs more than the search.
+        let mut out = smallvec::SmallVec::new();
+        for n in self.g.op_nodes(id) {
+            if let Node::Op { op, args } = n
+                && op.name() == name
+            {
+                out.push((op.clone(), args.clone()));
+            }
+        }
+        out
     }
 
     /// Adds `op` applied to `args`, checking its type. A rule builds only
