@@ -133,6 +133,16 @@ fn bench_reports_timings() {
     // With a pass first.
     let o = saddle(&["bench", &case("student_t.sir"), "--args", "[[1.5, 1.0]]", "-p", "dce", "--repeat", "3"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Without the warm-up, and with a long one.
+    for (warmup, at_least_ms) in [("0", 0), ("300", 300)] {
+        let args = ["bench", &case("student_t.sir"), "--args", "[[1.5, 1.0]]", "--repeat", "5", "--warmup", warmup];
+        let t = std::time::Instant::now();
+        let o = saddle(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(t.elapsed().as_millis() >= at_least_ms, "--warmup {warmup} ran");
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["calls"].as_u64(), Some(5));
+    }
 }
 
 #[test]
@@ -148,6 +158,7 @@ fn bench_bad_input() {
     fails_with(&saddle(&["bench", f.to_str().unwrap(), "--args", "[[1.5, 0], [1, 2, 3]]"]), "not a valid i64");
     fails_with(&saddle(&["bench", f.to_str().unwrap(), "--args", "[[0, 7], [1, 2, 3]]"]), "out of range");
     assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "--repeat", "0"]).status.code(), Some(2));
+    assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "--warmup", "-1"]).status.code(), Some(2));
     assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "-p", "nonsense"]).status.code(), Some(2));
     assert_eq!(saddle(&["bench", &st]).status.code(), Some(2));
 }

@@ -6,7 +6,8 @@
 //! `--no-simplify`. Each timed call goes through
 //! `Executable::run_into` with a workspace and outputs made beforehand, the
 //! allocation-free path a tight loop uses; one untimed call first checks
-//! the arguments and warms the caches. Calls shorter than about 20 µs are
+//! the arguments, then untimed calls run for `--warmup` milliseconds (50 by
+//! default) so that the CPU's clock and caches are warm. Calls shorter than about 20 µs are
 //! timed in batches of back-to-back calls, so that the clock's own cost and resolution do not count:
 //! `median` and `min` are then over the batches' mean call times.
 
@@ -38,6 +39,11 @@ pub struct Args {
     /// Compile without the equality-saturation simplifier (CSE and DCE only).
     #[arg(long)]
     pub no_simplify: bool,
+    /// Untimed calls before timing, for this many milliseconds: an idle CPU
+    /// takes a few milliseconds to reach its full clock, longer than
+    /// thousands of short calls last.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub warmup: u64,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
@@ -55,6 +61,11 @@ pub fn run(a: Args) -> Result<String, CliError> {
     let mut ws = exe.workspace();
     let mut out = exe.new_outputs();
     exe.run_into(&mut ws, &inputs, &mut out)?;
+    let warmup = std::time::Duration::from_millis(a.warmup);
+    let start = Instant::now();
+    while start.elapsed() < warmup {
+        exe.run_into(&mut ws, &inputs, &mut out)?;
+    }
     // Calls shorter than the clock's resolution and cost are timed in
     // batches: each sample times `batch` back-to-back calls, at least
     // about 20 µs, and counts as `batch` calls of its mean.

@@ -122,7 +122,7 @@ pub fn estimate(f: &Func) -> CostSummary {
     let cost = f
         .iter_insts()
         .map(|(v, inst)| {
-            let args: Vec<&TensorType> = inst.args.iter().map(|a| f.ty(*a)).collect();
+            let args: smallvec::SmallVec<[&TensorType; 4]> = inst.args.iter().map(|a| f.ty(*a)).collect();
             op_cost(&inst.op, &args, f.ty(v))
         })
         .sum();
