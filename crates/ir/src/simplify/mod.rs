@@ -297,7 +297,7 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     let mut applied: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut current = input;
     let mut rewritten = false;
-    // egg times its phases with a TSC clock that calibrates itself for
+    // egg times its rebuilds with a TSC clock that calibrates itself for
     // about a millisecond on a process's first use, longer than simplifying
     // a small function takes; it runs on a stopped mock clock instead.
     let (stopped, _) = quanta::Clock::mock();

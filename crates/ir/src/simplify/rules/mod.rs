@@ -1,5 +1,5 @@
-//! The rewrite rules, one file per op family, and the small framework that
-//! turns each into an egg [`Rewrite`].
+//! The rewrite rules, one file per op family, and the saturation loop that
+//! applies them to the e-graph ([`saturate`]).
 //!
 //! A rule is a Rust function over one e-node (its op, attributes and child
 //! e-classes) that looks at the children's facts and e-nodes and returns
