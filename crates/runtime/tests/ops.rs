@@ -397,6 +397,28 @@ fn large_arrays_take_the_parallel_paths_bit_exactly() {
         let (f, inputs) = chain(seed, n, 12, DType::F64);
         check_against_reference(&f, &inputs).unwrap();
     }
+    // A standalone unary op runs from its input buffer straight into its
+    // output, over threads; the arguments include the slow path's (beyond
+    // ±704, infinities, NaN) scattered through the array.
+    let mut rng = StdRng::seed_from_u64(4);
+    let n = 300_001;
+    for dtype in [DType::F64, DType::F32] {
+        let ty = TensorType::new(dtype, vec![n]);
+        let mut x: Vec<f64> = (0..n).map(|_| rng.random_range(-30.0..30.0)).collect();
+        for (k, v) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 750.0, -750.0, 710.0, -745.5].iter().enumerate() {
+            x[k * 40_000 + 7] = *v;
+        }
+        let input = match dtype {
+            DType::F32 => {
+                Array::F32(ArrayD::from_shape_vec(IxDyn(&[n]), x.iter().map(|&v| v as f32).collect()).unwrap())
+            }
+            _ => Array::F64(ArrayD::from_shape_vec(IxDyn(&[n]), x.clone()).unwrap()),
+        };
+        for u in [Unary::Exp, Unary::Logistic, Unary::Tanh, Unary::Neg] {
+            let (f, inputs) = single(Op::Unary(u), std::slice::from_ref(&ty), vec![input.clone()]).unwrap();
+            check_against_reference(&f, &inputs).unwrap();
+        }
+    }
     // Reductions of rows, columns and everything, over threads.
     let mut rng = StdRng::seed_from_u64(3);
     let ty = TensorType::f64([300, 700]);

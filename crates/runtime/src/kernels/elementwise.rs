@@ -5,10 +5,11 @@
 //! each block of every input is copied into a register, the program runs
 //! over the registers (each op one tight loop the compiler vectorises),
 //! and the registers holding the group's outputs are copied out. The
-//! intermediates never leave the cache. Large groups split their blocks
-//! over threads; each block reads all its inputs before writing any
-//! output, so an output may reuse the buffer of an input that dies in the
-//! group.
+//! intermediates never leave the cache. A group of one float unary op
+//! between two distinct buffers skips the registers and runs from its
+//! input straight into its output. Large groups split their blocks over
+//! threads; each block reads all its inputs before writing any output, so
+//! an output may reuse the buffer of an input that dies in the group.
 
 use std::cell::RefCell;
 
@@ -152,6 +153,28 @@ pub(crate) fn run(g: &Fused, frame: &Frame) -> Result<(), Error> {
 }
 
 fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error> {
+    if let Some((u, src, dst, dtype)) = direct_unary(g) {
+        // Pieces of a few blocks: the slice functions redo their rare slow
+        // elements in a second pass, which then finds the piece in cache.
+        let mut start = lo;
+        while start < hi {
+            let len = (8 * BLOCK).min(hi - start);
+            // SAFETY: the plan sized both buffers to n elements of the
+            // group's dtype; `direct_unary` checked that they are distinct,
+            // and this range of the output is written by this thread only.
+            unsafe {
+                match dtype {
+                    DType::F32 => {
+                        direct(u, frame.get_mut_range::<f32>(dst, start, len), frame.get_range(src, start, len))
+                    }
+                    // F64: `direct_unary` admits the float dtypes only.
+                    _ => direct(u, frame.get_mut_range::<f64>(dst, start, len), frame.get_range(src, start, len)),
+                }
+            }
+            start += len;
+        }
+        return Ok(());
+    }
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
         let s = &mut *s;
@@ -234,6 +257,73 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
     })
 }
 
+/// A group that is one float unary op from a loaded input to a stored
+/// output in another buffer (a standalone `exp` or `logistic` over a large
+/// array): it runs from the input buffer straight into the output, without
+/// copying blocks into and out of registers, so that the loads from memory
+/// overlap the arithmetic. Same functions, same bits.
+fn direct_unary(g: &Fused) -> Option<(Unary, Loc, Loc, DType)> {
+    let [inst] = g.body.as_slice() else { return None };
+    let FOp::Unary(u) = inst.op else { return None };
+    let [(Src::Load(src), r)] = g.inputs.as_slice() else { return None };
+    let [(out, dst)] = g.stores.as_slice() else { return None };
+    let float = matches!(r.dtype, DType::F32 | DType::F64);
+    (float && inst.args == [*r] && *out == inst.dst && out.dtype == r.dtype && src != dst)
+        .then_some((u, *src, *dst, r.dtype))
+}
+
+/// The widest vectors this CPU has, for the loops that multiversion.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    Avx512,
+    Avx2,
+    Plain,
+}
+
+#[inline(always)]
+fn simd() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+        {
+            return Simd::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Simd::Avx2;
+        }
+    }
+    Simd::Plain
+}
+
+/// [`unary_float`] with the widest vectors the CPU has (see [`body`]).
+unsafe fn direct<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    if o.len() >= SMALL {
+        match simd() {
+            // SAFETY: the CPU has these features.
+            Simd::Avx512 => return unsafe { direct_avx512(u, o, a) },
+            Simd::Avx2 => return unsafe { direct_avx2(u, o, a) },
+            Simd::Plain => {}
+        }
+    }
+    unary_float(u, o, a)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+unsafe fn direct_avx512<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
+    unary_float(u, o, a)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn direct_avx2<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
+    unary_float(u, o, a)
+}
+
 /// Asks the CPU to bring `x` into the cache (a hint: no effect on results).
 #[inline(always)]
 fn prefetch<T>(x: &[T]) {
@@ -293,17 +383,12 @@ unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     // arithmetic: the plain loops run them, with the same bits.
     #[cfg(target_arch = "x86_64")]
     if len >= SMALL {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-            && std::arch::is_x86_feature_detected!("avx512vl")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-        {
+        match simd() {
             // SAFETY: the CPU has these AVX-512 subsets.
-            return unsafe { body_avx512(body, banks, len) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
+            Simd::Avx512 => return unsafe { body_avx512(body, banks, len) },
             // SAFETY: the CPU has AVX2.
-            return unsafe { body_avx2(body, banks, len) };
+            Simd::Avx2 => return unsafe { body_avx2(body, banks, len) },
+            Simd::Plain => {}
         }
     }
     for inst in body {
@@ -379,10 +464,10 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
     }
 }
 
+/// `o = u(a)` for the numeric unary ops; false for the others.
 #[inline(always)]
-unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(), Error> {
-    #[inline(always)]
-    fn num<T: Num + Banked>(u: Unary, o: &mut [T], a: &[T]) -> bool {
+fn unary_num<T: Num>(u: Unary, o: &mut [T], a: &[T]) -> bool {
+    {
         match u {
             Unary::Neg => map1(o, a, Num::neg),
             Unary::Abs => map1(o, a, Num::abs),
@@ -392,8 +477,15 @@ unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(
         }
         true
     }
-    #[inline(always)]
-    fn float<T: Float + Banked>(u: Unary, o: &mut [T], a: &[T]) {
+}
+
+/// `o = u(a)` for a float dtype.
+#[inline(always)]
+fn unary_float<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
+    if unary_num(u, o, a) {
+        return;
+    }
+    {
         match u {
             Unary::Exp => T::exp_slice(o, a),
             Unary::Log => map1(o, a, Float::ln),
@@ -414,25 +506,19 @@ unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(
             }
         }
     }
+}
+
+#[inline(always)]
+unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(), Error> {
     unsafe {
         match d.dtype {
-            DType::F32 => {
-                let (o, a) = (banks.reg::<f32>(d, len), banks.reg::<f32>(x, len));
-                if !num(u, o, a) {
-                    float(u, o, a)
-                }
-            }
-            DType::F64 => {
-                let (o, a) = (banks.reg::<f64>(d, len), banks.reg::<f64>(x, len));
-                if !num(u, o, a) {
-                    float(u, o, a)
-                }
-            }
+            DType::F32 => unary_float(u, banks.reg::<f32>(d, len), banks.reg::<f32>(x, len)),
+            DType::F64 => unary_float(u, banks.reg::<f64>(d, len), banks.reg::<f64>(x, len)),
             DType::I32 => {
-                num(u, banks.reg::<i32>(d, len), banks.reg::<i32>(x, len));
+                unary_num(u, banks.reg::<i32>(d, len), banks.reg::<i32>(x, len));
             }
             DType::I64 => {
-                num(u, banks.reg::<i64>(d, len), banks.reg::<i64>(x, len));
+                unary_num(u, banks.reg::<i64>(d, len), banks.reg::<i64>(x, len));
             }
             DType::Bool => map1(banks.reg::<bool>(d, len), banks.reg::<bool>(x, len), |v| !v),
         }
@@ -488,4 +574,51 @@ unsafe fn binary(b: Binary, banks: &Banks, d: Reg, x: Reg, y: Reg, len: usize, a
         }
     };
     r.map_err(|()| Error::DivisionByZero { op: "div", at: at.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CompileOptions;
+    use crate::plan::{Step, plan};
+
+    fn groups(body: &str, params: &str, result: &str) -> Vec<Fused> {
+        let src = format!("func @f({params}) -> {result} {{\n{body}\n}}");
+        let f = saddle_ir::parse_func("t.sir", &src).unwrap();
+        let p = plan(&f, &CompileOptions::default()).unwrap();
+        p.steps
+            .into_iter()
+            .filter_map(|s| match s {
+                Step::Fused(g) => Some(g),
+                Step::Kernel { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_a_lone_float_unary_op_between_two_buffers_runs_direct() {
+        let lone = groups("%y: f64[4096] = logistic %x\nreturn %y", "%x: f64[4096]", "f64[4096]");
+        assert!(matches!(direct_unary(&lone[0]), Some((Unary::Logistic, Loc::Param(0), Loc::Slot(_), DType::F64))));
+        let f32 = groups("%y: f32[64] = exp %x\nreturn %y", "%x: f32[64]", "f32[64]");
+        assert!(direct_unary(&f32[0]).is_some());
+        // Two ops: the intermediate stays in a register.
+        let two = groups("%a: f64[64] = exp %x\n%y: f64[64] = tanh %a\nreturn %y", "%x: f64[64]", "f64[64]");
+        assert!(direct_unary(&two[0]).is_none());
+        // Integers, and binary ops, go through the registers.
+        let int = groups("%y: i64[64] = neg %x\nreturn %y", "%x: i64[64]", "i64[64]");
+        assert!(direct_unary(&int[0]).is_none());
+        let bin = groups("%y: f64[64] = add %x, %x\nreturn %y", "%x: f64[64]", "f64[64]");
+        assert!(direct_unary(&bin[0]).is_none());
+        // An output written over its own input's buffer goes through the
+        // registers, which read a block before writing it.
+        let inplace = groups(
+            "%a: f64[64] = dot_general %m, %v {lhs_contract = [1], rhs_contract = [0]}\n%y: f64[64] = exp %a\nreturn %y",
+            "%m: f64[64,8], %v: f64[8]",
+            "f64[64]",
+        );
+        let g = &inplace[0];
+        let same = matches!((&g.inputs[0].0, &g.stores[0].1), (Src::Load(a), b) if a == b);
+        assert!(same, "the plan reuses the dying input's buffer");
+        assert!(direct_unary(g).is_none());
+    }
 }
