@@ -2,10 +2,11 @@
 //!
 //! A `Fused` group is a straight-line program of elementwise ops over
 //! `n` elements. It runs block by block ([`BLOCK`] elements at a time):
-//! each block of every input is copied into a register, the program runs
-//! over the registers (each op one tight loop the compiler vectorises),
-//! and the registers holding the group's outputs are copied out. The
-//! intermediates never leave the cache. A group of one float unary op
+//! the ops read each loaded input's block where it lies in its buffer
+//! (constants fill registers once), write registers (each op one tight
+//! loop the compiler vectorises), and the registers holding the group's
+//! outputs are copied out at the end of the block. The intermediates never
+//! leave the cache. A group of one float unary op
 //! between two distinct buffers skips the registers and runs from its
 //! input straight into its output. Large groups split their blocks over
 //! threads; each block reads all its inputs before writing any output, so
@@ -93,13 +94,17 @@ struct Scratch {
     i32: Vec<i32>,
     i64: Vec<i64>,
     bool: Vec<bool>,
+    /// Per bank, per register: where a loaded input's current block is
+    /// read in place, or null for a register of the bank.
+    loaded: [Vec<*const u8>; 5],
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Raw bank pointers of one thread's scratch.
+/// Raw bank pointers of one thread's scratch, and its table of loaded
+/// inputs read in place.
 #[derive(Clone, Copy)]
 struct Banks {
     f32: *mut f32,
@@ -107,14 +112,18 @@ struct Banks {
     i32: *mut i32,
     i64: *mut i64,
     bool: *mut bool,
+    loaded: [*mut *const u8; 5],
 }
 
 trait Banked: Elem {
+    /// The bank's number, as [`bank`] gives it.
+    const BANK: usize;
     fn base(b: &Banks) -> *mut Self;
 }
 macro_rules! banked {
-    ($t:ty, $f:ident) => {
+    ($t:ty, $f:ident, $k:expr) => {
         impl Banked for $t {
+            const BANK: usize = $k;
             #[inline(always)]
             fn base(b: &Banks) -> *mut Self {
                 b.$f
@@ -122,11 +131,11 @@ macro_rules! banked {
         }
     };
 }
-banked!(f32, f32);
-banked!(f64, f64);
-banked!(i32, i32);
-banked!(i64, i64);
-banked!(bool, bool);
+banked!(f32, f32, 0);
+banked!(f64, f64, 1);
+banked!(i32, i32, 2);
+banked!(i64, i64, 3);
+banked!(bool, bool, 4);
 
 impl Banks {
     /// Register `r` (first `len` elements).
@@ -137,6 +146,21 @@ impl Banks {
     #[inline(always)]
     unsafe fn reg<T: Banked>(&self, r: Reg, len: usize) -> &mut [T] {
         unsafe { std::slice::from_raw_parts_mut(T::base(self).add(r.idx as usize * BLOCK), len) }
+    }
+
+    /// Operand `r` (first `len` elements): a loaded input's block where it
+    /// lies in its buffer, any other register in its bank.
+    ///
+    /// # Safety
+    /// `T` is `r`'s dtype; no live mutable slice covers the same register.
+    #[inline(always)]
+    unsafe fn src<T: Banked>(&self, r: Reg, len: usize) -> &[T] {
+        let at = unsafe { *self.loaded[T::BANK].add(r.idx as usize) };
+        if at.is_null() {
+            unsafe { std::slice::from_raw_parts(T::base(self).add(r.idx as usize * BLOCK), len) }
+        } else {
+            unsafe { std::slice::from_raw_parts(at as *const T, len) }
+        }
     }
 }
 
@@ -194,12 +218,23 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
         if s.bool.len() < need(4) {
             s.bool.resize(need(4), false);
         }
+        for (k, table) in s.loaded.iter_mut().enumerate() {
+            table.clear();
+            table.resize(g.regs[k], std::ptr::null());
+        }
+        // Loaded inputs are read in place: their registers are never
+        // written (the plan gives inputs registers of their own, and no
+        // output is an input).
+        debug_assert!(g.inputs.iter().all(|(src, r)| {
+            !matches!(src, Src::Load(_)) || g.body.iter().all(|i| i.dst != *r) && g.stores.iter().all(|(o, _)| o != r)
+        }));
         let banks = Banks {
             f32: s.f32.as_mut_ptr(),
             f64: s.f64.as_mut_ptr(),
             i32: s.i32.as_mut_ptr(),
             i64: s.i64.as_mut_ptr(),
             bool: s.bool.as_mut_ptr(),
+            loaded: std::array::from_fn(|k| s.loaded[k].as_mut_ptr()),
         };
         let full = BLOCK.min(hi - lo);
         // Constant inputs fill their registers once.
@@ -234,9 +269,11 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
             for (src, r) in &g.inputs {
                 if let Src::Load(loc) = src {
                     with_dtype!(r.dtype, T => {
-                        // SAFETY: the plan sized the buffer to n elements of T.
+                        // SAFETY: the plan sized the buffer to n elements of
+                        // T; the block is only read until the stores below.
                         let x = unsafe { frame.get_range::<T>(*loc, start, len) };
-                        unsafe { banks.reg::<T>(*r, len) }.copy_from_slice(x);
+                        // SAFETY: the table has a slot for every register.
+                        unsafe { banks.loaded[bank(r.dtype)].add(r.idx as usize).write(x.as_ptr() as *const u8) };
                     });
                 }
             }
@@ -429,7 +466,7 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
                 let (x, y) = (a.expect("operand"), inst.args[1]);
                 let out = banks.reg::<bool>(d, len);
                 with_dtype!(x.dtype, T => {
-                    let (p, q) = (banks.reg::<T>(x, len), banks.reg::<T>(y, len));
+                    let (p, q) = (banks.src::<T>(x, len), banks.src::<T>(y, len));
                     match c {
                         Compare::Eq => map2(out, p, q, |s, t| s == t),
                         Compare::Ne => map2(out, p, q, |s, t| s != t),
@@ -442,10 +479,10 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
                 Ok(())
             }
             FOp::Select => {
-                let p = banks.reg::<bool>(inst.args[0], len);
+                let p = banks.src::<bool>(inst.args[0], len);
                 with_dtype!(d.dtype, T => {
                     let out = banks.reg::<T>(d, len);
-                    let (t, f) = (banks.reg::<T>(inst.args[1], len), banks.reg::<T>(inst.args[2], len));
+                    let (t, f) = (banks.src::<T>(inst.args[1], len), banks.src::<T>(inst.args[2], len));
                     for i in 0..len {
                         out[i] = if p[i] { t[i] } else { f[i] };
                     }
@@ -455,7 +492,7 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
             FOp::Convert => {
                 let x = a.expect("one operand");
                 with_dtype!(x.dtype, A => {
-                    let src = banks.reg::<A>(x, len);
+                    let src = banks.src::<A>(x, len);
                     with_dtype!(d.dtype, B => map1(banks.reg::<B>(d, len), src, CastTo::<B>::cast));
                 });
                 Ok(())
@@ -512,15 +549,15 @@ fn unary_float<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
 unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(), Error> {
     unsafe {
         match d.dtype {
-            DType::F32 => unary_float(u, banks.reg::<f32>(d, len), banks.reg::<f32>(x, len)),
-            DType::F64 => unary_float(u, banks.reg::<f64>(d, len), banks.reg::<f64>(x, len)),
+            DType::F32 => unary_float(u, banks.reg::<f32>(d, len), banks.src::<f32>(x, len)),
+            DType::F64 => unary_float(u, banks.reg::<f64>(d, len), banks.src::<f64>(x, len)),
             DType::I32 => {
-                unary_num(u, banks.reg::<i32>(d, len), banks.reg::<i32>(x, len));
+                unary_num(u, banks.reg::<i32>(d, len), banks.src::<i32>(x, len));
             }
             DType::I64 => {
-                unary_num(u, banks.reg::<i64>(d, len), banks.reg::<i64>(x, len));
+                unary_num(u, banks.reg::<i64>(d, len), banks.src::<i64>(x, len));
             }
-            DType::Bool => map1(banks.reg::<bool>(d, len), banks.reg::<bool>(x, len), |v| !v),
+            DType::Bool => map1(banks.reg::<bool>(d, len), banks.src::<bool>(x, len), |v| !v),
         }
     }
     Ok(())
@@ -558,12 +595,12 @@ unsafe fn binary(b: Binary, banks: &Banks, d: Reg, x: Reg, y: Reg, len: usize, a
     }
     let r = unsafe {
         match d.dtype {
-            DType::F32 => float(b, banks.reg::<f32>(d, len), banks.reg::<f32>(x, len), banks.reg::<f32>(y, len)),
-            DType::F64 => float(b, banks.reg::<f64>(d, len), banks.reg::<f64>(x, len), banks.reg::<f64>(y, len)),
-            DType::I32 => num(b, banks.reg::<i32>(d, len), banks.reg::<i32>(x, len), banks.reg::<i32>(y, len)),
-            DType::I64 => num(b, banks.reg::<i64>(d, len), banks.reg::<i64>(x, len), banks.reg::<i64>(y, len)),
+            DType::F32 => float(b, banks.reg::<f32>(d, len), banks.src::<f32>(x, len), banks.src::<f32>(y, len)),
+            DType::F64 => float(b, banks.reg::<f64>(d, len), banks.src::<f64>(x, len), banks.src::<f64>(y, len)),
+            DType::I32 => num(b, banks.reg::<i32>(d, len), banks.src::<i32>(x, len), banks.src::<i32>(y, len)),
+            DType::I64 => num(b, banks.reg::<i64>(d, len), banks.src::<i64>(x, len), banks.src::<i64>(y, len)),
             DType::Bool => {
-                let (o, p, q) = (banks.reg::<bool>(d, len), banks.reg::<bool>(x, len), banks.reg::<bool>(y, len));
+                let (o, p, q) = (banks.reg::<bool>(d, len), banks.src::<bool>(x, len), banks.src::<bool>(y, len));
                 if b == Binary::And {
                     map2(o, p, q, |s, t| s & t)
                 } else {
