@@ -12,11 +12,11 @@
 //! overflow, underflow to subnormals and zero, infinities, NaN, zero and
 //! negative arguments of `ln`).
 
-/// 128 / ln 2.
-const N_OVER_LN2: f64 = 184.664_965_233_787_3;
-/// ln 2 / 128 split so that `k * LN2_N_HI` is exact for |k| < 2^20.
-const LN2_N_HI: f64 = 0.693_147_180_369_123_8 / 128.0;
-const LN2_N_LO: f64 = 1.908_214_929_270_587_7e-10 / 128.0;
+/// 16 / ln 2.
+const N_OVER_LN2: f64 = 23.083_120_654_223_414;
+/// ln 2 / 16 split so that `k * LN2_N_HI` is exact for |k| < 2^20.
+const LN2_N_HI: f64 = 0.693_147_180_369_123_8 / 16.0;
+const LN2_N_LO: f64 = 1.908_214_929_270_587_7e-10 / 16.0;
 /// ln 2 split as above, for `ln`.
 const LN2_HI: f64 = 0.693_147_180_369_123_8;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
@@ -28,13 +28,15 @@ const FAST: f64 = 704.0;
 
 /// `e^x`.
 ///
-/// Tang's method: x = (128·k + j)·ln2/128 + r with |r| ≤ ln2/256, so
-/// e^x = 2^k · 2^(j/128) · e^r; 2^(j/128) comes from a table as a double
-/// and its relative tail, e^r − 1 from a degree-5 polynomial, and the
-/// result is `s + s·(tail + p(r))` with `s` the table's double scaled by
-/// 2^k (an exact integer addition to its exponent). Arguments beyond
-/// ±704 (overflow, subnormal results, infinities, NaN) take a slower
-/// path that scales in two exact steps.
+/// Tang's method: x = (16·k + j)·ln2/16 + r with |r| ≤ ln2/32, so
+/// e^x = 2^k · 2^(j/16) · e^r; 2^(j/16) comes from a table of 16 as a
+/// double and its relative tail, e^r − 1 from a degree-7 polynomial, and
+/// the result is `s + s·(tail + p(r))` with `s` the table's double scaled
+/// by 2^k (an exact integer addition to its exponent). Sixteen entries fit
+/// in two vector registers, so the AVX-512 loops look them up with
+/// in-register permutes instead of memory gathers. Arguments beyond ±704
+/// (overflow, subnormal results, infinities, NaN) take a slower path that
+/// scales in two exact steps.
 ///
 /// ```
 /// use saddle_runtime::vmath::exp;
@@ -61,16 +63,26 @@ fn exp_core(x: f64, e: i64) -> f64 {
     let t = x * N_OVER_LN2 + SHIFT;
     let kf = t - SHIFT;
     let r = (x - kf * LN2_N_HI) - kf * LN2_N_LO;
-    // The low bits of t hold k = 128·n + j: j indexes the table, and k
+    // The low bits of t hold k = 16·n + j: j indexes the tables, and k
     // shifted to the exponent field adds n to the table entry's exponent
-    // (the table entries are stored less j << 45 to cancel j's share).
+    // (the table entries are stored less j << 48 to cancel j's share).
     let bits = t.to_bits();
-    let j = (bits & 127) as usize;
-    let tail = f64::from_bits(EXP_TABLE[2 * j]);
-    let s = f64::from_bits(EXP_TABLE[2 * j + 1].wrapping_add(bits << 45).wrapping_sub((e as u64) << 52));
+    let j = (bits & 15) as usize;
+    let tail = f64::from_bits(EXP_TAIL[j]);
+    let s = f64::from_bits(EXP_HI[j].wrapping_add(bits << 48).wrapping_sub((e as u64) << 52));
+    s + s * poly(tail, r)
+}
+
+/// `tail + (e^r − 1)` for |r| ≤ ln2/32: the Taylor polynomial of degree 7
+/// (its truncation error is below 2^-59 relative), evaluated in one fixed
+/// order that the vector loops repeat operation for operation.
+#[inline(always)]
+fn poly(tail: f64, r: f64) -> f64 {
     let r2 = r * r;
-    let p = (tail + r) + r2 * (0.5 + r * (1.0 / 6.0)) + (r2 * r2) * (1.0 / 24.0 + r * (1.0 / 120.0));
-    s + s * p
+    let r4 = r2 * r2;
+    (tail + r)
+        + r2 * (0.5 + r * (1.0 / 6.0))
+        + r4 * ((1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0)))
 }
 
 /// [`exp`] beyond the fast path: the scale is applied in two exact
@@ -90,6 +102,11 @@ fn exp_slow(x: f64) -> f64 {
 /// compiler vectorises (arguments outside the fast path are redone after).
 #[inline(always)]
 pub fn exp_slice(out: &mut [f64], x: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if x.len() >= 16 && avx512::available() {
+        // SAFETY: the CPU has the features.
+        return unsafe { avx512::exp_slice(out, x) };
+    }
     fast_then_fix(out, x, |y| y, |v| exp_core(v, 0), exp_slow);
 }
 
@@ -201,7 +218,126 @@ fn logistic_from(x: f64, e: f64) -> f64 {
 /// the compiler vectorises.
 #[inline(always)]
 pub fn logistic_slice(out: &mut [f64], x: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if x.len() >= 16 && avx512::available() {
+        // SAFETY: the CPU has the features.
+        return unsafe { avx512::logistic_slice(out, x) };
+    }
     fast_then_fix(out, x, |y| y, |v| logistic_from(v, exp_core(-v.abs(), 0)), logistic);
+}
+
+/// [`exp_slice`] and [`logistic_slice`] written with AVX-512 intrinsics:
+/// the same operations in the same order as [`exp_core`] and
+/// [`logistic_from`] (no fused multiply-adds), so the same bits, with the
+/// tables looked up by in-register permutes (`vpermt2pd`) rather than the
+/// gathers the compiler emits for the plain loops.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{EXP_HI, EXP_TAIL, FAST, LN2_N_HI, LN2_N_LO, N_OVER_LN2, SHIFT, exp_core, exp_slow, fast, logistic};
+
+    #[inline(always)]
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512dq")
+    }
+
+    /// The two halves of a table of 16, as vectors of 8.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    fn halves(t: &[u64; 16]) -> (__m512i, __m512i) {
+        // SAFETY: each half is 8 u64s, read unaligned.
+        unsafe { (_mm512_loadu_si512(t.as_ptr().cast()), _mm512_loadu_si512(t.as_ptr().add(8).cast())) }
+    }
+
+    /// Eight lanes of `exp_core(x, 0)`, operation for operation.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    fn core(x: __m512d, tail: (__m512i, __m512i), hi: (__m512i, __m512i)) -> __m512d {
+        let c = _mm512_set1_pd;
+        let t = _mm512_add_pd(_mm512_mul_pd(x, c(N_OVER_LN2)), c(SHIFT));
+        let kf = _mm512_sub_pd(t, c(SHIFT));
+        let r = _mm512_sub_pd(_mm512_sub_pd(x, _mm512_mul_pd(kf, c(LN2_N_HI))), _mm512_mul_pd(kf, c(LN2_N_LO)));
+        let bits = _mm512_castpd_si512(t);
+        // The low four bits of each lane pick one of the 16 entries.
+        let tl = _mm512_castsi512_pd(_mm512_permutex2var_epi64(tail.0, bits, tail.1));
+        let h = _mm512_permutex2var_epi64(hi.0, bits, hi.1);
+        let s = _mm512_castsi512_pd(_mm512_add_epi64(h, _mm512_slli_epi64::<48>(bits)));
+        let r2 = _mm512_mul_pd(r, r);
+        let r4 = _mm512_mul_pd(r2, r2);
+        let low = _mm512_mul_pd(r2, _mm512_add_pd(c(0.5), _mm512_mul_pd(r, c(1.0 / 6.0))));
+        let high = _mm512_mul_pd(
+            r4,
+            _mm512_add_pd(
+                _mm512_add_pd(c(1.0 / 24.0), _mm512_mul_pd(r, c(1.0 / 120.0))),
+                _mm512_mul_pd(r2, _mm512_add_pd(c(1.0 / 720.0), _mm512_mul_pd(r, c(1.0 / 5040.0)))),
+            ),
+        );
+        let p = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(tl, r), low), high);
+        _mm512_add_pd(s, _mm512_mul_pd(s, p))
+    }
+
+    /// Runs `lanes` over `x` eight at a time and `one` over the rest, then
+    /// redoes the elements beyond the fast path with `exact`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    fn run(
+        out: &mut [f64],
+        x: &[f64],
+        lanes: impl Fn(__m512d) -> __m512d,
+        one: impl Fn(f64) -> f64,
+        exact: impl Fn(f64) -> f64,
+    ) {
+        let n = x.len().min(out.len());
+        let limit = _mm512_set1_pd(FAST);
+        let mut slow = false;
+        let mut i = 0;
+        while i + 8 <= n {
+            // SAFETY: i + 8 <= n for both slices.
+            let v = unsafe { _mm512_loadu_pd(x.as_ptr().add(i)) };
+            slow |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(_mm512_abs_pd(v), limit) != 0xff;
+            unsafe { _mm512_storeu_pd(out.as_mut_ptr().add(i), lanes(v)) };
+            i += 8;
+        }
+        for k in i..n {
+            out[k] = one(x[k]);
+            slow |= !fast(x[k]);
+        }
+        if slow {
+            for k in 0..n {
+                if !fast(x[k]) {
+                    out[k] = exact(x[k]);
+                }
+            }
+        }
+    }
+
+    /// [`super::exp_slice`].
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F and DQ.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    pub(super) unsafe fn exp_slice(out: &mut [f64], x: &[f64]) {
+        let (tail, hi) = (halves(&EXP_TAIL), halves(&EXP_HI));
+        run(out, x, |v| core(v, tail, hi), |v| exp_core(v, 0), exp_slow);
+    }
+
+    /// [`super::logistic_slice`]: `num / (1 + e)` with `e = e^-|x|` and
+    /// `num` 1 for x ≥ 0, `e` otherwise (NaN compares false: `e`).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F and DQ.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    pub(super) unsafe fn logistic_slice(out: &mut [f64], x: &[f64]) {
+        let (tail, hi) = (halves(&EXP_TAIL), halves(&EXP_HI));
+        let (one, zero, sign) = (_mm512_set1_pd(1.0), _mm512_setzero_pd(), _mm512_set1_pd(-0.0));
+        let lanes = |v: __m512d| {
+            let e = core(_mm512_xor_pd(_mm512_abs_pd(v), sign), tail, hi);
+            let num = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(v, zero), e, one);
+            _mm512_div_pd(num, _mm512_add_pd(one, e))
+        };
+        run(out, x, lanes, |v| super::logistic_from(v, exp_core(-v.abs(), 0)), logistic);
+    }
 }
 
 /// [`exp_slice`] for f32: each element computed in f64 and rounded once,
@@ -217,137 +353,20 @@ pub fn logistic_slice_f32(out: &mut [f32], x: &[f32]) {
     fast_then_fix(out, x, |y| y as f32, |v| logistic_from(v, exp_core(-v.abs(), 0)), logistic);
 }
 
-/// The table of [`exp`] (written by `tools/gen_exp_table.py`): for j in
-/// 0..128, the relative tail of 2^(j/128) and the bits of its nearest
-/// double less j << 45.
+/// The tables of [`exp`] (written by `tools/gen_exp_table.py`): for j in
+/// 0..16, the relative tail of 2^(j/16), and the bits of its nearest double
+/// less j << 48.
 #[rustfmt::skip]
-const EXP_TABLE: [u64; 256] = [
-    0x0000000000000000, 0x3ff0000000000000,
-    0x3c9b3b4f1a88bf6e, 0x3feff63da9fb3335,
-    0xbc7160139cd8dc5d, 0x3fefec9a3e778061,
-    0xbc905e7a108766d1, 0x3fefe315e86e7f85,
-    0x3c8cd2523567f613, 0x3fefd9b0d3158574,
-    0xbc8bce8023f98efa, 0x3fefd06b29ddf6de,
-    0x3c60f74e61e6c861, 0x3fefc74518759bc8,
-    0x3c90a3e45b33d399, 0x3fefbe3ecac6f383,
-    0x3c979aa65d837b6d, 0x3fefb5586cf9890f,
-    0x3c8eb51a92fdeffc, 0x3fefac922b7247f7,
-    0x3c3ebe3d702f9cd1, 0x3fefa3ec32d3d1a2,
-    0xbc6a033489906e0b, 0x3fef9b66affed31b,
-    0xbc9556522a2fbd0e, 0x3fef9301d0125b51,
-    0xbc5080ef8c4eea55, 0x3fef8abdc06c31cc,
-    0xbc91c923b9d5f416, 0x3fef829aaea92de0,
-    0x3c80d3e3e95c55af, 0x3fef7a98c8a58e51,
-    0xbc801b15eaa59348, 0x3fef72b83c7d517b,
-    0xbc8f1ff055de323d, 0x3fef6af9388c8dea,
-    0x3c8b898c3f1353bf, 0x3fef635beb6fcb75,
-    0xbc96d99c7611eb26, 0x3fef5be084045cd4,
-    0x3c9aecf73e3a2f60, 0x3fef54873168b9aa,
-    0xbc8fe782cb86389d, 0x3fef4d5022fcd91d,
-    0x3c8a6f4144a6c38d, 0x3fef463b88628cd6,
-    0x3c807a05b0e4047d, 0x3fef3f49917ddc96,
-    0x3c968efde3a8a894, 0x3fef387a6e756238,
-    0x3c875e18f274487d, 0x3fef31ce4fb2a63f,
-    0x3c80472b981fe7f2, 0x3fef2b4565e27cdd,
-    0xbc96b87b3f71085e, 0x3fef24dfe1f56381,
-    0x3c82f7e16d09ab31, 0x3fef1e9df51fdee1,
-    0xbc3d219b1a6fbffa, 0x3fef187fd0dad990,
-    0x3c8b3782720c0ab4, 0x3fef1285a6e4030b,
-    0x3c6e149289cecb8f, 0x3fef0cafa93e2f56,
-    0x3c834d754db0abb6, 0x3fef06fe0a31b715,
-    0x3c864201e2ac744c, 0x3fef0170fc4cd831,
-    0x3c8fdd395dd3f84a, 0x3feefc08b26416ff,
-    0xbc86a3803b8e5b04, 0x3feef6c55f929ff1,
-    0xbc924aedcc4b5068, 0x3feef1a7373aa9cb,
-    0xbc9907f81b512d8e, 0x3feeecae6d05d866,
-    0xbc71d1e83e9436d2, 0x3feee7db34e59ff7,
-    0xbc991919b3ce1b15, 0x3feee32dc313a8e5,
-    0x3c859f48a72a4c6d, 0x3feedea64c123422,
-    0xbc9312607a28698a, 0x3feeda4504ac801c,
-    0xbc58a78f4817895b, 0x3feed60a21f72e2a,
-    0xbc7c2c9b67499a1b, 0x3feed1f5d950a897,
-    0x3c4363ed60c2ac11, 0x3feece086061892d,
-    0x3c9666093b0664ef, 0x3feeca41ed1d0057,
-    0x3c6ecce1daa10379, 0x3feec6a2b5c13cd0,
-    0x3c93ff8e3f0f1230, 0x3feec32af0d7d3de,
-    0x3c7690cebb7aafb0, 0x3feebfdad5362a27,
-    0x3c931dbdeb54e077, 0x3feebcb299fddd0d,
-    0xbc8f94340071a38e, 0x3feeb9b2769d2ca7,
-    0xbc87deccdc93a349, 0x3feeb6daa2cf6642,
-    0xbc78dec6bd0f385f, 0x3feeb42b569d4f82,
-    0xbc861246ec7b5cf6, 0x3feeb1a4ca5d920f,
-    0x3c93350518fdd78e, 0x3feeaf4736b527da,
-    0x3c7b98b72f8a9b05, 0x3feead12d497c7fd,
-    0x3c9063e1e21c5409, 0x3feeab07dd485429,
-    0x3c34c7855019c6ea, 0x3feea9268a5946b7,
-    0x3c9432e62b64c035, 0x3feea76f15ad2148,
-    0xbc8ce44a6199769f, 0x3feea5e1b976dc09,
-    0xbc8c33c53bef4da8, 0x3feea47eb03a5585,
-    0xbc845378892be9ae, 0x3feea34634ccc320,
-    0xbc93cedd78565858, 0x3feea23882552225,
-    0x3c5710aa807e1964, 0x3feea155d44ca973,
-    0xbc93b3efbf5e2228, 0x3feea09e667f3bcd,
-    0xbc6a12ad8734b982, 0x3feea012750bdabf,
-    0xbc6367efb86da9ee, 0x3fee9fb23c651a2f,
-    0xbc80dc3d54e08851, 0x3fee9f7df9519484,
-    0xbc781f647e5a3ecf, 0x3fee9f75e8ec5f74,
-    0xbc86ee4ac08b7db0, 0x3fee9f9a48a58174,
-    0xbc8619321e55e68a, 0x3fee9feb564267c9,
-    0x3c909ccb5e09d4d3, 0x3feea0694fde5d3f,
-    0xbc7b32dcb94da51d, 0x3feea11473eb0187,
-    0x3c94ecfd5467c06b, 0x3feea1ed0130c132,
-    0x3c65ebe1abd66c55, 0x3feea2f336cf4e62,
-    0xbc88a1c52fb3cf42, 0x3feea427543e1a12,
-    0xbc9369b6f13b3734, 0x3feea589994cce13,
-    0xbc805e843a19ff1e, 0x3feea71a4623c7ad,
-    0xbc94d450d872576e, 0x3feea8d99b4492ed,
-    0x3c90ad675b0e8a00, 0x3feeaac7d98a6699,
-    0x3c8db72fc1f0eab4, 0x3feeace5422aa0db,
-    0xbc65b6609cc5e7ff, 0x3feeaf3216b5448c,
-    0x3c7bf68359f35f44, 0x3feeb1ae99157736,
-    0xbc93091fa71e3d83, 0x3feeb45b0b91ffc6,
-    0xbc5da9b88b6c1e29, 0x3feeb737b0cdc5e5,
-    0xbc6c23f97c90b959, 0x3feeba44cbc8520f,
-    0xbc92434322f4f9aa, 0x3feebd829fde4e50,
-    0xbc85ca6cd7668e4b, 0x3feec0f170ca07ba,
-    0x3c71affc2b91ce27, 0x3feec49182a3f090,
-    0x3c6dd235e10a73bb, 0x3feec86319e32323,
-    0xbc87c50422622263, 0x3feecc667b5de565,
-    0x3c8b1c86e3e231d5, 0x3feed09bec4a2d33,
-    0xbc91bbd1d3bcbb15, 0x3feed503b23e255d,
-    0x3c90cc319cee31d2, 0x3feed99e1330b358,
-    0x3c8469846e735ab3, 0x3feede6b5579fdbf,
-    0xbc82dfcd978e9db4, 0x3feee36bbfd3f37a,
-    0x3c8c1a7792cb3387, 0x3feee89f995ad3ad,
-    0xbc907b8f4ad1d9fa, 0x3feeee07298db666,
-    0xbc55c3d956dcaeba, 0x3feef3a2b84f15fb,
-    0xbc90a40e3da6f640, 0x3feef9728de5593a,
-    0xbc68d6f438ad9334, 0x3feeff76f2fb5e47,
-    0xbc91eee26b588a35, 0x3fef05b030a1064a,
-    0x3c74ffd70a5fddcd, 0x3fef0c1e904bc1d2,
-    0xbc91bdfbfa9298ac, 0x3fef12c25bd71e09,
-    0x3c736eae30af0cb3, 0x3fef199bdd85529c,
-    0x3c8ee3325c9ffd94, 0x3fef20ab5fffd07a,
-    0x3c84e08fd10959ac, 0x3fef27f12e57d14b,
-    0x3c63cdaf384e1a67, 0x3fef2f6d9406e7b5,
-    0x3c676b2c6c921968, 0x3fef3720dcef9069,
-    0xbc808a1883ccb5d2, 0x3fef3f0b555dc3fa,
-    0xbc8fad5d3ffffa6f, 0x3fef472d4a07897c,
-    0xbc900dae3875a949, 0x3fef4f87080d89f2,
-    0x3c74a385a63d07a7, 0x3fef5818dcfba487,
-    0xbc82919e2040220f, 0x3fef60e316c98398,
-    0x3c8e5a50d5c192ac, 0x3fef69e603db3285,
-    0x3c843a59ac016b4b, 0x3fef7321f301b460,
-    0xbc82d52107b43e1f, 0x3fef7c97337b9b5f,
-    0xbc892ab93b470dc9, 0x3fef864614f5a129,
-    0x3c74b604603a88d3, 0x3fef902ee78b3ff6,
-    0x3c83c5ec519d7271, 0x3fef9a51fbc74c83,
-    0xbc8ff7128fd391f0, 0x3fefa4afa2a490da,
-    0xbc8dae98e223747d, 0x3fefaf482d8e67f1,
-    0x3c8ec3bc41aa2008, 0x3fefba1bee615a27,
-    0x3c842b94c3a9eb32, 0x3fefc52b376bba97,
-    0x3c8a64a931d185ee, 0x3fefd0765b6e4540,
-    0xbc8e37bae43be3ed, 0x3fefdbfdad9cbe14,
-    0x3c77893b4d91cd9d, 0x3fefe7c1819e90d8,
-    0x3c5305c14160cc89, 0x3feff3c22b8f71f1,
+const EXP_TAIL: [u64; 16] = [
+    0x0000000000000000, 0x3c979aa65d837b6d, 0xbc801b15eaa59348, 0x3c968efde3a8a894,
+    0x3c834d754db0abb6, 0x3c859f48a72a4c6d, 0x3c7690cebb7aafb0, 0x3c9063e1e21c5409,
+    0xbc93b3efbf5e2228, 0xbc7b32dcb94da51d, 0x3c8db72fc1f0eab4, 0x3c71affc2b91ce27,
+    0x3c8c1a7792cb3387, 0x3c736eae30af0cb3, 0x3c74a385a63d07a7, 0xbc8ff7128fd391f0,
+];
+#[rustfmt::skip]
+const EXP_HI: [u64; 16] = [
+    0x3ff0000000000000, 0x3fefb5586cf9890f, 0x3fef72b83c7d517b, 0x3fef387a6e756238,
+    0x3fef06fe0a31b715, 0x3feedea64c123422, 0x3feebfdad5362a27, 0x3feeab07dd485429,
+    0x3feea09e667f3bcd, 0x3feea11473eb0187, 0x3feeace5422aa0db, 0x3feec49182a3f090,
+    0x3feee89f995ad3ad, 0x3fef199bdd85529c, 0x3fef5818dcfba487, 0x3fefa4afa2a490da,
 ];
