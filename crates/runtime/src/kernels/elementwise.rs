@@ -504,16 +504,14 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
 /// `o = u(a)` for the numeric unary ops; false for the others.
 #[inline(always)]
 fn unary_num<T: Num>(u: Unary, o: &mut [T], a: &[T]) -> bool {
-    {
-        match u {
-            Unary::Neg => map1(o, a, Num::neg),
-            Unary::Abs => map1(o, a, Num::abs),
-            Unary::Sign => map1(o, a, Num::sign),
-            Unary::IntegerPow { y } => map1(o, a, |v| Num::ipow(v, y)),
-            _ => return false,
-        }
-        true
+    match u {
+        Unary::Neg => map1(o, a, Num::neg),
+        Unary::Abs => map1(o, a, Num::abs),
+        Unary::Sign => map1(o, a, Num::sign),
+        Unary::IntegerPow { y } => map1(o, a, |v| Num::ipow(v, y)),
+        _ => return false,
     }
+    true
 }
 
 /// `o = u(a)` for a float dtype.
@@ -522,25 +520,23 @@ fn unary_float<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
     if unary_num(u, o, a) {
         return;
     }
-    {
-        match u {
-            Unary::Exp => T::exp_slice(o, a),
-            Unary::Log => map1(o, a, Float::ln),
-            Unary::Log1p => map1(o, a, Float::ln_1p),
-            Unary::Expm1 => map1(o, a, Float::exp_m1),
-            Unary::Sin => map1(o, a, Float::sin),
-            Unary::Cos => map1(o, a, Float::cos),
-            Unary::Tanh => map1(o, a, Float::tanh),
-            Unary::Logistic => T::logistic_slice(o, a),
-            Unary::Sqrt => map1(o, a, Float::sqrt),
-            Unary::Rsqrt => map1(o, a, Float::rsqrt),
-            Unary::Lgamma => map1(o, a, Float::lgamma),
-            Unary::Digamma => map1(o, a, Float::digamma),
-            Unary::Erf => map1(o, a, Float::erf),
-            Unary::Polygamma { n } => map1(o, a, |v| Float::polygamma(v, n)),
-            Unary::Neg | Unary::Abs | Unary::Sign | Unary::IntegerPow { .. } | Unary::Not => {
-                unreachable!("handled by the numeric and bool arms")
-            }
+    match u {
+        Unary::Exp => T::exp_slice(o, a),
+        Unary::Log => map1(o, a, Float::ln),
+        Unary::Log1p => map1(o, a, Float::ln_1p),
+        Unary::Expm1 => map1(o, a, Float::exp_m1),
+        Unary::Sin => map1(o, a, Float::sin),
+        Unary::Cos => map1(o, a, Float::cos),
+        Unary::Tanh => map1(o, a, Float::tanh),
+        Unary::Logistic => T::logistic_slice(o, a),
+        Unary::Sqrt => map1(o, a, Float::sqrt),
+        Unary::Rsqrt => map1(o, a, Float::rsqrt),
+        Unary::Lgamma => map1(o, a, Float::lgamma),
+        Unary::Digamma => map1(o, a, Float::digamma),
+        Unary::Erf => map1(o, a, Float::erf),
+        Unary::Polygamma { n } => map1(o, a, |v| Float::polygamma(v, n)),
+        Unary::Neg | Unary::Abs | Unary::Sign | Unary::IntegerPow { .. } | Unary::Not => {
+            unreachable!("handled by the numeric and bool arms")
         }
     }
 }
