@@ -276,12 +276,7 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     let before = estimate(f);
     let mut input = f.clone();
     let cleaned = dce(&mut input) | cse(&mut input);
-    let enabled = |r: &Rule| match r.safety {
-        Safety::Exact => true,
-        Safety::Unsafe => opts.unsafe_math,
-        Safety::Reassociate => opts.reassociate,
-    };
-    let rules: Vec<Rule> = rules::all().into_iter().filter(enabled).chain(extra.iter().copied()).collect();
+    let rules: Vec<Rule> = enabled_rules(opts).into_iter().chain(extra.iter().copied()).collect();
 
     let mut report = SimplifyReport {
         before,
@@ -327,28 +322,33 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     Ok((current, report))
 }
 
+/// The rules `opts` switch on.
+fn enabled_rules(opts: &SimplifyOptions) -> Vec<Rule> {
+    let enabled = |r: &Rule| match r.safety {
+        Safety::Exact => true,
+        Safety::Unsafe => opts.unsafe_math,
+        Safety::Reassociate => opts.reassociate,
+    };
+    rules::all().into_iter().filter(enabled).collect()
+}
+
+impl Round {
+    /// Whether the round's e-graph of an `n`-value input stayed the input:
+    /// no rule applied, no node added, no classes merged.
+    fn left_egraph_alone(&self, n: usize) -> bool {
+        self.applied.is_empty() && (self.egraph_nodes, self.egraph_classes) == (n, n)
+    }
+}
+
 /// One round: saturate `input` (verified, without dead code), extract, and
 /// keep the input when the extracted function is not cheaper.
 fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, Error> {
-    let analyzer = Analyzer {
-        max_const_elements: opts.max_const_elements,
-        max_fold_elements: opts.max_fold_elements,
-        unsound: None,
-    };
     let n = input.num_values();
     // The first iteration's limits pass, and then the probe can tell
     // whether it would change anything (debug builds check its answer
     // against the e-graph's).
     let probe_applies = opts.iter_limit > 0 && n <= opts.node_limit && !opts.time_limit.is_zero();
-    if probe_applies
-        && probe::nothing_to_rewrite(
-            input,
-            rules,
-            opts.reassociate_budget > 0,
-            opts.max_const_elements,
-            opts.max_fold_elements,
-        )
-    {
+    if probe_applies && probe::nothing_to_rewrite(input, rules, opts) {
         let kept = Round {
             out: None,
             iterations: 1,
@@ -358,25 +358,25 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
             applied: Vec::new(),
         };
         if cfg!(debug_assertions) {
-            let full = saturate_and_extract(input, opts, rules, analyzer)?;
+            let full = saturate_and_extract(input, opts, rules)?;
             debug_assert!(
-                full.out.is_none() && full.applied.is_empty() && (full.egraph_nodes, full.egraph_classes) == (n, n),
+                full.out.is_none() && full.left_egraph_alone(n),
                 "simplify: the probe found nothing to rewrite, the e-graph did: {:?}",
                 full.applied
             );
         }
         return Ok(kept);
     }
-    saturate_and_extract(input, opts, rules, analyzer)
+    saturate_and_extract(input, opts, rules)
 }
 
 /// [`round`] through the e-graph.
-fn saturate_and_extract(
-    input: &Func,
-    opts: &SimplifyOptions,
-    rules: &[Rule],
-    analyzer: Analyzer,
-) -> Result<Round, Error> {
+fn saturate_and_extract(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, Error> {
+    let analyzer = Analyzer {
+        max_const_elements: opts.max_const_elements,
+        max_fold_elements: opts.max_fold_elements,
+        unsound: None,
+    };
     let (mut egraph, ids) = lang::to_egraph(input, analyzer);
     let limits = rules::Limits {
         nodes: opts.node_limit,

@@ -20,6 +20,7 @@ use egg::{Id, Language};
 
 use rustc_hash::FxHashMap as HashMap;
 
+use super::SimplifyOptions;
 use super::lang::{Facts, Lit, Node, folds_to_const, make_facts, op_facts};
 use super::rules::{Ctx, Graph, Rule, Safety};
 use crate::{Func, Op};
@@ -147,16 +148,12 @@ impl Graph for Probe<'_> {
 }
 
 /// Whether the first iteration of saturating `f` (verified, without dead
-/// code or duplicates) under `rules` would leave its e-graph as it is.
-/// `reassociate` says whether the re-association budget is above zero.
-pub(crate) fn nothing_to_rewrite(
-    f: &Func,
-    rules: &[Rule],
-    reassociate: bool,
-    max_const_elements: usize,
-    max_fold_elements: usize,
-) -> bool {
-    let Some(mut p) = Probe::new(f, max_const_elements, max_fold_elements) else { return false };
+/// code or duplicates) under `rules` and `opts` would leave its e-graph as
+/// it is.
+pub(crate) fn nothing_to_rewrite(f: &Func, rules: &[Rule], opts: &SimplifyOptions) -> bool {
+    let Some(mut p) = Probe::new(f, opts.max_const_elements, opts.max_fold_elements) else { return false };
+    // With no re-association budget left, those rules never run.
+    let reassociate = opts.reassociate_budget > 0;
     let mut by_root: HashMap<&str, Vec<&Rule>> = HashMap::default();
     for rule in rules {
         if rule.safety != Safety::Reassociate || reassociate {

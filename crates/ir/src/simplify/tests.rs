@@ -921,27 +921,9 @@ fn cse_merges_commuted_operands() {
 /// Whether saturating `f` (verified, cleaned) changes its e-graph, as the
 /// e-graph finds it and as the probe predicts it.
 fn changes(f: &Func, opts: &SimplifyOptions) -> (bool, bool) {
-    let rules: Vec<Rule> = rules::all()
-        .into_iter()
-        .filter(|r| r.safety != Safety::Unsafe || opts.unsafe_math)
-        .filter(|r| r.safety != Safety::Reassociate || opts.reassociate)
-        .collect();
-    let analyzer = Analyzer {
-        max_const_elements: opts.max_const_elements,
-        max_fold_elements: opts.max_fold_elements,
-        unsound: None,
-    };
-    let n = f.num_values();
-    let full = saturate_and_extract(f, opts, &rules, analyzer).unwrap();
-    let egraph = !full.applied.is_empty() || (full.egraph_nodes, full.egraph_classes) != (n, n);
-    let probe = !probe::nothing_to_rewrite(
-        f,
-        &rules,
-        opts.reassociate_budget > 0,
-        opts.max_const_elements,
-        opts.max_fold_elements,
-    );
-    (egraph, probe)
+    let rules = enabled_rules(opts);
+    let full = saturate_and_extract(f, opts, &rules).unwrap();
+    (!full.left_egraph_alone(f.num_values()), !probe::nothing_to_rewrite(f, &rules, opts))
 }
 
 #[test]
