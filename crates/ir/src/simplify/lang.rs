@@ -8,7 +8,7 @@ use std::sync::Arc;
 use egg::{Analysis, DidMerge, Id, Language};
 
 use super::fold;
-use crate::{Func, Literal, Op, Scalar, TensorType};
+use crate::{Func, Inst, Literal, Op, Scalar, TensorType, Value};
 
 /// A constant literal inside an e-node: shared, with its hash computed once
 /// so that hash-consing a large constant costs nothing after the first time.
@@ -318,12 +318,17 @@ pub(crate) fn to_egraph(f: &Func, analyzer: Analyzer) -> (EGraph, Vec<Id>) {
         ids.push(egraph.add(Node::Param { index: p.index(), ty: f.ty(p).clone() }));
     }
     for (_, inst) in f.iter_insts() {
-        let node = match &inst.op {
-            Op::Const(l) => Node::Const(Lit::new(l.clone())),
-            op => Node::Op { op: op.clone(), args: inst.args.iter().map(|a| ids[a.index()]).collect() },
-        };
+        let node = inst_node(inst, |a| ids[a.index()]);
         ids.push(egraph.add(node));
     }
     egraph.rebuild();
     (egraph, ids)
+}
+
+/// The e-node of an instruction, its operands' classes given by `class`.
+pub(crate) fn inst_node(inst: &Inst, class: impl Fn(Value) -> Id) -> Node {
+    match &inst.op {
+        Op::Const(l) => Node::Const(Lit::new(l.clone())),
+        op => Node::Op { op: op.clone(), args: inst.args.iter().map(|&a| class(a)).collect() },
+    }
 }

@@ -21,9 +21,9 @@ use egg::{Id, Language};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::SimplifyOptions;
-use super::lang::{Facts, Lit, Node, folds_to_const, make_facts, op_facts};
+use super::lang::{Facts, Node, folds_to_const, inst_node, make_facts, op_facts};
 use super::rules::{Ctx, Graph, Rule, Safety};
-use crate::{Func, Op};
+use crate::Func;
 
 /// `f` as a [`Graph`]: one class per value, plus the e-nodes rules add.
 struct Probe<'f> {
@@ -65,10 +65,7 @@ impl<'f> Probe<'f> {
             p.leaves.push(Id::from(v.index()));
         }
         for (v, inst) in f.iter_insts() {
-            let node = match &inst.op {
-                Op::Const(l) => Node::Const(Lit::new(l.clone())),
-                op => Node::Op { op: op.clone(), args: inst.args.iter().map(|a| Id::from(a.index())).collect() },
-            };
+            let node = inst_node(inst, |a| Id::from(a.index()));
             // The verifier checked the declared type against the typing
             // rule, so it is what the analysis would infer.
             let facts = match &node {
