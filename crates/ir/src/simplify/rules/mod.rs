@@ -330,9 +330,9 @@ pub(crate) struct Saturation {
 /// classes of its root, then rebuilds: every rule of an iteration is
 /// matched against the e-graph as it was before the first one applied. A
 /// rule is a function of its root e-node, so there is no pattern to
-/// match: the search is a lookup in the e-graph's index by op.
+/// match: the search is a lookup in the e-graph's index by op. `eg` comes
+/// rebuilt (as `to_egraph` returns it), so that index is current.
 pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Saturation {
-    eg.rebuild();
     // The distinct roots, in order of first use, and each rule's root.
     let mut roots: Vec<&'static str> = Vec::new();
     let root_of: Vec<usize> = rules
