@@ -130,11 +130,17 @@ fn fast_then_fix<T: Copy + Into<f64>>(
         slow |= !fast(v);
     }
     if slow {
-        for (o, &v) in out.iter_mut().zip(x) {
-            let v: f64 = v.into();
-            if !fast(v) {
-                *o = round(exact(v));
-            }
+        redo_slow(out, x, round, exact);
+    }
+}
+
+/// `exact` redone for the elements of `x` outside the fast path.
+#[inline(always)]
+fn redo_slow<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64) -> T, exact: impl Fn(f64) -> f64) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        let v: f64 = v.into();
+        if !fast(v) {
+            *o = round(exact(v));
         }
     }
 }
@@ -235,7 +241,9 @@ pub fn logistic_slice(out: &mut [f64], x: &[f64]) {
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::{EXP_HI, EXP_TAIL, FAST, LN2_N_HI, LN2_N_LO, N_OVER_LN2, SHIFT, exp_core, exp_slow, fast, logistic};
+    use super::{
+        EXP_HI, EXP_TAIL, FAST, LN2_N_HI, LN2_N_LO, N_OVER_LN2, SHIFT, exp_core, exp_slow, fast, logistic, redo_slow,
+    };
 
     #[inline(always)]
     pub(super) fn available() -> bool {
@@ -304,11 +312,7 @@ mod avx512 {
             slow |= !fast(x[k]);
         }
         if slow {
-            for k in 0..n {
-                if !fast(x[k]) {
-                    out[k] = exact(x[k]);
-                }
-            }
+            redo_slow(out, x, |y| y, exact);
         }
     }
 
