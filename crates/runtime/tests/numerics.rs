@@ -148,6 +148,11 @@ fn vmath_edge_cases() {
         assert!(ulps(vmath::exp(x), x.exp()) <= 1, "exp({x}) = {} vs {}", vmath::exp(x), x.exp());
     }
     assert!(vmath::exp(f64::NAN).is_nan());
+    // Either side of ln 2^-1075, where the result rounds to zero.
+    assert_eq!(vmath::exp(-745.13), 5e-324);
+    assert_eq!(vmath::exp(-745.14), 0.0);
+    assert_eq!(vmath::exp(-745.19), 0.0);
+    assert_eq!(vmath::exp(-745.21), 0.0);
     for x in [f64::MIN_POSITIVE, 5e-324, 1e-310, f64::MAX, 1.0, 2.0, 0.5] {
         assert!(ulps(vmath::ln(x), x.ln()) <= 1, "ln({x})");
     }
@@ -178,6 +183,8 @@ fn slice_arguments() -> Vec<f64> {
         -708.5,
         -744.4,
         -745.1,
+        -745.13,
+        -745.14,
         -745.2,
         -800.0,
         f64::INFINITY,

@@ -328,7 +328,7 @@ fn simd() -> Simd {
         {
             return Simd::Avx512;
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             return Simd::Avx2;
         }
     }
@@ -356,7 +356,7 @@ unsafe fn direct_avx512<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn direct_avx2<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
     unary_float(u, o, a)
 }
@@ -412,8 +412,10 @@ fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) 
 const SMALL: usize = 16;
 
 /// Runs the group's program over one block, with the widest vectors the
-/// CPU has. The element functions are IEEE operations without fused
-/// multiply-adds, so every instruction set gives the same bits.
+/// CPU has. The element functions are IEEE operations, and the fused
+/// multiply-adds among them round once on every path (the instruction, or
+/// the C library's `fma` on a CPU without it), so every instruction set
+/// gives the same bits.
 unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     // A few elements (scalars, small vectors) gain nothing from wide
     // vectors, whose loops' set-up and masked tails cost more than the
@@ -444,7 +446,7 @@ unsafe fn body_avx512(body: &[FInst], banks: &Banks, len: usize) -> Result<(), E
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 unsafe fn body_avx2(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     for inst in body {
         unsafe { step(inst, banks, len)? };
