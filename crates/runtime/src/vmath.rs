@@ -9,7 +9,7 @@
 //! The polynomial and range reduction of `exp` use fused multiply-adds
 //! (`f64::mul_add`, rounded once by definition), so every path gives the
 //! same bits: the AVX-512 and AVX2 loops use the instruction, a CPU
-//! without it gets the C library's `fma`.
+//! without it gets a software `fma` (correctly rounded, like the instruction).
 //!
 //! Accuracy: within 1 unit in the last place of the correctly rounded
 //! result over the whole range (the tests check at most 1 ulp from the C
@@ -151,7 +151,7 @@ fn fast_then_fix<T: Copy + Into<f64>>(
 
 /// [`fast_then_fix`] with the CPU's fused multiply-add instruction where
 /// the build does not assume one: elsewhere each `mul_add` is a call to
-/// the C library's `fma` (the same result, more slowly).
+/// a software `fma` (the same result, more slowly).
 #[inline(always)]
 fn fast_then_fix_fma<T: Copy + Into<f64>>(
     out: &mut [T],

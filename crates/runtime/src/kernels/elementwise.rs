@@ -414,7 +414,7 @@ const SMALL: usize = 16;
 /// Runs the group's program over one block, with the widest vectors the
 /// CPU has. The element functions are IEEE operations, and the fused
 /// multiply-adds among them round once on every path (the instruction, or
-/// the C library's `fma` on a CPU without it), so every instruction set
+/// a software `fma` on a CPU without it), so every instruction set
 /// gives the same bits.
 unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     // A few elements (scalars, small vectors) gain nothing from wide
