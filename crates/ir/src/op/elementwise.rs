@@ -112,6 +112,7 @@ impl Unary {
     ];
 
     /// Name in the text format.
+    #[inline]
     pub fn name(self) -> &'static str {
         match self {
             Unary::Neg => "neg",
@@ -205,6 +206,7 @@ impl Binary {
     ];
 
     /// Name in the text format.
+    #[inline]
     pub fn name(self) -> &'static str {
         match self {
             Binary::Add => "add",
@@ -256,6 +258,7 @@ impl Compare {
     pub const ALL: [Compare; 6] = [Compare::Eq, Compare::Ne, Compare::Lt, Compare::Le, Compare::Gt, Compare::Ge];
 
     /// Name in the text format.
+    #[inline]
     pub fn name(self) -> &'static str {
         match self {
             Compare::Eq => "eq",

@@ -175,6 +175,7 @@ impl Op {
     }
 
     /// The op's name in the text format.
+    #[inline]
     pub fn name(&self) -> &'static str {
         match self {
             Op::Const(_) => "const",

@@ -21,6 +21,7 @@ impl ReduceKind {
     pub const ALL: [ReduceKind; 3] = [ReduceKind::Sum, ReduceKind::Max, ReduceKind::Min];
 
     /// Name in the text format.
+    #[inline]
     pub fn name(self) -> &'static str {
         match self {
             ReduceKind::Sum => "reduce_sum",

@@ -168,11 +168,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Whether class `id` holds an op e-node named `name`.
+    #[inline(always)]
     pub(crate) fn has(&self, id: Id, name: &str) -> bool {
         self.g.op_nodes(id).iter().any(|n| matches!(n, Node::Op { op, .. } if op.name() == name))
     }
 
     /// The op e-nodes named `name` in class `id`, with their children.
+    #[inline(always)]
     pub(crate) fn nodes(&self, id: Id, name: &str) -> smallvec::SmallVec<[(Op, Kids); 2]> {
         // Pushed one by one: most calls match nothing, and collecting
         // through `Extend` costs more than the search.
