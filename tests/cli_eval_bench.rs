@@ -143,6 +143,13 @@ fn bench_reports_timings() {
         let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         assert_eq!(v["calls"].as_u64(), Some(5));
     }
+    // Each cap on the vector instruction sets.
+    for isa in ["widest", "avx2", "baseline"] {
+        let o = saddle(&["bench", &case("student_t.sir"), "--args", "[[1.5, 1.0]]", "--repeat", "3", "--isa", isa]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["calls"].as_u64(), Some(3));
+    }
 }
 
 #[test]
@@ -158,6 +165,7 @@ fn bench_bad_input() {
     fails_with(&saddle(&["bench", f.to_str().unwrap(), "--args", "[[1.5, 0], [1, 2, 3]]"]), "not a valid i64");
     fails_with(&saddle(&["bench", f.to_str().unwrap(), "--args", "[[0, 7], [1, 2, 3]]"]), "out of range");
     assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "--repeat", "0"]).status.code(), Some(2));
+    assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "--isa", "sse9"]).status.code(), Some(2));
     assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "--warmup", "-1"]).status.code(), Some(2));
     assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "-p", "nonsense"]).status.code(), Some(2));
     assert_eq!(saddle(&["bench", &st]).status.code(), Some(2));

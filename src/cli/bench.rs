@@ -44,6 +44,30 @@ pub struct Args {
     /// thousands of short calls last.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub warmup: u64,
+    /// The widest vector instruction sets the kernels may use: `widest`
+    /// (what the CPU has), `avx2` or `baseline`. Results are the same bits
+    /// at every level; this measures what the wide vectors gain.
+    #[arg(long, value_enum, default_value_t = IsaArg::Widest)]
+    pub isa: IsaArg,
+}
+
+/// `--isa` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum IsaArg {
+    Widest,
+    Avx2,
+    Baseline,
+}
+
+impl From<IsaArg> for saddle::runtime::isa::Isa {
+    fn from(a: IsaArg) -> Self {
+        use saddle::runtime::isa::Isa;
+        match a {
+            IsaArg::Widest => Isa::Widest,
+            IsaArg::Avx2 => Isa::Avx2,
+            IsaArg::Baseline => Isa::Baseline,
+        }
+    }
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
@@ -54,6 +78,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
         f = apply(p, &f)?;
     }
     let inputs = parse_args(&a.args, f.param_types(), "--args")?;
+    saddle::runtime::isa::limit(a.isa.into());
     let start = Instant::now();
     let opts = saddle::runtime::CompileOptions { simplify: !a.no_simplify, ..Default::default() };
     let exe = saddle::runtime::compile_with(&f, &opts)?;

@@ -9,6 +9,8 @@
 //! - [`scalar`], [`special`], [`vmath`]: what each op does to one element.
 //! - [`backend`]: dense linear algebra (faer, or OpenBLAS with the
 //!   `openblas` feature).
+//! - [`isa`]: caps the vector instruction sets the kernels use (the
+//!   results are the same bits at every level).
 //!
 //! ```
 //! use saddle_ir::{parse_func, Array};
@@ -23,6 +25,7 @@
 pub mod backend;
 mod error;
 mod exec;
+pub mod isa;
 pub mod kernels;
 mod memory;
 mod plan;

@@ -6,10 +6,14 @@
 //! a whole slice and redo the rare arguments beyond it, giving the same
 //! bits as the element functions.
 //!
-//! The polynomial and range reduction of `exp` use fused multiply-adds
+//! On a CPU with fused multiply-adds (every x86-64 CPU with AVX2, every
+//! 64-bit ARM CPU) the range reduction and polynomial of `exp` use them
 //! (`f64::mul_add`, rounded once by definition), so every path gives the
-//! same bits: the AVX-512 and AVX2 loops use the instruction, a CPU
-//! without it gets a software `fma` (correctly rounded, like the instruction).
+//! same bits whether the instruction or a software `fma` computes them
+//! (the AVX-512 and AVX2 loops use the instruction; so do the plain loops,
+//! through a copy compiled for it). A CPU without the instruction takes
+//! the same steps in multiplications and additions alone on every path,
+//! as accurate, and may differ from the fused results in the last bit.
 //!
 //! Accuracy: within 1 unit in the last place of the correctly rounded
 //! result over the whole range (the tests check at most 1 ulp from the C
@@ -37,7 +41,8 @@ const FAST: f64 = 704.0;
 /// e^x = 2^k · 2^(j/16) · e^r; 2^(j/16) comes from a table of 16 as a
 /// double and its relative tail, e^r − 1 from a degree-7 polynomial, and
 /// the result is `s + s·(tail + p(r))` with `s` the table's double scaled
-/// by 2^k (an exact integer addition to its exponent). Sixteen entries fit
+/// by 2^k (an exact integer addition to its exponent), in fused
+/// multiply-adds where the CPU has them (see the module's docs). Sixteen entries fit
 /// in two vector registers, so the AVX-512 loops look them up with
 /// in-register permutes instead of memory gathers. Arguments beyond ±704
 /// (overflow, subnormal results, infinities, NaN) take a slower path that
@@ -52,7 +57,7 @@ const FAST: f64 = 704.0;
 /// ```
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    if fast(x) { exp_core(x, 0) } else { exp_slow(x) }
+    if fast(x) { exp_scaled(x, 0) } else { exp_slow(x) }
 }
 
 /// Whether `x` takes the fast path of [`exp`] (false for NaN).
@@ -61,13 +66,44 @@ fn fast(x: f64) -> bool {
     x.abs() <= FAST
 }
 
-/// e^x · 2^-e, for arguments where that is a normal number (any `x`
-/// gives some number: garbage outside that range, never a fault).
+/// Whether `exp` computes with fused multiply-adds: wherever the CPU has
+/// the instruction (every x86-64 CPU with AVX2, every 64-bit ARM CPU).
+/// Elsewhere it takes the same steps in IEEE multiplications and additions
+/// alone, as accurate, instead of a software `fma` at ten times the cost;
+/// the two can differ in the last bit, so results are the same on every
+/// path of one machine and on every machine with FMA.
 #[inline(always)]
-fn exp_core(x: f64, e: i64) -> f64 {
-    let t = x.mul_add(N_OVER_LN2, SHIFT);
-    let kf = t - SHIFT;
-    let r = kf.mul_add(-LN2_N_LO, kf.mul_add(-LN2_N_HI, x));
+fn fused() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        cfg!(target_feature = "fma") || std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
+/// [`exp_core`] in the formulation this CPU takes (see [`fused`]).
+#[inline(always)]
+fn exp_scaled(x: f64, e: i64) -> f64 {
+    if fused() { exp_core::<true>(x, e) } else { exp_core::<false>(x, e) }
+}
+
+/// e^x · 2^-e, for arguments where that is a normal number (any `x`
+/// gives some number: garbage outside that range, never a fault), with
+/// fused multiply-adds or without ([`fused`]).
+#[inline(always)]
+fn exp_core<const FUSED: bool>(x: f64, e: i64) -> f64 {
+    let (t, r) = if FUSED {
+        let t = x.mul_add(N_OVER_LN2, SHIFT);
+        let kf = t - SHIFT;
+        (t, kf.mul_add(-LN2_N_LO, kf.mul_add(-LN2_N_HI, x)))
+    } else {
+        let t = x * N_OVER_LN2 + SHIFT;
+        let kf = t - SHIFT;
+        (t, (x - kf * LN2_N_HI) - kf * LN2_N_LO)
+    };
     // The low bits of t hold k = 16·n + j: j indexes the tables, and k
     // shifted to the exponent field adds n to the table entry's exponent
     // (the table entries are stored less j << 48 to cancel j's share).
@@ -75,7 +111,7 @@ fn exp_core(x: f64, e: i64) -> f64 {
     let j = (bits & 15) as usize;
     let tail = f64::from_bits(EXP_TAIL[j]);
     let s = f64::from_bits(EXP_HI[j].wrapping_add(bits << 48).wrapping_sub((e as u64) << 52));
-    s.mul_add(poly(tail, r), s)
+    if FUSED { s.mul_add(poly_fused(tail, r), s) } else { s + s * poly(tail, r) }
 }
 
 /// `tail + (e^r − 1)` for |r| ≤ ln2/32: the Taylor polynomial of degree 7
@@ -83,12 +119,22 @@ fn exp_core(x: f64, e: i64) -> f64 {
 /// evaluated in one fixed order of fused multiply-adds that the vector
 /// loops repeat operation for operation.
 #[inline(always)]
-fn poly(tail: f64, r: f64) -> f64 {
+fn poly_fused(tail: f64, r: f64) -> f64 {
     let r2 = r * r;
     let a = r.mul_add(1.0 / 6.0, 0.5);
     let b = r.mul_add(1.0 / 120.0, 1.0 / 24.0);
     let c = r.mul_add(1.0 / 5040.0, 1.0 / 720.0);
     r2.mul_add(r2.mul_add(r2.mul_add(c, b), a), tail + r)
+}
+
+/// [`poly_fused`] in multiplications and additions alone.
+#[inline(always)]
+fn poly(tail: f64, r: f64) -> f64 {
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    (tail + r)
+        + r2 * (0.5 + r * (1.0 / 6.0))
+        + r4 * ((1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0)))
 }
 
 /// Below this, e^x is less than 2^-1075, half the smallest subnormal, so
@@ -110,7 +156,7 @@ fn exp_slow(x: f64) -> f64 {
         return 0.0;
     }
     let x = x.min(710.0);
-    if x < 0.0 { exp_core(x, -1022) * f64::from_bits(1 << 52) } else { exp_core(x, 1) * 2.0 }
+    if x < 0.0 { exp_scaled(x, -1022) * f64::from_bits(1 << 52) } else { exp_scaled(x, 1) * 2.0 }
 }
 
 /// `out[i] = exp(x[i])` with the bits of [`exp`], as one loop the
@@ -122,7 +168,26 @@ pub fn exp_slice(out: &mut [f64], x: &[f64]) {
         // SAFETY: the CPU has the features.
         return unsafe { avx512::exp_slice(out, x) };
     }
-    fast_then_fix_fma(out, x, |y| y, |v| exp_core(v, 0), exp_slow);
+    over_slice(out, x, |y| y, |v| v, |_, e| e, exp_slow);
+}
+
+/// The slice loops of `exp` and `logistic`: `finish(v, e^arg(v))` over
+/// every element in the formulation of `exp` this CPU takes ([`fused`]),
+/// then `exact` redone beyond the fast path.
+#[inline(always)]
+fn over_slice<T: Copy + Into<f64>>(
+    out: &mut [T],
+    x: &[T],
+    round: impl Fn(f64) -> T,
+    arg: impl Fn(f64) -> f64,
+    finish: impl Fn(f64, f64) -> f64,
+    exact: impl Fn(f64) -> f64,
+) {
+    if fused() {
+        fast_then_fix_fma(out, x, round, |v| finish(v, exp_core::<true>(arg(v), 0)), exact);
+    } else {
+        fast_then_fix(out, x, round, |v| finish(v, exp_core::<false>(arg(v), 0)), exact);
+    }
 }
 
 /// The loop shape of the slice functions: `approx` (exact on the fast
@@ -161,7 +226,10 @@ fn fast_then_fix_fma<T: Copy + Into<f64>>(
     exact: impl Fn(f64) -> f64,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if !cfg!(target_feature = "fma") && std::arch::is_x86_feature_detected!("fma") {
+    if !cfg!(target_feature = "fma")
+        && crate::isa::current() != crate::isa::Isa::Baseline
+        && std::arch::is_x86_feature_detected!("fma")
+    {
         // SAFETY: the CPU has FMA.
         return unsafe { fast_then_fix_with_fma(out, x, round, approx, exact) };
     }
@@ -279,7 +347,7 @@ pub fn logistic_slice(out: &mut [f64], x: &[f64]) {
         // SAFETY: the CPU has the features.
         return unsafe { avx512::logistic_slice(out, x) };
     }
-    fast_then_fix_fma(out, x, |y| y, |v| logistic_from(v, exp_core(-v.abs(), 0)), logistic);
+    over_slice(out, x, |y| y, |v| -v.abs(), logistic_from, logistic);
 }
 
 /// [`exp_slice`] and [`logistic_slice`] written with AVX-512 intrinsics:
@@ -297,7 +365,9 @@ mod avx512 {
 
     #[inline(always)]
     pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512dq")
+        crate::isa::current() == crate::isa::Isa::Widest
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
     }
 
     /// The two halves of a table of 16, as vectors of 8.
@@ -367,7 +437,7 @@ mod avx512 {
     #[target_feature(enable = "avx512f,avx512dq")]
     pub(super) unsafe fn exp_slice(out: &mut [f64], x: &[f64]) {
         let (tail, hi) = (halves(&EXP_TAIL), halves(&EXP_HI));
-        run(out, x, |v| core(v, tail, hi), |v| exp_core(v, 0), exp_slow);
+        run(out, x, |v| core(v, tail, hi), |v| exp_core::<true>(v, 0), exp_slow);
     }
 
     /// [`super::logistic_slice`]: `num / (1 + e)` with `e = e^-|x|` and
@@ -384,7 +454,7 @@ mod avx512 {
             let num = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(v, zero), e, one);
             _mm512_div_pd(num, _mm512_add_pd(one, e))
         };
-        run(out, x, lanes, |v| super::logistic_from(v, exp_core(-v.abs(), 0)), logistic);
+        run(out, x, lanes, |v| super::logistic_from(v, exp_core::<true>(-v.abs(), 0)), logistic);
     }
 }
 
@@ -392,13 +462,13 @@ mod avx512 {
 /// the bits of `exp(x as f64) as f32`.
 #[inline(always)]
 pub fn exp_slice_f32(out: &mut [f32], x: &[f32]) {
-    fast_then_fix_fma(out, x, |y| y as f32, |v| exp_core(v, 0), exp_slow);
+    over_slice(out, x, |y| y as f32, |v| v, |_, e| e, exp_slow);
 }
 
 /// [`logistic_slice`] for f32: the bits of `logistic(x as f64) as f32`.
 #[inline(always)]
 pub fn logistic_slice_f32(out: &mut [f32], x: &[f32]) {
-    fast_then_fix_fma(out, x, |y| y as f32, |v| logistic_from(v, exp_core(-v.abs(), 0)), logistic);
+    over_slice(out, x, |y| y as f32, |v| -v.abs(), logistic_from, logistic);
 }
 
 /// The tables of [`exp`] (written by `tools/gen_exp_table.py`): for j in
@@ -418,3 +488,34 @@ const EXP_HI: [u64; 16] = [
     0x3feea09e667f3bcd, 0x3feea11473eb0187, 0x3feeace5422aa0db, 0x3feec49182a3f090,
     0x3feee89f995ad3ad, 0x3fef199bdd85529c, 0x3fef5818dcfba487, 0x3fefa4afa2a490da,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ulps(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i64).abs_diff(b.to_bits() as i64)
+    }
+
+    /// Both formulations of `exp` (with fused multiply-adds and without)
+    /// within 1 ulp of the C library's over the fast path, whichever one
+    /// this CPU takes; they differ only in the last bit, rarely.
+    #[test]
+    fn both_formulations_are_accurate() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut differ = 0;
+        for i in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+            let x = if i % 2 == 0 { u * 2.0 * FAST - FAST } else { u * 4.0 - 2.0 };
+            let (fused, plain) = (exp_core::<true>(x, 0), exp_core::<false>(x, 0));
+            assert!(ulps(fused, x.exp()) <= 1, "fused exp({x}) = {fused} vs {}", x.exp());
+            assert!(ulps(plain, x.exp()) <= 1, "plain exp({x}) = {plain} vs {}", x.exp());
+            assert!(ulps(fused, plain) <= 1);
+            differ += (fused != plain) as usize;
+        }
+        assert!(differ < 5_000, "{differ} of 200,000 differ");
+    }
+}

@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use saddle_ir::op::{Binary, Compare, DotDims, ReduceKind, Unary};
 use saddle_ir::{Array, DType, Func, FuncBuilder, Literal, Op, Scalar, TensorType, Value};
+use saddle_runtime::isa::{self, Isa};
 use saddle_runtime::{CompileOptions, compile, compile_with, reference};
 
 fn random_array(ty: &TensorType, rng: &mut StdRng, lo: f64, hi: f64) -> Array {
@@ -413,15 +414,32 @@ fn large_arrays_take_the_parallel_paths_bit_exactly() {
         check_against_reference(&f, &inputs).unwrap();
     }
     // A standalone unary op runs from its input buffer straight into its
-    // output, over threads; the arguments include the slow path's (beyond
-    // ±704, infinities, NaN) scattered through the array.
-    let mut rng = StdRng::seed_from_u64(4);
-    let n = 300_001;
+    // output, over threads.
+    standalone_unary_ops(300_001, 4);
+    // Reductions of rows, columns and everything, over threads.
+    let mut rng = StdRng::seed_from_u64(3);
+    let ty = TensorType::f64([300, 700]);
+    let x = random_array(&ty, &mut rng, -1.0, 1.0);
+    for axes in [vec![0], vec![1], vec![0, 1]] {
+        for kind in ReduceKind::ALL {
+            let (f, inputs) =
+                single(Op::Reduce { kind, axes: axes.clone() }, std::slice::from_ref(&ty), vec![x.clone()]).unwrap();
+            check_against_reference(&f, &inputs).unwrap();
+        }
+    }
+}
+
+/// Standalone unary ops over `n` elements whose arguments include the slow
+/// path's (beyond ±704, infinities, NaN, underflow to zero) scattered
+/// through the array, against the reference.
+fn standalone_unary_ops(n: usize, seed: u64) {
+    let mut rng = StdRng::seed_from_u64(seed);
     for dtype in [DType::F64, DType::F32] {
         let ty = TensorType::new(dtype, vec![n]);
         let mut x: Vec<f64> = (0..n).map(|_| rng.random_range(-30.0..30.0)).collect();
-        for (k, v) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 750.0, -750.0, 710.0, -745.5].iter().enumerate() {
-            x[k * 40_000 + 7] = *v;
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 750.0, -750.0, 710.0, -745.5, -745.13, -720.0];
+        for (k, v) in specials.iter().enumerate() {
+            x[k * (n / specials.len()) + 7] = *v;
         }
         let input = match dtype {
             DType::F32 => {
@@ -434,16 +452,33 @@ fn large_arrays_take_the_parallel_paths_bit_exactly() {
             check_against_reference(&f, &inputs).unwrap();
         }
     }
-    // Reductions of rows, columns and everything, over threads.
-    let mut rng = StdRng::seed_from_u64(3);
-    let ty = TensorType::f64([300, 700]);
-    let x = random_array(&ty, &mut rng, -1.0, 1.0);
-    for axes in [vec![0], vec![1], vec![0, 1]] {
-        for kind in ReduceKind::ALL {
-            let (f, inputs) =
-                single(Op::Reduce { kind, axes: axes.clone() }, std::slice::from_ref(&ty), vec![x.clone()]).unwrap();
-            check_against_reference(&f, &inputs).unwrap();
+}
+
+/// Puts the widest instruction sets back when a test ends, passing or not.
+struct WidestAgain;
+
+impl Drop for WidestAgain {
+    fn drop(&mut self) {
+        isa::limit(Isa::Widest);
+    }
+}
+
+/// The AVX-512, AVX2 and baseline builds of the kernels each give the
+/// reference's bits (on a CPU without some of them, the cap changes
+/// nothing). The cap is process-wide, so tests running alongside this one
+/// meet every build too, which is what they should tolerate.
+#[test]
+fn every_instruction_set_gives_the_reference_bits() {
+    let _restore = WidestAgain;
+    for level in [Isa::Widest, Isa::Avx2, Isa::Baseline] {
+        isa::limit(level);
+        for seed in 0..40u64 {
+            let dtype = if seed % 2 == 0 { DType::F64 } else { DType::F32 };
+            let n = [1, 7, 16, 100, 513, 1999][seed as usize % 6];
+            let (f, inputs) = chain(seed, n, 20, dtype);
+            check_against_reference(&f, &inputs).unwrap_or_else(|e| panic!("{level:?}: {e}"));
         }
+        standalone_unary_ops(5_003, 9);
     }
 }
 

@@ -20,6 +20,8 @@ use saddle_ir::{DType, Scalar};
 
 use super::{Frame, Loc, with_dtype};
 use crate::Error;
+#[cfg(target_arch = "x86_64")]
+use crate::isa::Isa;
 use crate::scalar::{CastTo, Elem, Float, Num};
 
 /// Elements per block.
@@ -309,7 +311,8 @@ fn direct_unary(g: &Fused) -> Option<(Unary, Loc, Loc, DType)> {
         .then_some((u, *src, *dst, r.dtype))
 }
 
-/// The widest vectors this CPU has, for the loops that multiversion.
+/// The widest vectors this CPU has, for the loops that multiversion
+/// (within the cap of [`crate::isa::limit`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Simd {
     Avx512,
@@ -321,14 +324,19 @@ enum Simd {
 fn simd() -> Simd {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
+        let cap = crate::isa::current();
+        if cap == Isa::Widest
+            && std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512dq")
             && std::arch::is_x86_feature_detected!("avx512vl")
             && std::arch::is_x86_feature_detected!("avx512bw")
         {
             return Simd::Avx512;
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if cap != Isa::Baseline
+            && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
             return Simd::Avx2;
         }
     }
