@@ -183,11 +183,22 @@ fn over_slice<T: Copy + Into<f64>>(
     finish: impl Fn(f64, f64) -> f64,
     exact: impl Fn(f64) -> f64,
 ) {
-    if fused() {
-        fast_then_fix_fma(out, x, round, |v| finish(v, exp_core::<true>(arg(v), 0)), exact);
-    } else {
-        fast_then_fix(out, x, round, |v| finish(v, exp_core::<false>(arg(v), 0)), exact);
+    if !fused() {
+        return fast_then_fix(out, x, round, |v| finish(v, exp_core::<false>(arg(v), 0)), exact);
     }
+    let approx = |v| finish(v, exp_core::<true>(arg(v), 0));
+    // Where the build does not assume the FMA instruction, the loop runs
+    // in a copy compiled for it; elsewhere each `mul_add` would be a call
+    // to a software `fma` (the same result, more slowly).
+    #[cfg(target_arch = "x86_64")]
+    if !cfg!(target_feature = "fma")
+        && crate::isa::current() != crate::isa::Isa::Baseline
+        && std::arch::is_x86_feature_detected!("fma")
+    {
+        // SAFETY: the CPU has FMA.
+        return unsafe { fast_then_fix_with_fma(out, x, round, approx, exact) };
+    }
+    fast_then_fix(out, x, round, approx, exact)
 }
 
 /// The loop shape of the slice functions: `approx` (exact on the fast
@@ -212,28 +223,6 @@ fn fast_then_fix<T: Copy + Into<f64>>(
     if slow {
         redo_slow(out, x, round, exact);
     }
-}
-
-/// [`fast_then_fix`] with the CPU's fused multiply-add instruction where
-/// the build does not assume one: elsewhere each `mul_add` is a call to
-/// a software `fma` (the same result, more slowly).
-#[inline(always)]
-fn fast_then_fix_fma<T: Copy + Into<f64>>(
-    out: &mut [T],
-    x: &[T],
-    round: impl Fn(f64) -> T,
-    approx: impl Fn(f64) -> f64,
-    exact: impl Fn(f64) -> f64,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if !cfg!(target_feature = "fma")
-        && crate::isa::current() != crate::isa::Isa::Baseline
-        && std::arch::is_x86_feature_detected!("fma")
-    {
-        // SAFETY: the CPU has FMA.
-        return unsafe { fast_then_fix_with_fma(out, x, round, approx, exact) };
-    }
-    fast_then_fix(out, x, round, approx, exact)
 }
 
 /// [`fast_then_fix`] compiled for CPUs with FMA.
