@@ -175,7 +175,7 @@ impl<'a> Ctx<'a> {
 
     /// The op e-nodes named `name` in class `id`, with their children.
     #[inline(always)]
-    pub(crate) fn nodes(&self, id: Id, name: &str) -> smallvec::SmallVec<[(Op, Kids); 2]> {
+    pub(crate) fn nodes(&self, id: Id, name: &str) -> smallvec::SmallVec<[(Op, Kids); 1]> {
         // Pushed one by one: most calls match nothing, and collecting
         // through `Extend` costs more than the search.
         let mut out = smallvec::SmallVec::new();
