@@ -71,14 +71,38 @@ impl fmt::Display for Location {
 /// ```
 pub type Args = smallvec::SmallVec<[Value; 4]>;
 
+/// `items` mapped by `f` into a small vector with room for four inline,
+/// written into the inline buffer in one go when they fit (collecting goes
+/// item by item, at several times the cost for an instruction's operands).
+#[inline]
+pub(crate) fn map_small<T: Copy, U: Copy>(items: &[T], fill: U, f: impl Fn(T) -> U) -> smallvec::SmallVec<[U; 4]> {
+    if items.len() > 4 {
+        return items.iter().map(|&x| f(x)).collect();
+    }
+    let mut buf = [fill; 4];
+    for (b, &x) in buf.iter_mut().zip(items) {
+        *b = f(x);
+    }
+    smallvec::SmallVec::from_buf_and_len(buf, items.len())
+}
+
 /// One instruction: an op applied to earlier values. It defines one value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Inst {
     /// The operation with its attributes.
     pub op: Op,
     /// Operands, each defined before this instruction (up to four are
     /// stored inline).
     pub args: Args,
+}
+
+impl Clone for Inst {
+    /// The operands in one copy (the small vector's own `clone` goes item
+    /// by item).
+    #[inline]
+    fn clone(&self) -> Self {
+        Inst { op: self.op.clone(), args: Args::from_slice(&self.args) }
+    }
 }
 
 /// A function: parameters, straight-line instructions, results.

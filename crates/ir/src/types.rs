@@ -29,8 +29,17 @@ pub const MAX_RANK: usize = 32;
 /// assert_eq!(s.iter().product::<usize>(), 24);
 /// assert_eq!(format!("{s:?}"), "[2, 3, 4]");
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Shape(smallvec::SmallVec<[usize; 4]>);
+
+impl Clone for Shape {
+    /// One copy of the extents (the small vector's own `clone` goes item
+    /// by item, and types are cloned everywhere).
+    #[inline]
+    fn clone(&self) -> Self {
+        Shape(smallvec::SmallVec::from_slice(&self.0))
+    }
+}
 
 impl Shape {
     /// The rank-0 shape.

@@ -443,11 +443,11 @@ impl Planner<'_> {
             });
             Reg { dtype, idx }
         };
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(members.len());
         let mut stores = Vec::new();
         for (k, &m) in members.iter().enumerate() {
             let inst = f.inst(m).expect("member is an instruction");
-            let mut args = Vec::new();
+            let mut args = smallvec::SmallVec::new();
             for &a in &inst.args {
                 let dtype = f.ty(a).dtype;
                 let r = self.root(a);

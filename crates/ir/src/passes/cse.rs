@@ -23,7 +23,7 @@ pub fn cse(f: &mut Func) -> bool {
     let mut seen: HashMap<(&Op, Args), Value> = HashMap::with_capacity_and_hasher(f.insts().len(), Default::default());
     let mut changed = false;
     for (v, inst) in f.iter_insts() {
-        let mut args: Args = inst.args.iter().map(|a| subst[a.index()]).collect();
+        let mut args: Args = crate::func::map_small(&inst.args, Value::from_index(0), |a| subst[a.index()]);
         if inst.op.is_commutative() {
             args.sort_unstable();
         }

@@ -122,7 +122,7 @@ pub fn estimate(f: &Func) -> CostSummary {
     let cost = f
         .iter_insts()
         .map(|(v, inst)| {
-            let args: smallvec::SmallVec<[&TensorType; 4]> = inst.args.iter().map(|a| f.ty(*a)).collect();
+            let args = crate::func::map_small(&inst.args, f.ty(v), |a| f.ty(a));
             op_cost(&inst.op, &args, f.ty(v))
         })
         .sum();

@@ -329,6 +329,9 @@ pub(crate) fn to_egraph(f: &Func, analyzer: Analyzer) -> (EGraph, Vec<Id>) {
 pub(crate) fn inst_node(inst: &Inst, class: impl Fn(Value) -> Id) -> Node {
     match &inst.op {
         Op::Const(l) => Node::Const(Lit::new(l.clone())),
-        op => Node::Op { op: op.clone(), args: inst.args.iter().map(|&a| class(a)).collect() },
+        op => {
+            let args = crate::func::map_small(&inst.args, Id::from(0), &class);
+            Node::Op { op: op.clone(), args }
+        }
     }
 }

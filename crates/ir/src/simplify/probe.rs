@@ -21,7 +21,7 @@ use egg::{Id, Language};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::SimplifyOptions;
-use super::lang::{Facts, Node, folds_to_const, inst_node, make_facts, op_facts};
+use super::lang::{Facts, Kids, Node, folds_to_const, inst_node, make_facts, op_facts};
 use super::rules::{Ctx, Graph, Rule, Safety};
 use crate::Func;
 
@@ -161,7 +161,7 @@ pub(crate) fn nothing_to_rewrite(f: &Func, rules: &[Rule], opts: &SimplifyOption
     for v in 0..f.num_values() {
         let Node::Op { op, args } = &p.nodes[v] else { continue };
         let Some(rules) = by_root.get(op.name()) else { continue };
-        let (op, args) = (op.clone(), args.clone());
+        let (op, args) = (op.clone(), Kids::from_slice(args));
         let class = Id::from(v);
         for rule in rules {
             out.clear();

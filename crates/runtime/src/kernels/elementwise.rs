@@ -61,7 +61,8 @@ pub(crate) enum FOp {
 pub(crate) struct FInst {
     pub op: FOp,
     pub dst: Reg,
-    pub args: Vec<Reg>,
+    /// Operands (at most three: `select`), inline.
+    pub args: smallvec::SmallVec<[Reg; 3]>,
     /// The instruction, named for errors (only divisions can fail; empty
     /// for other ops).
     pub at: String,
@@ -307,7 +308,7 @@ fn direct_unary(g: &Fused) -> Option<(Unary, Loc, Loc, DType)> {
     let [(Src::Load(src), r)] = g.inputs.as_slice() else { return None };
     let [(out, dst)] = g.stores.as_slice() else { return None };
     let float = matches!(r.dtype, DType::F32 | DType::F64);
-    (float && inst.args == [*r] && *out == inst.dst && out.dtype == r.dtype && src != dst)
+    (float && inst.args[..] == [*r] && *out == inst.dst && out.dtype == r.dtype && src != dst)
         .then_some((u, *src, *dst, r.dtype))
 }
 

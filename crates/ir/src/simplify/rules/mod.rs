@@ -183,7 +183,7 @@ impl<'a> Ctx<'a> {
             if let Node::Op { op, args } = n
                 && op.name() == name
             {
-                out.push((op.clone(), args.clone()));
+                out.push((op.clone(), Kids::from_slice(args)));
             }
         }
         out
