@@ -42,9 +42,9 @@ const FAST: f64 = 704.0;
 /// double and its relative tail, e^r − 1 from a degree-7 polynomial, and
 /// the result is `s + s·(tail + p(r))` with `s` the table's double scaled
 /// by 2^k (an exact integer addition to its exponent), in fused
-/// multiply-adds where the CPU has them (see the module's docs). Sixteen entries fit
-/// in two vector registers, so the AVX-512 loops look them up with
-/// in-register permutes instead of memory gathers. Arguments beyond ±704
+/// multiply-adds where the CPU has them (see the module's docs). Sixteen
+/// entries fit in two vector registers, so the AVX-512 loops look them up
+/// with in-register permutes instead of memory gathers. Arguments beyond ±704
 /// (overflow, subnormal results, infinities, NaN) take a slower path that
 /// scales in two exact steps.
 ///

@@ -421,10 +421,11 @@ fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) 
 const SMALL: usize = 16;
 
 /// Runs the group's program over one block, with the widest vectors the
-/// CPU has. The element functions are IEEE operations, and the fused
-/// multiply-adds among them round once on every path (the instruction, or
-/// a software `fma` on a CPU without it), so every instruction set
-/// gives the same bits.
+/// CPU has. The element functions are IEEE operations; the fused
+/// multiply-adds of `exp` round once on every path (the instruction, or a
+/// software `fma` in loops capped below it), and a CPU without FMA takes
+/// `exp`'s unfused formulation everywhere, so every instruction set gives
+/// the same bits.
 unsafe fn body(body: &[FInst], banks: &Banks, len: usize) -> Result<(), Error> {
     // A few elements (scalars, small vectors) gain nothing from wide
     // vectors, whose loops' set-up and masked tails cost more than the
