@@ -166,7 +166,7 @@ pub fn exp_slice(out: &mut [f64], x: &[f64]) {
     #[cfg(target_arch = "x86_64")]
     if x.len() >= 16 && avx512::available() {
         // SAFETY: the CPU has the features.
-        return unsafe { avx512::exp_slice(out, x) };
+        return unsafe { avx512::exp_slice(out, x, |y| y) };
     }
     over_slice(out, x, |y| y, |v| v, |_, e| e, exp_slow);
 }
@@ -334,16 +334,17 @@ pub fn logistic_slice(out: &mut [f64], x: &[f64]) {
     #[cfg(target_arch = "x86_64")]
     if x.len() >= 16 && avx512::available() {
         // SAFETY: the CPU has the features.
-        return unsafe { avx512::logistic_slice(out, x) };
+        return unsafe { avx512::logistic_slice(out, x, |y| y) };
     }
     over_slice(out, x, |y| y, |v| -v.abs(), logistic_from, logistic);
 }
 
-/// [`exp_slice`] and [`logistic_slice`] written with AVX-512 intrinsics:
-/// the same operations in the same order as [`exp_core`] and
-/// [`logistic_from`] (the same fused multiply-adds), so the same bits, with the
-/// tables looked up by in-register permutes (`vpermt2pd`) rather than the
-/// gathers the compiler emits for the plain loops.
+/// [`exp_slice`] and [`logistic_slice`] (and their f32 forms, in f64 lanes)
+/// written with AVX-512 intrinsics: the same operations in the same order
+/// as [`exp_core`] and [`logistic_from`] (the same fused multiply-adds), so
+/// the same bits, with the tables looked up by in-register permutes
+/// (`vpermt2pd`) rather than the gathers the compiler emits for the plain
+/// loops.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
@@ -389,53 +390,69 @@ mod avx512 {
     }
 
     /// Runs `lanes` over `x` eight at a time and `one` over the rest, then
-    /// redoes the elements beyond the fast path with `exact`.
+    /// redoes the elements beyond the fast path with `exact`; each result
+    /// is rounded to `T` by `round`. `T` is f64 or f32: f32 elements are
+    /// widened to f64 lanes exactly and each result narrowed once, like
+    /// `round` (to nearest, ties to even).
     #[inline]
     #[target_feature(enable = "avx512f,avx512dq")]
-    fn run(
-        out: &mut [f64],
-        x: &[f64],
+    fn run<T: Copy + Into<f64>>(
+        out: &mut [T],
+        x: &[T],
+        round: impl Fn(f64) -> T,
         lanes: impl Fn(__m512d) -> __m512d,
         one: impl Fn(f64) -> f64,
         exact: impl Fn(f64) -> f64,
     ) {
+        let wide = std::mem::size_of::<T>() == 8;
+        debug_assert!(wide || std::mem::size_of::<T>() == 4, "f64 or f32 only");
         let n = x.len().min(out.len());
         let limit = _mm512_set1_pd(FAST);
         let mut slow = false;
         let mut i = 0;
         while i + 8 <= n {
-            // SAFETY: i + 8 <= n for both slices.
-            let v = unsafe { _mm512_loadu_pd(x.as_ptr().add(i)) };
+            // SAFETY: i + 8 <= n for both slices, whose elements are f64
+            // (`wide`) or f32.
+            let v = unsafe {
+                let p = x.as_ptr().add(i);
+                if wide { _mm512_loadu_pd(p.cast()) } else { _mm512_cvtps_pd(_mm256_loadu_ps(p.cast())) }
+            };
             slow |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(_mm512_abs_pd(v), limit) != 0xff;
-            unsafe { _mm512_storeu_pd(out.as_mut_ptr().add(i), lanes(v)) };
+            let y = lanes(v);
+            unsafe {
+                let p = out.as_mut_ptr().add(i);
+                if wide { _mm512_storeu_pd(p.cast(), y) } else { _mm256_storeu_ps(p.cast(), _mm512_cvtpd_ps(y)) }
+            }
             i += 8;
         }
         for k in i..n {
-            out[k] = one(x[k]);
-            slow |= !fast(x[k]);
+            let v: f64 = x[k].into();
+            out[k] = round(one(v));
+            slow |= !fast(v);
         }
         if slow {
-            redo_slow(out, x, |y| y, exact);
+            redo_slow(out, x, round, exact);
         }
     }
 
-    /// [`super::exp_slice`].
+    /// [`super::exp_slice`] and [`super::exp_slice_f32`].
     ///
     /// # Safety
-    /// The CPU has AVX-512 F and DQ.
+    /// The CPU has AVX-512 F and DQ; `T` is f64 or f32.
     #[target_feature(enable = "avx512f,avx512dq")]
-    pub(super) unsafe fn exp_slice(out: &mut [f64], x: &[f64]) {
+    pub(super) unsafe fn exp_slice<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64) -> T) {
         let (tail, hi) = (halves(&EXP_TAIL), halves(&EXP_HI));
-        run(out, x, |v| core(v, tail, hi), |v| exp_core::<true>(v, 0), exp_slow);
+        run(out, x, round, |v| core(v, tail, hi), |v| exp_core::<true>(v, 0), exp_slow);
     }
 
-    /// [`super::logistic_slice`]: `num / (1 + e)` with `e = e^-|x|` and
-    /// `num` 1 for x ≥ 0, `e` otherwise (NaN compares false: `e`).
+    /// [`super::logistic_slice`] and [`super::logistic_slice_f32`]: `num /
+    /// (1 + e)` with `e = e^-|x|` and `num` 1 for x ≥ 0, `e` otherwise (NaN
+    /// compares false: `e`).
     ///
     /// # Safety
-    /// The CPU has AVX-512 F and DQ.
+    /// The CPU has AVX-512 F and DQ; `T` is f64 or f32.
     #[target_feature(enable = "avx512f,avx512dq")]
-    pub(super) unsafe fn logistic_slice(out: &mut [f64], x: &[f64]) {
+    pub(super) unsafe fn logistic_slice<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64) -> T) {
         let (tail, hi) = (halves(&EXP_TAIL), halves(&EXP_HI));
         let (one, zero, sign) = (_mm512_set1_pd(1.0), _mm512_setzero_pd(), _mm512_set1_pd(-0.0));
         let lanes = |v: __m512d| {
@@ -443,7 +460,7 @@ mod avx512 {
             let num = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GE_OQ>(v, zero), e, one);
             _mm512_div_pd(num, _mm512_add_pd(one, e))
         };
-        run(out, x, lanes, |v| super::logistic_from(v, exp_core::<true>(-v.abs(), 0)), logistic);
+        run(out, x, round, lanes, |v| super::logistic_from(v, exp_core::<true>(-v.abs(), 0)), logistic);
     }
 }
 
@@ -451,12 +468,22 @@ mod avx512 {
 /// the bits of `exp(x as f64) as f32`.
 #[inline(always)]
 pub fn exp_slice_f32(out: &mut [f32], x: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if x.len() >= 16 && avx512::available() {
+        // SAFETY: the CPU has the features.
+        return unsafe { avx512::exp_slice(out, x, |y| y as f32) };
+    }
     over_slice(out, x, |y| y as f32, |v| v, |_, e| e, exp_slow);
 }
 
 /// [`logistic_slice`] for f32: the bits of `logistic(x as f64) as f32`.
 #[inline(always)]
 pub fn logistic_slice_f32(out: &mut [f32], x: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if x.len() >= 16 && avx512::available() {
+        // SAFETY: the CPU has the features.
+        return unsafe { avx512::logistic_slice(out, x, |y| y as f32) };
+    }
     over_slice(out, x, |y| y as f32, |v| -v.abs(), logistic_from, logistic);
 }
 
