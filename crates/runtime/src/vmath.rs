@@ -163,12 +163,19 @@ fn exp_slow(x: f64) -> f64 {
 /// compiler vectorises (arguments outside the fast path are redone after).
 #[inline(always)]
 pub fn exp_slice(out: &mut [f64], x: &[f64]) {
+    exp_slice_of(out, x, |y| y);
+}
+
+/// [`exp_slice`] and [`exp_slice_f32`]: each element computed in f64 and
+/// rounded to `T` by `round`, with the AVX-512 loop where the CPU has it.
+#[inline(always)]
+fn exp_slice_of<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64) -> T) {
     #[cfg(target_arch = "x86_64")]
     if x.len() >= 16 && avx512::available() {
-        // SAFETY: the CPU has the features.
-        return unsafe { avx512::exp_slice(out, x, |y| y) };
+        // SAFETY: the CPU has the features; T is f64 or f32.
+        return unsafe { avx512::exp_slice(out, x, round) };
     }
-    over_slice(out, x, |y| y, |v| v, |_, e| e, exp_slow);
+    over_slice(out, x, round, |v| v, |_, e| e, exp_slow);
 }
 
 /// The slice loops of `exp` and `logistic`: `finish(v, e^arg(v))` over
@@ -331,12 +338,18 @@ fn logistic_from(x: f64, e: f64) -> f64 {
 /// the compiler vectorises.
 #[inline(always)]
 pub fn logistic_slice(out: &mut [f64], x: &[f64]) {
+    logistic_slice_of(out, x, |y| y);
+}
+
+/// [`logistic_slice`] and [`logistic_slice_f32`], as [`exp_slice_of`].
+#[inline(always)]
+fn logistic_slice_of<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64) -> T) {
     #[cfg(target_arch = "x86_64")]
     if x.len() >= 16 && avx512::available() {
-        // SAFETY: the CPU has the features.
-        return unsafe { avx512::logistic_slice(out, x, |y| y) };
+        // SAFETY: the CPU has the features; T is f64 or f32.
+        return unsafe { avx512::logistic_slice(out, x, round) };
     }
-    over_slice(out, x, |y| y, |v| -v.abs(), logistic_from, logistic);
+    over_slice(out, x, round, |v| -v.abs(), logistic_from, logistic);
 }
 
 /// [`exp_slice`] and [`logistic_slice`] (and their f32 forms, in f64 lanes)
@@ -468,23 +481,13 @@ mod avx512 {
 /// the bits of `exp(x as f64) as f32`.
 #[inline(always)]
 pub fn exp_slice_f32(out: &mut [f32], x: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if x.len() >= 16 && avx512::available() {
-        // SAFETY: the CPU has the features.
-        return unsafe { avx512::exp_slice(out, x, |y| y as f32) };
-    }
-    over_slice(out, x, |y| y as f32, |v| v, |_, e| e, exp_slow);
+    exp_slice_of(out, x, |y| y as f32);
 }
 
 /// [`logistic_slice`] for f32: the bits of `logistic(x as f64) as f32`.
 #[inline(always)]
 pub fn logistic_slice_f32(out: &mut [f32], x: &[f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if x.len() >= 16 && avx512::available() {
-        // SAFETY: the CPU has the features.
-        return unsafe { avx512::logistic_slice(out, x, |y| y as f32) };
-    }
-    over_slice(out, x, |y| y as f32, |v| -v.abs(), logistic_from, logistic);
+    logistic_slice_of(out, x, |y| y as f32);
 }
 
 /// The tables of [`exp`] (written by `tools/gen_exp_table.py`): for j in
