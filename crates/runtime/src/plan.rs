@@ -722,23 +722,41 @@ fn allocate(
                 temps.iter().filter_map(slot).collect(),
             ),
         };
-        let fused = matches!(step, Step::Fused(_));
         let mut released = Vec::new();
-        if reuse && fused {
-            // In place: inputs that die here (and are not read as scalars).
-            for &i in &reads {
-                if last[i] == s
+        if reuse && let Step::Fused(g) = step {
+            // In place: a store may take the slot of a loaded input that
+            // dies here when both have the same dtype. Each block reads all
+            // its inputs before writing, and element k of the output then
+            // lies exactly where element k of the input was: no block (and
+            // no thread running another block) overwrites an element that
+            // is still to be read. A wider output would run ahead of its
+            // input, a narrower one behind it into another thread's block.
+            let mut dying: Vec<(usize, DType)> = Vec::new();
+            for (src, reg) in &g.inputs {
+                if let Src::Load(l) = src
+                    && let Some(i) = slot(l)
+                    && last[i] == s
                     && reads_scalar[i] != s
-                    && !released.contains(&i)
-                    && let Some(p) = map[i]
+                    && !dying.iter().any(|&(j, _)| j == i)
                 {
-                    free.push(p);
-                    released.push(i);
+                    dying.push((i, reg.dtype));
+                }
+            }
+            for (reg, l) in &g.stores {
+                let Some(w) = slot(l) else { continue };
+                if let Some(k) = dying.iter().position(|&(i, d)| d == reg.dtype && map[i].is_some())
+                    && let Some(p) = map[dying[k].0]
+                    && sizes[p] >= vbytes[w]
+                {
+                    map[w] = Some(p);
+                    released.push(dying.swap_remove(k).0);
                 }
             }
         }
         for &w in writes.iter().chain(&temps) {
-            map[w] = Some(take(vbytes[w], &mut sizes, &mut free));
+            if map[w].is_none() {
+                map[w] = Some(take(vbytes[w], &mut sizes, &mut free));
+            }
         }
         if reuse {
             for &t in &temps {
