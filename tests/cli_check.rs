@@ -10,12 +10,15 @@ fn example(name: &str) -> String {
     format!("{}/examples/sir/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("saddle-cli-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// A file in `dir`, a directory removed when the test's guard drops.
+fn temp_file(dir: &tempfile::TempDir, name: &str, contents: &[u8]) -> std::path::PathBuf {
+    let p = dir.path().join(name);
     std::fs::write(&p, contents).unwrap();
     p
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("saddle-cli-check-").tempdir().unwrap()
 }
 
 #[test]
@@ -25,14 +28,16 @@ fn check_prints_canonical_text() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("func @log_posterior(%theta: f64[2]) -> f64[] {\n"));
     // Canonical text is a fixed point.
-    let p = temp_file("canon.sir", text.as_bytes());
+    let dir = scratch();
+    let p = temp_file(&dir, "canon.sir", text.as_bytes());
     let again = saddle(&["check", p.to_str().unwrap()]);
     assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
 }
 
 #[test]
 fn errors_are_located_and_exit_1() {
-    let p = temp_file("bad.sir", b"func @f(%x: f64[2]) -> f64[2] {\n  %y = exp %q\n  return %y\n}\n");
+    let dir = scratch();
+    let p = temp_file(&dir, "bad.sir", b"func @f(%x: f64[2]) -> f64[2] {\n  %y = exp %q\n  return %y\n}\n");
     let out = saddle(&["check", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty(), "nothing on stdout on failure");
@@ -54,8 +59,9 @@ fn hostile_inputs_exit_1_without_panicking() {
         ("nesting.sir", nesting.into_bytes()),
         ("absurd.sir", b"func @f(%x: f64[4294967296,4294967296,4294967296]) -> f64[] {\n  return %x\n}".to_vec()),
     ];
+    let dir = scratch();
     for (name, bytes) in cases {
-        let p = temp_file(name, &bytes);
+        let p = temp_file(&dir, name, &bytes);
         let out = saddle(&["check", p.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
@@ -89,4 +95,88 @@ fn dot_output_draws_the_dataflow_graph() {
     let out = saddle(&["check", "--dot", "--func", "nope", &example("logistic.sir")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no function named @nope"));
+}
+
+/// Exit status 1, nothing on stdout, an `error:` line containing `needle`.
+fn fails_with(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "partial output: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(err.lines().any(|l| l.starts_with("error: ") && l.contains(needle)), "expected {needle:?} in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn inputs_that_are_not_regular_files_are_refused() {
+    let dir = scratch();
+    // A directory, a device that never ends, a FIFO nobody writes to: each
+    // would block or read without end.
+    fails_with(&saddle(&["check", dir.path().to_str().unwrap()]), "a directory is not a regular file");
+    fails_with(&saddle(&["check", "/dev/zero"]), "a character device is not a regular file");
+    let fifo = dir.path().join("fifo.sir");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    fails_with(&saddle(&["check", fifo.to_str().unwrap()]), "a FIFO is not a regular file");
+    // The same for every command that reads a module, and for @ARGS files.
+    let st = example("student_t.sir");
+    for cmd in ["eval", "grad", "hessian", "bench"] {
+        fails_with(&saddle(&[cmd, "/dev/zero", "--args", "[[1, 2]]"]), "not a regular file");
+        fails_with(&saddle(&[cmd, &st, "--args", "@/dev/zero"]), "--args: cannot read /dev/zero");
+        fails_with(&saddle(&[cmd, &st, "--args", &format!("@{}", fifo.display())]), "a FIFO is not a regular file");
+        fails_with(&saddle(&[cmd, &st, "--args", "[\"@/dev/zero\"]"]), "not a regular file");
+    }
+    fails_with(&saddle(&["opt", "/dev/zero", "-p", "dce"]), "not a regular file");
+    fails_with(&saddle(&["lower", "/dev/zero"]), "not a regular file");
+    fails_with(&saddle(&["laplace", &st, "--init", "@/dev/zero"]), "not a regular file");
+    fails_with(&saddle(&["laplace", &st, "--init", "\"@/dev/zero\""]), "not a regular file");
+}
+
+#[test]
+fn inputs_over_the_size_limit_are_refused() {
+    let dir = scratch();
+    let sir = temp_file(&dir, "big.sir", &std::fs::read(example("student_t.sir")).unwrap());
+    // An argument file larger than the module.
+    let sir_len = std::fs::metadata(&sir).unwrap().len() as usize;
+    let args = temp_file(&dir, "args.json", format!("[[1.5, {}1.0]]", " ".repeat(sir_len)).as_bytes());
+    let between = (sir_len + 5).to_string();
+    let run = |limit: &str, cmd: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_saddle")).args(cmd).env("SADDLE_MAX_INPUT_BYTES", limit).output().unwrap()
+    };
+    let check = ["check", sir.to_str().unwrap()];
+    fails_with(&run("10", &check), "more than the input limit of 10 bytes (set SADDLE_MAX_INPUT_BYTES");
+    assert_eq!(run("1000000", &check).status.code(), Some(0));
+    let eval = ["eval", sir.to_str().unwrap(), "--args", &format!("@{}", args.display())];
+    fails_with(&run(&between, &eval), "--args: cannot read");
+    assert_eq!(run("100000", &eval).status.code(), Some(0));
+    fails_with(&run("lots", &check), "SADDLE_MAX_INPUT_BYTES=\"lots\" is not a number of bytes");
+}
+
+#[test]
+fn failed_writes_to_stdout_are_errors() {
+    let dir = scratch();
+    let st = example("student_t.sir");
+    let svg = dir.path().join("fig.svg");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["check", &st],
+        vec!["check", "--dot", &st],
+        vec!["eval", &st, "--args", "[[1.5, 1.0]]"],
+        vec!["grad", &st, "--args", "[[1.5, 1.0]]"],
+        vec!["hessian", &st, "--args", "[[1.5, 1.0]]"],
+        vec!["opt", &st, "-p", "grad"],
+        vec!["lower", &st],
+        vec!["bench", &st, "--args", "[[1.5, 1.0]]", "--repeat", "3", "--warmup", "0"],
+        vec!["laplace", &st, "--init", "[0, 0]", "--json"],
+        vec!["laplace", &st, "--init", "[0, 0]"],
+        vec!["laplace", &st, "--init", "[0, 0]", "--plot", svg.to_str().unwrap()],
+        vec!["--help"],
+        vec!["--version"],
+    ];
+    for cmd in commands {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full opens");
+        let out = Command::new(env!("CARGO_BIN_EXE_saddle")).args(&cmd).stdout(full).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+        assert!(err.lines().any(|l| l.starts_with("error: cannot write to stdout")), "{cmd:?}: {err}");
+        assert!(!err.contains("panicked"), "{cmd:?}: {err}");
+    }
 }

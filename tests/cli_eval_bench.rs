@@ -14,12 +14,17 @@ fn case(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases").join(name).display().to_string()
 }
 
-/// A fresh directory for one test's files.
-fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("saddle-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test's files, removed when the guard drops.
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+}
+
+fn scratch(test: &str) -> Scratch {
+    Scratch(tempfile::Builder::new().prefix(&format!("saddle-cli-{test}-")).tempdir().unwrap())
 }
 
 fn stdout(o: &Output) -> String {
@@ -169,4 +174,151 @@ fn bench_bad_input() {
     assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "--warmup", "-1"]).status.code(), Some(2));
     assert_eq!(saddle(&["bench", &st, "--args", "[[1, 2]]", "-p", "nonsense"]).status.code(), Some(2));
     assert_eq!(saddle(&["bench", &st]).status.code(), Some(2));
+}
+
+/// A version 1.0 `.npy` file: magic, version, header length, the header
+/// dictionary padded to 64 bytes with a final newline, then `data`.
+fn npy_bytes(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+    let fortran = if fortran { "True" } else { "False" };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+fn f64_bytes(xs: &[f64]) -> Vec<u8> {
+    xs.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn eval_reads_every_supported_npy_layout() {
+    let dir = scratch("npy-ok");
+    let st = case("student_t.sir");
+    let want = stdout(&saddle(&["eval", &st, "--args", "[[1.5, 1.0]]"]));
+    let big_endian: Vec<u8> = [1.5f64, 1.0].iter().flat_map(|x| x.to_be_bytes()).collect();
+    let f32s: Vec<u8> = [1.5f32, 1.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let i32s: Vec<u8> = [3i32, 1].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let files = [
+        ("le.npy", npy_bytes("<f8", false, "(2,)", &f64_bytes(&[1.5, 1.0]))),
+        ("be.npy", npy_bytes(">f8", false, "(2,)", &big_endian)),
+        ("f4.npy", npy_bytes("<f4", false, "(2,)", &f32s)),
+    ];
+    for (name, bytes) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let o = saddle(&["eval", &st, "--args", &format!("[\"@{}\"]", p.display())]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert_eq!(stdout(&o), want, "{name}");
+    }
+    // i32 data for an i64 parameter.
+    let f = dir.join("take.sir");
+    std::fs::write(&f, INT_PARAM).unwrap();
+    let idx = dir.join("i4.npy");
+    std::fs::write(&idx, npy_bytes("<i4", false, "(2,)", &i32s)).unwrap();
+    let o = saddle(&["eval", f.to_str().unwrap(), "--args", &format!("[\"@{}\", [1, 2, 3]]", idx.display())]);
+    fails_with(&o, "out of range");
+    std::fs::write(
+        &idx,
+        npy_bytes("<i4", false, "(2,)", &[2i32, 1].iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()),
+    )
+    .unwrap();
+    let o = saddle(&["eval", f.to_str().unwrap(), "--args", &format!("[\"@{}\", [1, 2, 3]]", idx.display())]);
+    assert_eq!(stdout(&o), "[[3.0, 2.0]]\n", "{}", stderr(&o));
+    // Fortran order is read in its logical (row-major) order.
+    let m = dir.join("m.sir");
+    std::fs::write(&m, "func @f(%x: f64[2,3]) -> f64[2,3] {\n  %y: f64[2,3] = neg %x\n  return %y\n}\n").unwrap();
+    let fortran = dir.join("fortran.npy");
+    // Column-major storage of [[1, 2, 3], [4, 5, 6]].
+    std::fs::write(&fortran, npy_bytes("<f8", true, "(2, 3)", &f64_bytes(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]))).unwrap();
+    let o = saddle(&["eval", m.to_str().unwrap(), "--args", &format!("[\"@{}\"]", fortran.display())]);
+    assert_eq!(stdout(&o), "[[[-1.0, -2.0, -3.0], [-4.0, -5.0, -6.0]]]\n", "{}", stderr(&o));
+}
+
+#[test]
+fn each_kind_of_bad_npy_has_its_own_message() {
+    let dir = scratch("npy-bad");
+    let st = case("student_t.sir");
+    let two = f64_bytes(&[1.5, 1.0]);
+    // A header length of 0xffffffff in a version 2.0 file of 144 bytes.
+    let mut huge_header = b"\x93NUMPY\x02\x00\xff\xff\xff\xff".to_vec();
+    huge_header.resize(144, b' ');
+    let mut short_header = npy_bytes("<f8", false, "(2,)", &[]);
+    short_header.truncate(40);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.npy", vec![], "too short for a header"),
+        ("magic.npy", b"PK\x03\x04 this is a zip file, not an array".to_vec(), "bad magic"),
+        ("version.npy", b"\x93NUMPY\x07\x00\x10\x00{}".to_vec(), "unsupported .npy version 7.0"),
+        ("huge_header.npy", huge_header, "bad header: it claims 4294967295 bytes"),
+        ("short_header.npy", short_header, "truncated header"),
+        ("garbage_header.npy", npy_bytes("<f8", false, "(2,", &two), "bad header"),
+        // 144 bytes that claim 2^40 f64s: refused before any allocation.
+        (
+            "claims_2_40.npy",
+            npy_bytes("<f8", false, "(1099511627776,)", &two),
+            "truncated data: shape [1099511627776] of '<f8' needs 8796093022208 bytes, found 16",
+        ),
+        ("overflow.npy", npy_bytes("<f8", false, "(4294967296, 4294967296, 4294967296)", &two), "overflows"),
+        (
+            "truncated.npy",
+            npy_bytes("<f8", false, "(2,)", &two[..12]),
+            "truncated data: shape [2] of '<f8' needs 16 bytes, found 12",
+        ),
+        (
+            "extra.npy",
+            npy_bytes("<f8", false, "(2,)", &f64_bytes(&[1.5, 1.0, 0.0])),
+            "size mismatch: shape [2] of '<f8' needs 16 bytes of data, the file holds 24",
+        ),
+        (
+            "complex.npy",
+            npy_bytes("<c16", false, "(2,)", &f64_bytes(&[1.5, 0.0, 1.0, 0.0])),
+            "unsupported dtype '<c16'",
+        ),
+        ("unsigned.npy", npy_bytes("<u8", false, "(2,)", &two), "unsupported dtype '<u8'"),
+        ("shape.npy", npy_bytes("<f8", false, "(1, 2)", &two), "has shape [1,2], expected [2]"),
+        (
+            "dtype.npy",
+            npy_bytes("|b1", false, "(2,)", &[1, 0]),
+            "holds bool data ('|b1'), which a f64[2] parameter does not accept",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        for cmd in ["eval", "grad"] {
+            fails_with(&saddle(&[cmd, &st, "--args", &format!("[\"@{}\"]", p.display())]), needle);
+        }
+        fails_with(&saddle(&["laplace", &st, "--init", &format!("\"@{}\"", p.display())]), needle);
+    }
+    // Bytes that are not 0 or 1 in a bool array.
+    let b = dir.join("b.sir");
+    std::fs::write(&b, "func @f(%x: bool[2]) -> bool[2] {\n  %y: bool[2] = not %x\n  return %y\n}\n").unwrap();
+    let p = dir.join("bad_bool.npy");
+    std::fs::write(&p, npy_bytes("|b1", false, "(2,)", &[1, 7])).unwrap();
+    fails_with(&saddle(&["eval", b.to_str().unwrap(), "--args", &format!("[\"@{}\"]", p.display())]), "cannot read");
+}
+
+#[test]
+fn bench_memory_and_time_stay_bounded_for_huge_repeat_counts() {
+    let st = case("student_t.sir");
+    let max = u64::MAX.to_string();
+    let o = saddle(&["bench", &st, "--args", "[[1.5, 1.0]]", "--repeat", &max, "--warmup", "0", "--max-time", "0.2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let calls = v["calls"].as_u64().unwrap();
+    assert!(calls > 0 && calls < u64::MAX, "{calls}");
+    let (median, min) = (v["per_call_ns"]["median"].as_u64().unwrap(), v["per_call_ns"]["min"].as_u64().unwrap());
+    assert!(min <= median, "{v}");
+    assert!(stderr(&o).contains(&format!("note: timing stopped after --max-time 0.2 s: {calls} of {max} calls made")));
+    for bad in ["0", "-1", "nan", "inf", "1e300"] {
+        let o = saddle(&["bench", &st, "--args", "[[1.5, 1.0]]", "--max-time", bad]);
+        assert_eq!(o.status.code(), Some(2), "--max-time {bad}: {}", stderr(&o));
+    }
+    let o = saddle(&["bench", &st, "--args", "[[1.5, 1.0]]", "--warmup", &max]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }

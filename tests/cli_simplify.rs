@@ -37,9 +37,8 @@ fn stats_report_ops_flops_and_saturation_on_stderr() {
 
 #[test]
 fn simplify_of_a_bad_file_is_an_error() {
-    let dir = std::env::temp_dir().join(format!("saddle-cli-simplify-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join("bad.sir");
+    let dir = tempfile::Builder::new().prefix("saddle-cli-simplify-").tempdir().unwrap();
+    let p = dir.path().join("bad.sir");
     std::fs::write(&p, "func @f(%x: f64[2]) -> f64[2] {\n  %y = exp %x, %x\n  return %y\n}\n").unwrap();
     let out = saddle(&["opt", p.to_str().unwrap(), "-p", "simplify"]);
     assert_eq!(out.status.code(), Some(1));

@@ -13,3 +13,13 @@ fn every_case_parses_and_verifies() {
         assert_eq!(inputs.len(), f.num_params());
     }
 }
+
+#[test]
+fn scratch_dirs_are_removed_on_drop() {
+    let dir = common::scratch_dir("smoke");
+    let path = dir.path().to_path_buf();
+    std::fs::write(path.join("f.txt"), "x").unwrap();
+    assert!(path.file_name().unwrap().to_string_lossy().starts_with("saddle-smoke-"));
+    drop(dir);
+    assert!(!path.exists(), "{} was left behind", path.display());
+}

@@ -1,5 +1,5 @@
 //! ARGS: the JSON arguments of `eval`, `grad`, `hessian`, `bench` and
-//! `laplace`, as `../shared/spec/cli.md` defines them.
+//! `laplace`, as `docs/cli.md` describes them.
 //!
 //! An argument list is JSON text, or `@PATH` naming a JSON file: an array
 //! with one entry per parameter. An entry is a number (rank 0), a nested
@@ -10,11 +10,11 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
-use ndarray_npy::ReadNpyExt;
 use saddle::ir::{Array, DType, ShapeDisplay, TensorType};
 use serde_json::Value as Json;
 
 use super::CliError;
+use super::input::{read_bounded, read_npy};
 
 /// Reads `spec` (JSON text or `@PATH`) as the arguments for parameters of
 /// `types`. `what` names the flag in messages (`--args`).
@@ -52,10 +52,12 @@ pub fn parse_one(spec: &str, ty: &TensorType, what: &str) -> Result<Array, CliEr
 
 fn read_json(spec: &str, what: &str) -> Result<Json, CliError> {
     let (text, origin) = match spec.strip_prefix('@') {
-        Some(path) => (
-            std::fs::read_to_string(path).map_err(|e| CliError::msg(format!("{what}: cannot read {path}: {e}")))?,
-            path.to_string(),
-        ),
+        Some(path) => {
+            let bytes = read_bounded(Path::new(path)).map_err(|e| CliError::msg(format!("{what}: {e}")))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|e| CliError::msg(format!("{what}: {path} is not UTF-8 text: {e}")))?;
+            (text, path.to_string())
+        }
         None => (spec.to_string(), "the command line".to_string()),
     };
     serde_json::from_str(&text).map_err(|e| CliError::msg(format!("{what}: invalid JSON in {origin}: {e}")))
@@ -172,40 +174,4 @@ fn flatten<'a>(
         }
         other => Err(CliError::msg(format!("{what}: expected numbers or arrays, found {}", kind(other)))),
     }
-}
-
-fn read_npy(path: &Path, ty: &TensorType, what: &str) -> Result<Array, CliError> {
-    let open =
-        || std::fs::File::open(path).map_err(|e| CliError::msg(format!("{what}: cannot read {}: {e}", path.display())));
-    let read_err = |e: ndarray_npy::ReadNpyError| {
-        CliError::msg(format!("{what}: cannot read {} as a {} array: {e}", path.display(), ty.dtype))
-    };
-    let array = match ty.dtype {
-        DType::F64 => match ArrayD::<f64>::read_npy(open()?) {
-            Ok(a) => Array::F64(a),
-            Err(_) => match ArrayD::<f32>::read_npy(open()?) {
-                Ok(a) => Array::F64(a.mapv(f64::from)),
-                Err(_) => match ArrayD::<i64>::read_npy(open()?) {
-                    Ok(a) => Array::F64(a.mapv(|x| x as f64)),
-                    Err(_) => Array::F64(ArrayD::<i32>::read_npy(open()?).map_err(read_err)?.mapv(f64::from)),
-                },
-            },
-        },
-        DType::F32 => Array::F32(ArrayD::<f32>::read_npy(open()?).map_err(read_err)?),
-        DType::I64 => match ArrayD::<i64>::read_npy(open()?) {
-            Ok(a) => Array::I64(a),
-            Err(_) => Array::I64(ArrayD::<i32>::read_npy(open()?).map_err(read_err)?.mapv(i64::from)),
-        },
-        DType::I32 => Array::I32(ArrayD::<i32>::read_npy(open()?).map_err(read_err)?),
-        DType::Bool => Array::Bool(ArrayD::<bool>::read_npy(open()?).map_err(read_err)?),
-    };
-    if array.shape() != ty.shape.as_slice() {
-        return Err(CliError::msg(format!(
-            "{what}: {} has shape {}, expected {} ({ty})",
-            path.display(),
-            ShapeDisplay(array.shape()),
-            ShapeDisplay(&ty.shape)
-        )));
-    }
-    Ok(array)
 }

@@ -10,6 +10,13 @@
 //! default) so that the CPU's clock and caches are warm. Calls shorter than about 20 µs are
 //! timed in batches of back-to-back calls, so that the clock's own cost and resolution do not count:
 //! `median` and `min` are then over the batches' mean call times.
+//!
+//! Memory does not grow with `--repeat`: `min` is exact, and `median` is
+//! the median of a uniform sample of at most 65,536 of the batches
+//! (reservoir sampling; exact when there are no more batches than that).
+//! Timing stops after `--max-time` seconds (60 by default) even when
+//! fewer than `--repeat` calls were made; `calls` is then the number of
+//! timed calls made, and a note on stderr says so.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -36,13 +43,17 @@ pub struct Args {
     /// Number of timed calls.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub repeat: u64,
+    /// Stop timing after this many seconds, even before `--repeat` calls;
+    /// `calls` then reports the calls made.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_max_time)]
+    pub max_time: f64,
     /// Compile without the equality-saturation simplifier (CSE and DCE only).
     #[arg(long)]
     pub no_simplify: bool,
     /// Untimed calls before timing, for this many milliseconds: an idle CPU
     /// takes a few milliseconds to reach its full clock, longer than
-    /// thousands of short calls last.
-    #[arg(long, value_name = "MS", default_value_t = 50)]
+    /// thousands of short calls last. At most 600000 (ten minutes).
+    #[arg(long, value_name = "MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub warmup: u64,
     /// The widest vector instruction sets the kernels may use: `widest`
     /// (what the CPU has), `avx2` or `baseline`. Results are the same bits
@@ -102,23 +113,115 @@ pub fn run(a: Args) -> Result<String, CliError> {
     }
     probe.sort_unstable();
     let batch = (20_000 / probe[2].max(1)).clamp(1, a.repeat);
-    let mut times = Vec::with_capacity(a.repeat.div_ceil(batch) as usize);
-    let mut left = a.repeat;
-    while left > 0 {
-        let k = batch.min(left);
+    let budget = std::time::Duration::from_secs_f64(a.max_time);
+    let mut samples = Reservoir::new(RESERVOIR);
+    let mut calls = 0u64;
+    let start = Instant::now();
+    while calls < a.repeat {
+        let k = batch.min(a.repeat - calls);
         let t = Instant::now();
         for _ in 0..k {
             exe.run_into(&mut ws, &inputs, &mut out)?;
         }
-        times.push(t.elapsed().as_nanos() as u64 / k);
-        left -= k;
+        samples.push(t.elapsed().as_nanos() as u64 / k);
+        calls += k;
+        if start.elapsed() >= budget {
+            break;
+        }
     }
-    times.sort_unstable();
-    let median = times[times.len() / 2];
-    let min = times[0];
+    if calls < a.repeat {
+        eprintln!("note: timing stopped after --max-time {} s: {calls} of {} calls made", a.max_time, a.repeat);
+    }
+    let (median, min) = samples.median_min();
     let compile_us = compile.as_secs_f64() * 1e6;
     Ok(format!(
-        "{{\"compile_us\": {compile_us:.3}, \"per_call_ns\": {{\"median\": {median}, \"min\": {min}}}, \"calls\": {}}}\n",
-        a.repeat
+        "{{\"compile_us\": {compile_us:.3}, \"per_call_ns\": {{\"median\": {median}, \"min\": {min}}}, \"calls\": {calls}}}\n"
     ))
+}
+
+/// Parses `--max-time`: a positive, finite number of seconds that a
+/// `Duration` holds.
+fn parse_max_time(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && std::time::Duration::try_from_secs_f64(x).is_ok() => Ok(x),
+        _ => Err(format!("{s} is not a positive number of seconds")),
+    }
+}
+
+/// How many batch times the median is taken over, at most.
+const RESERVOIR: usize = 1 << 16;
+
+/// A uniform sample of at most `cap` of the values pushed (Vitter's
+/// algorithm R), and the exact minimum: memory bounded whatever the count.
+struct Reservoir {
+    cap: usize,
+    seen: u64,
+    values: Vec<u64>,
+    min: u64,
+    /// splitmix64 state: a fixed seed, so runs are reproducible.
+    state: u64,
+}
+
+impl Reservoir {
+    fn new(cap: usize) -> Reservoir {
+        Reservoir { cap, seen: 0, values: Vec::new(), min: u64::MAX, state: 0x853c_49e6_748f_ea9b }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn push(&mut self, v: u64) {
+        self.seen += 1;
+        self.min = self.min.min(v);
+        if self.values.len() < self.cap {
+            self.values.push(v);
+        } else {
+            // Keep v with probability cap / seen, in a uniform slot.
+            let j = self.next_random() % self.seen;
+            if j < self.cap as u64 {
+                self.values[j as usize] = v;
+            }
+        }
+    }
+
+    /// The sample's median (upper median for an even count) and the exact
+    /// minimum; `(0, 0)` when nothing was pushed.
+    fn median_min(&mut self) -> (u64, u64) {
+        if self.values.is_empty() {
+            return (0, 0);
+        }
+        self.values.sort_unstable();
+        (self.values[self.values.len() / 2], self.min)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reservoir;
+
+    #[test]
+    fn small_counts_give_the_exact_median_and_min() {
+        let mut r = Reservoir::new(8);
+        for v in [5, 3, 9, 1, 7] {
+            r.push(v);
+        }
+        assert_eq!(r.median_min(), (5, 1));
+    }
+
+    #[test]
+    fn large_counts_keep_memory_bounded_and_the_median_close() {
+        let mut r = Reservoir::new(1024);
+        for v in 0..1_000_000u64 {
+            r.push(v % 1000);
+        }
+        assert_eq!(r.values.len(), 1024);
+        let (median, min) = r.median_min();
+        assert_eq!(min, 0);
+        assert!((400..600).contains(&median), "{median}");
+    }
 }

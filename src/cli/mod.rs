@@ -8,6 +8,7 @@ mod check;
 mod eval;
 mod grad;
 mod hessian;
+mod input;
 mod json;
 mod laplace;
 mod lower;
@@ -93,9 +94,12 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // `--help` and `--version` print on stdout; a failed write
+            // there is an error like any other.
+            if e.print().is_err() && !e.use_stderr() {
+                return write_failed("stdout");
+            }
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let result = match cli.command {
@@ -111,8 +115,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
-                return ExitCode::from(1);
+            if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()) {
+                return write_failed(&format!("stdout: {e}"));
             }
             ExitCode::SUCCESS
         }
@@ -129,8 +133,15 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Reports a failed write on stdout (a full disk, a closed pipe): an
+/// `error:` line on stderr and exit status 1.
+fn write_failed(what: &str) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "error: cannot write to {what}");
+    ExitCode::from(1)
+}
+
 /// Reads and parses a module file.
 pub fn load_module(path: &std::path::Path) -> Result<saddle::ir::Module, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = input::read_bounded(path).map_err(CliError::msg)?;
     Ok(saddle::ir::parse_module_bytes(&path.display().to_string(), &bytes)?)
 }

@@ -8,6 +8,13 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use saddle::ir::{Array, DType, Module, TensorType};
 
+/// A fresh directory in the system's temporary directory, named
+/// `saddle-PREFIX-...` and removed with everything in it when the guard
+/// drops (also when the test fails).
+pub fn scratch_dir(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("saddle-{prefix}-")).tempdir().expect("a temporary directory")
+}
+
 /// The directory of the `.sir` test cases.
 pub fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases")
