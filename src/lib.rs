@@ -45,3 +45,25 @@ pub use saddle_ir as ir;
 pub use saddle_laplace as laplace;
 pub use saddle_runtime as runtime;
 pub use saddle_xla_lower as xla_lower;
+
+/// The pages of `docs/`, compiled here only so that `cargo test` runs
+/// their Rust snippets as doc tests.
+#[cfg(doctest)]
+mod docs {
+    #[doc = include_str!("../docs/ad.md")]
+    mod ad {}
+    #[doc = include_str!("../docs/cli.md")]
+    mod cli {}
+    #[doc = include_str!("../docs/ir.md")]
+    mod ir {}
+    #[doc = include_str!("../docs/laplace.md")]
+    mod laplace {}
+    #[doc = include_str!("../docs/runtime.md")]
+    mod runtime {}
+    #[doc = include_str!("../docs/simplify.md")]
+    mod simplify {}
+    #[doc = include_str!("../docs/sir.md")]
+    mod sir {}
+    #[doc = include_str!("../docs/xla.md")]
+    mod xla {}
+}
