@@ -315,6 +315,15 @@ fn bench_memory_and_time_stay_bounded_for_huge_repeat_counts() {
     let (median, min) = (v["per_call_ns"]["median"].as_u64().unwrap(), v["per_call_ns"]["min"].as_u64().unwrap());
     assert!(min <= median, "{v}");
     assert!(stderr(&o).contains(&format!("note: timing stopped after --max-time 0.2 s: {calls} of {max} calls made")));
+    // The note is not the result: a failed write of it changes nothing.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full opens");
+    let o = Command::new(env!("CARGO_BIN_EXE_saddle"))
+        .args(["bench", &st, "--args", "[[1.5, 1.0]]", "--repeat", &max, "--warmup", "0", "--max-time", "0.05"])
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(serde_json::from_str::<serde_json::Value>(&stdout(&o)).is_ok(), "{}", stdout(&o));
     for bad in ["0", "-1", "nan", "inf", "1e300"] {
         let o = saddle(&["bench", &st, "--args", "[[1.5, 1.0]]", "--max-time", bad]);
         assert_eq!(o.status.code(), Some(2), "--max-time {bad}: {}", stderr(&o));

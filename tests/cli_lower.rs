@@ -1,6 +1,5 @@
 //! `saddle lower`: output, exit codes and errors.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 fn saddle(args: &[&str]) -> Output {
@@ -31,7 +30,8 @@ fn lowers_the_first_function_by_default() {
 
 #[test]
 fn func_picks_the_function() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let scratch = tempfile::Builder::new().prefix("saddle-cli-lower-").tempdir().unwrap();
+    let dir = scratch.path();
     let path = dir.join("two_funcs.sir");
     std::fs::write(
         &path,
@@ -70,7 +70,8 @@ fn missing_file_is_an_error() {
 
 #[test]
 fn syntax_error_points_at_the_token() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let scratch = tempfile::Builder::new().prefix("saddle-cli-lower-").tempdir().unwrap();
+    let dir = scratch.path();
     let path = dir.join("bad_syntax.sir");
     std::fs::write(&path, "func @f(%x: f64[]) -> f64[] {\n  %y: f64[] = frobnicate %x\n  return %y\n}\n").unwrap();
     let out = saddle(&["lower", path.to_str().unwrap()]);
@@ -82,7 +83,8 @@ fn syntax_error_points_at_the_token() {
 
 #[test]
 fn unlowerable_function_is_an_error() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let scratch = tempfile::Builder::new().prefix("saddle-cli-lower-").tempdir().unwrap();
+    let dir = scratch.path();
     let path = dir.join("bad_index.sir");
     std::fs::write(
         &path,

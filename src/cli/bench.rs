@@ -18,6 +18,7 @@
 //! fewer than `--repeat` calls were made; `calls` is then the number of
 //! timed calls made, and a note on stderr says so.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -130,7 +131,14 @@ pub fn run(a: Args) -> Result<String, CliError> {
         }
     }
     if calls < a.repeat {
-        eprintln!("note: timing stopped after --max-time {} s: {calls} of {} calls made", a.max_time, a.repeat);
+        // A note, not the result: a failed write on stderr must not turn
+        // the measurement into a failure (eprintln! would panic).
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: timing stopped after --max-time {} s: {calls} of {} calls made",
+            a.max_time,
+            a.repeat
+        );
     }
     let (median, min) = samples.median_min();
     let compile_us = compile.as_secs_f64() * 1e6;
