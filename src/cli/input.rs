@@ -292,3 +292,83 @@ fn read_npy_inner(path: &Path, ty: &TensorType) -> Result<Array, String> {
         (NpyType::Bool, _) => Array::Bool(standard(ArrayD::<bool>::read_npy(reader).map_err(bad)?)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version 1.0 `.npy` file of `data` under the given header fields.
+    fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + dict.len() + 1) % 64 != 0 {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        out.extend_from_slice(dict.as_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn every_truncation_extension_and_header_byte_change_is_refused_or_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.npy");
+        let ty = TensorType::f64([3]);
+        let data: Vec<u8> = [1.0f64, 2.0, 3.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let good = npy("<f8", "(3,)", &data);
+        std::fs::write(&p, &good).unwrap();
+        assert_eq!(read_npy_inner(&p, &ty).unwrap().to_f64_vec(), vec![1.0, 2.0, 3.0]);
+        for n in 0..good.len() {
+            std::fs::write(&p, &good[..n]).unwrap();
+            assert!(read_npy_inner(&p, &ty).is_err(), "a file cut to {n} bytes was read");
+        }
+        for extra in 1..=16 {
+            let mut long = good.clone();
+            long.resize(good.len() + extra, 0);
+            std::fs::write(&p, &long).unwrap();
+            let err = read_npy_inner(&p, &ty).unwrap_err();
+            assert!(err.contains("size mismatch"), "{err}");
+        }
+        // Any byte of the prefix and header changed to any of these values:
+        // an error or an array, never a panic or a huge allocation.
+        let header_end = good.len() - data.len();
+        for i in 0..header_end {
+            for b in [0u8, b' ', b'(', b')', b',', b'9', b'\'', 0x7f, 0xff] {
+                let mut bad = good.clone();
+                bad[i] = b;
+                std::fs::write(&p, &bad).unwrap();
+                if let Ok(a) = read_npy_inner(&p, &ty) {
+                    assert_eq!(a.shape(), &[3]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn header_claims_are_checked_against_the_file_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.npy");
+        let ty = TensorType::f64([2]);
+        for (shape, needle) in [
+            ("(1099511627776,)", "truncated data"),
+            ("(18446744073709551615,)", "overflows"),
+            ("(4294967296, 4294967296)", "overflows"),
+            ("(0,)", "size mismatch"),
+        ] {
+            std::fs::write(&p, npy("<f8", shape, &[0; 16])).unwrap();
+            let err = read_npy_inner(&p, &ty).unwrap_err();
+            assert!(err.contains(needle), "{shape}: {err}");
+        }
+        for width in [2usize, 4] {
+            let mut f = b"\x93NUMPY".to_vec();
+            f.extend_from_slice(if width == 2 { &[1, 0] } else { &[2, 0] });
+            f.extend(std::iter::repeat_n(0xff, width));
+            f.resize(144, b' ');
+            std::fs::write(&p, &f).unwrap();
+            let err = read_npy_inner(&p, &ty).unwrap_err();
+            assert!(err.contains("bad header") || err.contains("truncated header"), "{err}");
+        }
+    }
+}
