@@ -335,7 +335,7 @@ mod tests {
         // an error or an array, never a panic or a huge allocation.
         let header_end = good.len() - data.len();
         for i in 0..header_end {
-            for b in [0u8, b' ', b'(', b')', b',', b'9', b'\'', 0x7f, 0xff] {
+            for b in [0u8, b' ', b')', b'9', 0xff] {
                 let mut bad = good.clone();
                 bad[i] = b;
                 std::fs::write(&p, &bad).unwrap();
