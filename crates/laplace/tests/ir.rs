@@ -261,3 +261,23 @@ fn non_finite_start_through_ir() {
     let mut density = IrDensity::new(&f, vec![]).unwrap();
     assert!(matches!(laplace(&mut density, &[-1.0], &Options::default()), Err(LaplaceError::NonFiniteDensity { .. })));
 }
+
+#[test]
+fn a_bad_data_index_is_reported_as_the_users_take() {
+    // The data index 5 is out of range: the derivatives fail, and the error
+    // names the user's `take` and its value, not an op of the derivative.
+    let src = "func @f(%x: f64[3], %i: i64[2]) -> f64[] {\n  %y: f64[2] = take %x, %i {axis = 0}\n  %q: f64[2] = mul %y, %y\n  %s: f64[] = reduce_sum %q {axes = [0]}\n  %n: f64[] = neg %s\n  return %n\n}\n";
+    let m = parse_module("bad.sir", src).unwrap();
+    let idx = Array::from(ArrayD::from_shape_vec(IxDyn(&[2]), vec![0i64, 5]).unwrap());
+    for method in [Method::Newton, Method::Lbfgs { memory: 5 }] {
+        let mut density = IrDensity::new(&m.funcs[0], vec![idx.clone()]).unwrap();
+        let opts = Options { method, ..Options::default() };
+        match laplace(&mut density, &[1.0, 2.0, 3.0], &opts) {
+            Err(LaplaceError::Eval(msg)) => {
+                assert!(msg.contains("take at %y") && msg.contains("index 5"), "{method:?}: {msg}");
+                assert!(msg.contains("bad.sir:2:"), "{method:?}: {msg}");
+            }
+            other => panic!("{method:?}: {:?}", other.map(|f| f.mode)),
+        }
+    }
+}
