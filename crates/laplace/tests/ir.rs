@@ -50,10 +50,11 @@ fn seed_student_t_traced_and_parsed() {
         let again = laplace(&mut density, &[3.0, -1.0], &opts).unwrap();
         assert!((again.mode[0] - 0.5).abs() < 1e-10);
         assert_eq!(density.report().compiled, 1, "no compiling inside or across fits");
-        // L-BFGS uses [f, ∇f], then the Hessian once at the mode.
+        // L-BFGS uses [f, ∇f], then the Hessian at its end point, where
+        // Newton's test confirms the mode (or takes one more step to it).
         let lb = laplace(&mut density, &[0.0, 0.0], &Options { method: Method::Lbfgs { memory: 5 }, ..opts }).unwrap();
         assert!((lb.mode[1] - 2.0).abs() < 1e-9);
-        assert_eq!(lb.evaluations.hess, 1);
+        assert!((1..=2).contains(&lb.evaluations.hess), "{:?}", lb.evaluations);
         assert_eq!(density.report().compiled, 2);
     }
 }
