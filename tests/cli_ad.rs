@@ -241,3 +241,25 @@ fn grad_and_hessian_errors() {
     let err = failure(&saddle(&["grad", with_int.to_str().unwrap(), "--args", "[[1, 2], 3]", "--wrt", "1"]), 1);
     assert!(err.contains("i64[]") && err.contains("float"), "{err}");
 }
+
+#[test]
+fn grad_and_hessian_of_a_bad_index_name_the_users_take() {
+    // Linear in the gathered values: the Hessian is zero whatever the
+    // indices, and the gradient scatters with segment_sum; both must still
+    // refuse index 7, and in terms of the instruction the user wrote.
+    let text = "func @f(%x: f64[3], %i: i64[2]) -> f64[] {\n  %y: f64[2] = take %x, %i {axis = 0}\n  %s: f64[] = reduce_sum %y {axes = [0]}\n  return %s\n}\n";
+    let p = temp_file("bad_index.sir", text);
+    let p = p.to_str().unwrap();
+    for cmd in ["eval", "grad", "hessian"] {
+        let err = failure(&saddle(&[cmd, p, "--args", "[[1, 2, 3], [0, 7]]"]), 1);
+        assert!(err.starts_with("error: "), "{cmd}: {err}");
+        assert!(err.contains("take at %y") && err.contains("index 7"), "{cmd}: {err}");
+        if cmd != "eval" {
+            assert!(err.contains("bad_index.sir:2:"), "{cmd}: {err}");
+            assert!(!err.contains("value #"), "{cmd}: {err}");
+        }
+        // In range, all three succeed.
+        stdout(&saddle(&[cmd, p, "--args", "[[1, 2, 3], [0, 2]]"]));
+    }
+    std::fs::remove_dir_all(std::path::Path::new(p).parent().unwrap()).unwrap();
+}

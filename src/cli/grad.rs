@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use saddle::ir::{Func, verify_module};
+use saddle::ir::{Array, Func, verify_module};
 
 use super::args::parse_args;
 use super::json::array_json;
@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, !a.no_simplify, saddle::ad::grad)
+    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, !a.no_simplify, ("gradient", saddle::ad::grad))
 }
 
 /// Loads the function, builds `transform(f, wrt)`, compiles it (simplified
@@ -40,7 +40,7 @@ pub fn derivative(
     args: &str,
     wrt: usize,
     simplify: bool,
-    transform: fn(&Func, usize) -> Result<Func, saddle::ad::Error>,
+    (what, transform): (&str, fn(&Func, usize) -> Result<Func, saddle::ad::Error>),
 ) -> Result<String, CliError> {
     let m = load_module(file)?;
     verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
@@ -49,6 +49,37 @@ pub fn derivative(
     let inputs = parse_args(args, f.param_types(), "--args")?;
     let opts = saddle::runtime::CompileOptions { simplify, ..Default::default() };
     let exe = saddle::runtime::compile_with(&d, &opts).map_err(|e| CliError::msg(e.to_string()))?;
-    let out = exe.run(&inputs).map_err(|e| CliError::msg(e.to_string()))?;
+    let out = exe.run(&inputs).map_err(|e| in_user_terms(f, &inputs, e, what))?;
     Ok(format!("{}\n", array_json(&out[0])))
+}
+
+/// A run-time error of a derived function, told in terms of the function
+/// the user wrote: the derived function keeps the original's checks, so
+/// when it fails, the original fails on the same arguments too, and that
+/// error names the user's instruction (`take at %y`), which is given with
+/// its location, rather than an instruction of the derivative
+/// (`segment_sum at value #3`).
+fn in_user_terms(f: &Func, inputs: &[Array], derived: saddle::runtime::Error, what: &str) -> CliError {
+    let Err(original) = saddle::runtime::reference::eval(f, inputs) else {
+        return CliError::msg(derived.to_string());
+    };
+    let at = match &original {
+        saddle::runtime::Error::IndexOutOfRange { op, at, .. }
+        | saddle::runtime::Error::DivisionByZero { op, at }
+        | saddle::runtime::Error::Backend { op, at, .. } => location_of(f, op, at),
+        _ => None,
+    };
+    let mut err = CliError::msg(match at {
+        Some(loc) => format!("{loc}: {original}"),
+        None => original.to_string(),
+    });
+    err.messages.push(format!("the {what} of @{} cannot be computed where @{} itself fails", f.name(), f.name()));
+    err
+}
+
+/// Where the instruction `op` that defines `%name` (`at`) is in the
+/// source, when `f` knows.
+fn location_of(f: &Func, op: &str, at: &str) -> Option<saddle::ir::Location> {
+    let name = at.strip_prefix('%')?;
+    f.iter_insts().find(|(v, inst)| inst.op.name() == op && f.value_name(*v) == Some(name)).and_then(|(v, _)| f.loc(v))
 }

@@ -25,5 +25,5 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, !a.no_simplify, saddle::ad::hessian)
+    derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, !a.no_simplify, ("Hessian", saddle::ad::hessian))
 }

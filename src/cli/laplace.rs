@@ -117,7 +117,9 @@ fn laplace_err(e: LaplaceError) -> CliError {
         LaplaceError::NotNegativeDefinite { mode, .. } => {
             err.messages.push(format!("the stationary point found is {}", vec_json(mode)));
         }
-        LaplaceError::NoConvergence { last, .. } | LaplaceError::Stalled { last, .. } => {
+        LaplaceError::NoConvergence { last, .. }
+        | LaplaceError::Stalled { last, .. }
+        | LaplaceError::NoMode { last, .. } => {
             err.messages.push(format!("the last point is {}", vec_json(last)));
         }
         _ => {}

@@ -17,9 +17,23 @@ where
 {
     let tr = Tracer::new(name);
     let results: Vec<Value> = body(&tr)?.iter().map(|t| t.value()).collect();
-    let mut f = tr.finish_values(&results)?;
+    let mut f = crate::guard::keep_index_checks(tr.finish_values(&results)?)?;
     saddle_ir::passes::dce(&mut f);
     Ok(f)
+}
+
+/// `f` without the instructions its results do not need: a transformation
+/// works on what the original runs, so that the index checks it keeps (see
+/// `guard`) are those of the original's live code.
+fn live(f: &Func) -> std::borrow::Cow<'_, Func> {
+    // A dead instruction exists exactly when some instruction has no use.
+    let uses = f.use_counts();
+    if f.iter_insts().all(|(v, _)| uses[v.index()] > 0) {
+        return std::borrow::Cow::Borrowed(f);
+    }
+    let mut g = f.clone();
+    saddle_ir::passes::dce(&mut g);
+    std::borrow::Cow::Owned(g)
 }
 
 /// Inlines `f` applied to `args` into `tr`, keeping value names and
@@ -81,6 +95,7 @@ fn first_result(f: &Func, transform: &'static str, scalar: bool) -> Result<Tenso
 /// ```
 pub fn jvp(f: &Func) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     jvp::jvp_func(f, None)
 }
 
@@ -88,6 +103,7 @@ pub fn jvp(f: &Func) -> Result<Func> {
 /// tangent parameters for the float parameters listed in `wrt` alone.
 pub fn jvp_wrt(f: &Func, wrt: &[usize]) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     for &k in wrt {
         float_param(f, k)?;
     }
@@ -124,6 +140,7 @@ pub struct Linearized {
 /// ```
 pub fn linearize(f: &Func) -> Result<Linearized> {
     verify(f)?;
+    let f = &*live(f);
     let g = jvp::jvp_func(f, None)?;
     partial::split(&g, f)
 }
@@ -150,6 +167,7 @@ pub fn linearize(f: &Func) -> Result<Linearized> {
 /// ```
 pub fn transpose(linear: &Func, num_linear: usize) -> Result<Func> {
     verify(linear)?;
+    let linear = &*live(linear);
     let n = linear.num_params();
     if num_linear > n {
         return Err(Error::Count { what: "linear parameters", expected: n, found: num_linear });
@@ -219,6 +237,7 @@ pub(crate) fn vjp_emit<'t>(
 /// ```
 pub fn vjp(f: &Func) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     build(&format!("{}_vjp", f.name()), |tr| {
         let params = copy_params(tr, f);
         let cts: Vec<Option<Tensor<'_>>> = f
@@ -262,6 +281,7 @@ pub fn value_and_grad(f: &Func, wrt: usize) -> Result<Func> {
 
 fn grad_impl(f: &Func, wrt: usize, with_value: bool, transform: &'static str) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     let out_ty = first_result(f, transform, true)?;
     let p = float_param(f, wrt)?.clone();
     build(&format!("{}_{transform}", f.name()), |tr| {
@@ -304,6 +324,7 @@ fn basis<'t>(tr: &'t Tracer, ty: &TensorType) -> Tensor<'t> {
 /// ```
 pub fn jacfwd(f: &Func, wrt: usize) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     let r = first_result(f, "jacfwd", false)?;
     let p = float_param(f, wrt)?.clone();
     // The push-forward of one tangent of parameter `wrt`.
@@ -338,6 +359,7 @@ pub fn jacfwd(f: &Func, wrt: usize) -> Result<Func> {
 /// ```
 pub fn jacrev(f: &Func, wrt: usize) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     let r = first_result(f, "jacrev", false)?;
     let p = float_param(f, wrt)?.clone();
     // The pull-back of one cotangent of the first result.
@@ -372,6 +394,7 @@ pub fn jacrev(f: &Func, wrt: usize) -> Result<Func> {
 /// ```
 pub fn hessian(f: &Func, wrt: usize) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     first_result(f, "hessian", true)?;
     float_param(f, wrt)?;
     let mut h = jacfwd(&grad(f, wrt)?, wrt)?;
@@ -392,6 +415,7 @@ pub fn hessian(f: &Func, wrt: usize) -> Result<Func> {
 /// ```
 pub fn hvp(f: &Func, wrt: usize) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     first_result(f, "hvp", true)?;
     let p = float_param(f, wrt)?.clone();
     let g = grad(f, wrt)?;
@@ -424,6 +448,7 @@ pub fn hvp(f: &Func, wrt: usize) -> Result<Func> {
 /// ```
 pub fn vmap(f: &Func, size: usize, in_axes: &[Option<usize>], out_axes: &[Option<usize>]) -> Result<Func> {
     verify(f)?;
+    let f = &*live(f);
     if in_axes.len() != f.num_params() {
         return Err(Error::Count { what: "vmap in_axes", expected: f.num_params(), found: in_axes.len() });
     }

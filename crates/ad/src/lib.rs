@@ -67,6 +67,7 @@
 mod api;
 mod batch;
 mod error;
+mod guard;
 mod jvp;
 mod partial;
 mod transpose;

@@ -92,8 +92,11 @@ pub struct Laplace {
     pub log_evidence: f64,
     /// Optimiser iterations.
     pub iterations: usize,
-    /// Whether a stopping rule was met (always `true` unless
-    /// [`Options::require_convergence`] was turned off).
+    /// Whether the mode passed the convergence test: a finite point where
+    /// the precision factors and the gradient and the Newton step are
+    /// small (always `true` unless [`Options::require_convergence`] was
+    /// turned off; stopping on a small step or decrease alone is not
+    /// convergence).
     pub converged: bool,
     /// `‖∇f(θ*)‖∞`.
     pub grad_norm: f64,
@@ -188,6 +191,10 @@ fn fit<D: LogDensity + ?Sized>(
     if init.len() != d {
         return Err(LaplaceError::InitDimension { expected: d, found: init.len() });
     }
+    if let Some((index, &value)) = init.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(LaplaceError::NonFiniteStart { index, value });
+    }
+    check_dense_memory(d, saddle_runtime::available_memory())?;
     if constraints.len() != d {
         return Err(LaplaceError::Constraint {
             index: constraints.len().min(d),
@@ -205,7 +212,17 @@ fn fit<D: LogDensity + ?Sized>(
     let method = opts.resolve(d, counted.data_size());
     let opt = match method {
         Method::Newton | Method::Auto => newton(&mut counted, &u0, opts)?,
-        Method::Lbfgs { memory } => lbfgs(&mut counted, &u0, memory, opts)?,
+        Method::Lbfgs { memory } => {
+            // L-BFGS ends on a small gradient, step or decrease; whether
+            // that point is a mode is Newton's test on the exact Hessian,
+            // which the approximation needs there anyway (one Hessian when
+            // it is, a few more steps when L-BFGS stopped short).
+            let quasi = lbfgs(&mut counted, &u0, memory, opts)?;
+            let rest = Options { max_iter: opts.max_iter.saturating_sub(quasi.iterations), ..opts.clone() };
+            let mut opt = newton(&mut counted, &quasi.x, &rest)?;
+            opt.iterations += quasi.iterations;
+            opt
+        }
     };
     let optimize = start.elapsed();
     let t_hess = Instant::now();
@@ -278,6 +295,21 @@ fn fit<D: LogDensity + ?Sized>(
         constrained_log_density_at_mode,
         chol,
     })
+}
+
+/// How many `d × d` matrices of doubles a fit holds at once: the Hessian,
+/// the trial Hessian of a Newton step, the precision, its Cholesky factor
+/// and its row-major copy, the covariance and the constrained covariance.
+const DENSE_COPIES: u128 = 7;
+
+/// Refuses, before anything is allocated, a dimension whose dense Hessian
+/// and factorisation cannot fit in `available` bytes.
+pub(crate) fn check_dense_memory(d: usize, available: u128) -> Result<(), LaplaceError> {
+    let bytes = (d as u128).saturating_mul(d as u128).saturating_mul(8 * DENSE_COPIES);
+    if bytes > available {
+        return Err(LaplaceError::TooLarge { dim: d, bytes, available });
+    }
+    Ok(())
 }
 
 /// Factors the precision, adding jitter only when allowed.

@@ -17,6 +17,47 @@ pub enum LaplaceError {
         /// The length of the starting point given.
         found: usize,
     },
+    /// A coordinate of the starting point is NaN or infinite.
+    #[error("the starting point is not finite (coordinate {index} is {value})")]
+    NonFiniteStart {
+        /// The first offending coordinate.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// The dense Hessian of this dimension, with the copies the
+    /// factorisation and the covariance need, would not fit in the memory
+    /// available; refused before anything is allocated.
+    #[error(
+        "a dense Hessian of dimension {dim} needs about {bytes} bytes (the Hessian, its factor and the \
+         covariance, {dim}² doubles each), more than the {available} bytes available"
+    )]
+    TooLarge {
+        /// The dimension.
+        dim: usize,
+        /// Bytes needed (estimate).
+        bytes: u128,
+        /// Bytes available to the process.
+        available: u128,
+    },
+    /// The gradient became small but Newton's method kept moving: the log
+    /// density has no maximum along some direction (it keeps increasing
+    /// ever more slowly, as `-exp(-t)` does), so there is no mode to
+    /// approximate.
+    #[error(
+        "no mode found after {iterations} iteration(s): the gradient norm is {grad_norm:e}, but a Newton \
+         step from the last point still moves by {step:e} (the log density may have no maximum)"
+    )]
+    NoMode {
+        /// Iterations done.
+        iterations: usize,
+        /// Infinity norm of the gradient at the last point.
+        grad_norm: f64,
+        /// Infinity norm of the Newton step from the last point.
+        step: f64,
+        /// The last point.
+        last: Vec<f64>,
+    },
     /// The log density has no parameters to approximate.
     #[error("the log density has no parameters (dimension 0)")]
     EmptyParameter,

@@ -25,6 +25,11 @@ impl Compiled {
         Ok(Compiled { exe, ws, outputs })
     }
 
+    /// The results of the last run.
+    pub(crate) fn outputs(&self) -> &[Array] {
+        &self.outputs
+    }
+
     /// Runs on `args`; the results stay valid until the next run.
     pub(crate) fn run(&mut self, args: &[Array]) -> Result<&[Array], LaplaceError> {
         self.exe.run_into(&mut self.ws, args, &mut self.outputs).map_err(|e| LaplaceError::Eval(e.to_string()))?;

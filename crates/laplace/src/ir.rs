@@ -202,8 +202,38 @@ impl IrDensity {
             Kind::ValueGrad => self.value_grad.get_mut(),
             Kind::ValueGradHess => self.value_grad_hess.get_mut(),
         };
-        exe.expect("ensured above").run(&self.args)
+        let exe = exe.expect("ensured above");
+        if let Some(e) = exe.run(&self.args).err() {
+            return Err(if kind == Kind::Value { e } else { in_user_terms(&self.func, &self.args, e) });
+        }
+        Ok(exe.outputs())
     }
+}
+
+/// A failure of a derived function, told in terms of the user's
+/// function: derived functions keep the original's checks, so the
+/// original fails on the same arguments, and its error names the
+/// user's instruction and where it is, not an instruction of the
+/// derivative.
+fn in_user_terms(func: &Func, args: &[Array], derived: LaplaceError) -> LaplaceError {
+    let Err(original) = saddle_runtime::reference::eval(func, args) else {
+        return derived;
+    };
+    let loc = match &original {
+        saddle_runtime::Error::IndexOutOfRange { op, at, .. }
+        | saddle_runtime::Error::DivisionByZero { op, at }
+        | saddle_runtime::Error::Backend { op, at, .. } => at.strip_prefix('%').and_then(|name| {
+            let f = func;
+            f.iter_insts()
+                .find(|(v, i)| i.op.name() == *op && f.value_name(*v) == Some(name))
+                .and_then(|(v, _)| f.loc(v))
+        }),
+        _ => None,
+    };
+    LaplaceError::Eval(match loc {
+        Some(l) => format!("{l}: {original}"),
+        None => original.to_string(),
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -8,6 +8,14 @@
 //! least `4‖∇f‖ / ‖p‖`, which bounds the next step by a quarter of the
 //! rejected one. A Cholesky factorisation that fails (an indefinite
 //! `P + λI`) grows `λ` without evaluating `f`.
+//!
+//! Convergence is a test of the point, never of the last step alone: `P`
+//! factors and the undamped Newton step from the point is small (at most
+//! `1e-6 · (1 + ‖x‖∞)` with a gradient that passes the test, absolute or
+//! relative to `|f|`, or at most `step_tol · (1 + ‖x‖∞)` whatever the
+//! gradient). A small gradient with a long Newton step is a density
+//! still rising far out (no mode); steps that shrink to rounding with a
+//! large gradient are a stall; both are errors.
 
 use crate::density::{Counted, LogDensity};
 use crate::linalg::{Cholesky, dot, matvec, norm_inf};
@@ -16,8 +24,15 @@ use crate::{LaplaceError, Options};
 
 /// Acceptance threshold on actual / predicted increase.
 const ETA: f64 = 1e-4;
+/// With a gradient that passes the test, the largest Newton step, relative
+/// to `1 + ‖x‖∞`, that still counts as converged.
+const STEP_CONV: f64 = 1e-6;
 /// Attempts at one iteration before giving up.
 const MAX_TRIES: usize = 100;
+
+fn converged(x: Vec<f64>, value: f64, grad: Vec<f64>, hess: Vec<f64>, iterations: usize) -> Optimum {
+    Optimum { x, value, grad, hess: Some(hess), iterations, converged: true }
+}
 
 pub(crate) fn newton<D: LogDensity + ?Sized>(
     f: &mut Counted<'_, D>,
@@ -39,22 +54,67 @@ pub(crate) fn newton<D: LogDensity + ?Sized>(
     let mut small_step = false;
     loop {
         let gnorm = norm_inf(&g);
-        if gnorm <= opts.grad_tol || small_step {
-            return Ok(Optimum { x, value: fx, grad: g, hess: Some(h), iterations, converged: true });
-        }
-        if iterations >= opts.max_iter {
-            return Optimum::unconverged(x, fx, g, Some(h), iterations, opts);
-        }
-        iterations += 1;
+        // The gradient test, absolute or relative to the size of f and x
+        // (a log density summing 10⁶ terms has rounding noise far above
+        // an absolute tolerance of 10⁻⁸).
+        let gtest = gnorm <= opts.grad_tol || gnorm * norm_inf(&x).max(1.0) <= opts.grad_tol * fx.abs().max(1.0);
         for (q, v) in prec.iter_mut().zip(&h) {
             *q = -v;
         }
+        // The undamped Newton step from here, relative to the size of x:
+        // how far the quadratic model puts the mode.
+        let mut undamped = Cholesky::new(&prec, d, 0.0);
+        let step = undamped.as_ref().map(|c| {
+            p.copy_from_slice(&g);
+            c.solve(&mut p);
+            norm_inf(&p) / (1.0 + norm_inf(&x))
+        });
+        match step {
+            // A stationary point where -∇²f cannot be factored: the caller
+            // reports the Hessian (a saddle point, a flat direction).
+            None if gtest => return Ok(converged(x, fx, g, h, iterations)),
+            // The mode is where the model puts it: a small gradient and a
+            // small step, or a step at the precision asked for.
+            Some(s) if s <= opts.step_tol || (gtest && s <= STEP_CONV) => {
+                return Ok(converged(x, fx, g, h, iterations));
+            }
+            // A small gradient alone is no mode: -exp(-t) has gradient
+            // e^(-t) and Newton step 1 at every t.
+            None | Some(_) => {}
+        }
+        if small_step {
+            return Err(LaplaceError::Stalled {
+                iterations,
+                grad_norm: gnorm,
+                reason: "the steps have shrunk to the rounding level of the point, but the gradient is not small"
+                    .into(),
+                last: x,
+            });
+        }
+        if iterations >= opts.max_iter {
+            if let (true, Some(s), true) = (gtest, step, opts.require_convergence) {
+                return Err(LaplaceError::NoMode {
+                    iterations,
+                    grad_norm: gnorm,
+                    step: s * (1.0 + norm_inf(&x)),
+                    last: x,
+                });
+            }
+            return Optimum::unconverged(x, fx, g, Some(h), iterations, opts);
+        }
+        iterations += 1;
         let scale = (0..d).map(|i| prec[i * d + i].abs()).fold(0.0_f64, f64::max).max(f64::MIN_POSITIVE.sqrt());
         let lambda0 = 1e-8 * scale;
         let bump = |l: f64, factor: f64| if l < lambda0 { lambda0 } else { l * factor };
         let mut accepted = None;
         for _ in 0..MAX_TRIES {
-            let Some(chol) = Cholesky::new(&prec, d, lambda) else {
+            // The undamped factor of the convergence test serves the first
+            // undamped try.
+            let factor = match undamped.take() {
+                Some(c) if lambda == 0.0 => Some(c),
+                _ => Cholesky::new(&prec, d, lambda),
+            };
+            let Some(chol) = factor else {
                 lambda = bump(lambda, 10.0);
                 continue;
             };
@@ -66,7 +126,10 @@ pub(crate) fn newton<D: LogDensity + ?Sized>(
                 xt[i] = x[i] + p[i];
             }
             let ft = f.value_grad_hess(&xt, &mut gt, &mut ht)?;
-            let finite = ft.is_finite() && gt.iter().all(|v| v.is_finite()) && ht.iter().all(|v| v.is_finite());
+            let finite = ft.is_finite()
+                && xt.iter().all(|v| v.is_finite())
+                && gt.iter().all(|v| v.is_finite())
+                && ht.iter().all(|v| v.is_finite());
             if finite {
                 let actual = ft - fx;
                 let rho = actual / predicted;
