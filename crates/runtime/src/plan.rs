@@ -647,6 +647,10 @@ impl Planner<'_> {
     }
 }
 
+/// Steps rewritten to workspace slots, the slot sizes, and the result
+/// locations.
+type Allocated = (Vec<Step>, Vec<usize>, Vec<Loc>);
+
 /// Assigns workspace slots to virtual slots by liveness; returns the
 /// rewritten steps, the slot sizes and the result locations.
 fn allocate(
@@ -654,7 +658,7 @@ fn allocate(
     vbytes: &[usize],
     results: Vec<Loc>,
     reuse: bool,
-) -> Result<(Vec<Step>, Vec<usize>, Vec<Loc>), Error> {
+) -> Result<Allocated, Error> {
     const NEVER: usize = usize::MAX;
     let nv = vbytes.len();
     let mut last = vec![0usize; nv];
