@@ -653,12 +653,7 @@ type Allocated = (Vec<Step>, Vec<usize>, Vec<Loc>);
 
 /// Assigns workspace slots to virtual slots by liveness; returns the
 /// rewritten steps, the slot sizes and the result locations.
-fn allocate(
-    mut steps: Vec<Step>,
-    vbytes: &[usize],
-    results: Vec<Loc>,
-    reuse: bool,
-) -> Result<Allocated, Error> {
+fn allocate(mut steps: Vec<Step>, vbytes: &[usize], results: Vec<Loc>, reuse: bool) -> Result<Allocated, Error> {
     const NEVER: usize = usize::MAX;
     let nv = vbytes.len();
     let mut last = vec![0usize; nv];
