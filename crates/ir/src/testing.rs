@@ -32,6 +32,15 @@ pub struct GenOptions {
     /// Only ops that are differentiable almost everywhere on float values
     /// (no comparisons feeding `select` on integers, no integer ops).
     pub float_only: bool,
+    /// Extents of the axes of drawn shapes (square matrices get one less
+    /// at the top). The default, `1..=4`, keeps every array within one
+    /// block of the runtime's fused loops; `8..=24` takes rank-3 arrays
+    /// over many blocks and over the threshold of its parallel loops.
+    pub dims: std::ops::RangeInclusive<usize>,
+    /// Instructions whose result would have more elements than this are
+    /// not drawn (large `dims` would otherwise let a `dot_general` of two
+    /// rank-4 values reach hundreds of millions of elements).
+    pub max_elements: usize,
 }
 
 impl Default for GenOptions {
@@ -42,6 +51,8 @@ impl Default for GenOptions {
             names: true,
             special_floats: true,
             float_only: false,
+            dims: 1..=4,
+            max_elements: usize::MAX,
         }
     }
 }
@@ -60,7 +71,8 @@ pub fn random_func(seed: u64, opts: &GenOptions) -> Func {
     for _ in 0..nparams {
         let dtype = opts.param_dtypes[g.rng.random_range(0..opts.param_dtypes.len())];
         let shape = if g.rng.random_bool(0.25) {
-            let n = g.rng.random_range(1..=3);
+            let (lo, hi) = (*opts.dims.start(), *opts.dims.end());
+            let n = g.rng.random_range(lo..=hi.saturating_sub(1).max(lo));
             vec![n, n]
         } else {
             g.shape()
@@ -85,7 +97,7 @@ pub fn random_func(seed: u64, opts: &GenOptions) -> Func {
 impl Gen<'_> {
     fn shape(&mut self) -> Vec<usize> {
         let rank = self.rng.random_range(0..=3);
-        (0..rank).map(|_| self.rng.random_range(1..=4)).collect()
+        (0..rank).map(|_| self.rng.random_range(self.opts.dims.clone())).collect()
     }
 
     fn ty(&self, v: Value) -> TensorType {
@@ -109,6 +121,11 @@ impl Gen<'_> {
     }
 
     fn push(&mut self, op: Op, args: &[Value]) -> Option<Value> {
+        let types: Vec<TensorType> = args.iter().map(|&a| self.ty(a)).collect();
+        let ty = op.infer_type(&types.iter().collect::<Vec<_>>()).ok()?;
+        if ty.num_elements() > self.opts.max_elements {
+            return None;
+        }
         let v = self.b.push(op, args).ok()?;
         self.pool.push(v);
         Some(v)

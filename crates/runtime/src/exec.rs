@@ -6,6 +6,7 @@ use saddle_ir::{Array, DType, Func, TensorType};
 
 use crate::backend::{Backend, DefaultBackend};
 use crate::kernels::{Frame, Loc, Raw, elementwise, index, layout, linalg, reduce, with_dtype, with_float, with_num};
+use crate::memory::try_zeroed;
 use crate::plan::{KernelOp, Plan, Step};
 use crate::scalar::Elem;
 use crate::{CompileOptions, Error, check_args};
@@ -83,6 +84,26 @@ fn huge_pages(buf: &mut [u64]) {
     let _ = buf;
 }
 
+fn oom(what: String, bytes: u128) -> Error {
+    Error::OutOfMemory { what, bytes, limit: crate::available_memory() }
+}
+
+/// A zero-filled array of type `t`, or [`Error::OutOfMemory`] when the
+/// allocator cannot give it.
+fn try_zeros(t: &TensorType, what: impl FnOnce() -> String) -> Result<Array, Error> {
+    let n = t.num_elements();
+    let shape = ndarray::IxDyn(&t.shape);
+    with_dtype!(t.dtype, T => {
+        let mut v: Vec<T> = Vec::new();
+        if v.try_reserve_exact(n).is_err() {
+            return Err(oom(what(), crate::memory::bytes_of(t)));
+        }
+        v.resize(n, <T as Default>::default());
+        let a = ndarray::ArrayD::from_shape_vec(shape, v).map_err(|e| crate::reference::internal(&e.to_string()))?;
+        Ok(Array::from(a))
+    })
+}
+
 fn raw_of(a: &Array) -> Raw {
     let bytes = a.len() * a.dtype().size_bytes();
     let ptr = saddle_ir::with_array!(a, x => x.as_ptr() as *mut u8);
@@ -126,13 +147,35 @@ impl Executable {
         self.backend.name()
     }
 
-    /// A fresh workspace for [`Executable::run_into`].
+    /// A fresh workspace for [`Executable::run_into`]. Its buffers are
+    /// allocated here when memory allows; otherwise it is left empty and
+    /// the first [`Executable::run_into`] with it retries and reports
+    /// [`Error::OutOfMemory`].
     pub fn workspace(&self) -> Workspace {
-        let mut slots: Vec<Vec<u64>> = self.plan.slot_bytes.iter().map(|&b| vec![0u64; b.div_ceil(8).max(1)]).collect();
+        self.try_workspace().unwrap_or_else(|_| Workspace {
+            slots: Vec::new(),
+            slot_raws: Vec::new(),
+            call_slots: Vec::new(),
+            direct: Vec::new(),
+            param_raws: Vec::new(),
+            const_raws: Vec::new(),
+            staging: Vec::new(),
+        })
+    }
+
+    /// A fresh workspace, or [`Error::OutOfMemory`] when the allocator
+    /// cannot give its buffers.
+    fn try_workspace(&self) -> Result<Workspace, Error> {
+        let what = || format!("the workspace of @{}", self.plan.func.name());
+        let mut slots: Vec<Vec<u64>> = Vec::new();
+        slots.try_reserve_exact(self.plan.slot_bytes.len()).map_err(|_| oom(what(), 0))?;
+        for &b in &self.plan.slot_bytes {
+            slots.push(try_zeroed(b.div_ceil(8).max(1), what)?);
+        }
         slots.iter_mut().for_each(|s| huge_pages(s));
         let slot_raws = slots.iter_mut().map(|s| Raw { ptr: s.as_mut_ptr() as *mut u8, bytes: s.len() * 8 }).collect();
         let call_slots = Vec::with_capacity(self.plan.slot_bytes.len());
-        Workspace {
+        Ok(Workspace {
             slots,
             slot_raws,
             call_slots,
@@ -140,7 +183,7 @@ impl Executable {
             param_raws: Vec::with_capacity(self.params.len()),
             const_raws: Vec::with_capacity(self.plan.consts.len()),
             staging: vec![Vec::new(); self.params.len()],
-        }
+        })
     }
 
     /// Zero-filled arrays of the result types, for [`Executable::run_into`].
@@ -151,8 +194,15 @@ impl Executable {
     /// Runs the function on `inputs` and returns its results.
     pub fn run(&self, inputs: &[Array]) -> Result<Vec<Array>, Error> {
         check_args(&self.plan.func, inputs)?;
-        let mut ws = self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_else(|| self.workspace());
-        let mut out = self.new_outputs();
+        let pooled = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let mut ws = match pooled {
+            Some(ws) => ws,
+            None => self.try_workspace()?,
+        };
+        let mut out = Vec::with_capacity(self.result_types.len());
+        for (i, t) in self.result_types.iter().enumerate() {
+            out.push(try_zeros(t, || format!("result {i} of @{}", self.plan.func.name()))?);
+        }
         let result = self.run_into(&mut ws, inputs, &mut out);
         if let Ok(mut p) = self.pool.lock() {
             p.push(ws);
@@ -180,10 +230,13 @@ impl Executable {
                 });
             }
         }
+        // A workspace made for another executable (or left empty when its
+        // buffers could not be allocated) is replaced by one of this plan.
         if ws.slots.len() != self.plan.slot_bytes.len()
-            || ws.slots.iter().zip(&self.plan.slot_bytes).any(|(s, &b)| s.len() * 8 < b)
+            || ws.slots.iter().zip(&self.plan.slot_bytes).any(|(s, &b)| s.len().saturating_mul(8) < b)
+            || ws.staging.len() != self.params.len()
         {
-            *ws = self.workspace();
+            *ws = self.try_workspace()?;
         }
         // Results computed into a slot are computed straight into the output
         // array when it is large enough to stand in for that slot.
@@ -236,7 +289,10 @@ impl Executable {
             } else {
                 let bytes = x.len() * x.dtype().size_bytes();
                 let buf = &mut ws.staging[i];
-                buf.resize(bytes.div_ceil(8).max(1), 0);
+                let words = bytes.div_ceil(8).max(1);
+                if buf.len() < words {
+                    *buf = try_zeroed(words, || format!("a copy of argument {i} in standard layout"))?;
+                }
                 with_dtype!(x.dtype(), T => {
                     let a = T::unwrap(x).expect("dtype checked");
                     // SAFETY: the buffer holds `bytes` bytes, 8-aligned.

@@ -178,6 +178,14 @@ pub(crate) fn plan(f: &Func, opts: &CompileOptions) -> Result<Plan, Error> {
     };
     let memory_limit = opts.memory_limit.unwrap_or_else(available_memory);
     let n = func.num_values();
+    // Every value of the cleaned-up function is held whole at some point
+    // (in a buffer, or as the size of a fused loop that stores it): one
+    // that cannot fit is refused before anything is sized from it, which
+    // also keeps every product of extents below `isize::MAX`.
+    for i in 0..n {
+        let v = Value::from_index(i);
+        check(|| format!("{} of type {}", describe(&func, v), func.ty(v)), bytes_of(func.ty(v)), memory_limit)?;
+    }
     let mut p = Planner {
         f: &func,
         opts,
@@ -198,8 +206,11 @@ pub(crate) fn plan(f: &Func, opts: &CompileOptions) -> Result<Plan, Error> {
     p.schedule()?;
     let results: Vec<Loc> = func.results().iter().map(|&r| p.materialise(r)).collect::<Result<_, _>>()?;
     let fused_groups = p.steps.iter().filter(|s| matches!(s, Step::Fused(_))).count();
-    let (steps, slot_bytes, results) = allocate(p.steps, &p.vbytes, results, p.opts.reuse_buffers);
-    let total: u128 = slot_bytes.iter().map(|&b| b as u128).sum::<u128>() + p.const_bytes;
+    let (steps, slot_bytes, results) = allocate(p.steps, &p.vbytes, results, p.opts.reuse_buffers)?;
+    // The workspace, the constants, and the result arrays of a call.
+    let result_bytes = func.result_types().iter().map(bytes_of).fold(0u128, u128::saturating_add);
+    let total: u128 = slot_bytes.iter().map(|&b| b as u128).fold(p.const_bytes, u128::saturating_add);
+    let total = total.saturating_add(result_bytes);
     check(|| format!("the plan of @{}", func.name()), total, memory_limit)?;
     let consts = p.consts;
     Ok(Plan { func, consts, steps, slot_bytes, results, fused_groups })
@@ -299,7 +310,7 @@ impl Planner<'_> {
 
     fn add_const(&mut self, a: Array, what: impl FnOnce() -> String) -> Result<Loc, Error> {
         let bytes = bytes_of(&a.ty());
-        self.const_bytes += bytes;
+        self.const_bytes = self.const_bytes.saturating_add(bytes);
         check(what, self.const_bytes, self.memory_limit)?;
         self.consts.push(a);
         Ok(Loc::Const((self.consts.len() - 1) as u32))
@@ -515,6 +526,12 @@ impl Planner<'_> {
         let shape = |a: usize| f.ty(inst.args[a]).shape.to_vec();
         let op = match &inst.op {
             Op::Const(Literal::Dense(a)) => {
+                // Checked before the copy is made.
+                check(
+                    || format!("the constant {at}"),
+                    self.const_bytes.saturating_add(bytes_of(&ty)),
+                    self.memory_limit,
+                )?;
                 let loc = self.add_const((**a).clone(), || format!("the constant {at}"))?;
                 self.locs[v.index()] = Some(loc);
                 return Ok(());
@@ -630,14 +647,13 @@ impl Planner<'_> {
     }
 }
 
+/// Steps rewritten to workspace slots, the slot sizes, and the result
+/// locations.
+type Allocated = (Vec<Step>, Vec<usize>, Vec<Loc>);
+
 /// Assigns workspace slots to virtual slots by liveness; returns the
 /// rewritten steps, the slot sizes and the result locations.
-fn allocate(
-    mut steps: Vec<Step>,
-    vbytes: &[usize],
-    results: Vec<Loc>,
-    reuse: bool,
-) -> (Vec<Step>, Vec<usize>, Vec<Loc>) {
+fn allocate(mut steps: Vec<Step>, vbytes: &[usize], results: Vec<Loc>, reuse: bool) -> Result<Allocated, Error> {
     const NEVER: usize = usize::MAX;
     let nv = vbytes.len();
     let mut last = vec![0usize; nv];
@@ -779,6 +795,7 @@ fn allocate(
             }
         }
     }
+    check_allocation(&steps, &map, &sizes, vbytes, &results)?;
     let fix = |l: &mut Loc| {
         if let Loc::Slot(i) = l {
             *i = map[*i as usize].expect("every slot read was written") as u32;
@@ -812,5 +829,99 @@ fn allocate(
     for r in &mut results {
         fix(r);
     }
-    (steps, sizes, results)
+    Ok((steps, sizes, results))
+}
+
+/// Replays the plan over the workspace slots that [`allocate`] assigned
+/// (`map`: virtual slot to workspace slot) and checks, independently of
+/// how they were chosen, that every read finds the value it expects, that
+/// every slot is large enough, that a kernel never writes a buffer it
+/// reads, and that a fused loop writes over one of its inputs only when
+/// that input is loaded whole (not read as a scalar) and has the output's
+/// dtype, so that element k of the output lands exactly on element k of
+/// the input. A violation is a bug of the planner, reported as an internal
+/// error rather than a wrong answer.
+fn check_allocation(
+    steps: &[Step],
+    map: &[Option<usize>],
+    sizes: &[usize],
+    vbytes: &[usize],
+    results: &[Loc],
+) -> Result<(), Error> {
+    let mut holder: Vec<Option<usize>> = vec![None; sizes.len()];
+    let bad = |what: String| crate::reference::internal(&format!("buffer plan: {what}"));
+    let phys = |i: u32| -> Result<usize, Error> {
+        map.get(i as usize)
+            .copied()
+            .flatten()
+            .filter(|&p| p < sizes.len())
+            .ok_or_else(|| crate::reference::internal(&format!("buffer plan: virtual slot {i} has no buffer")))
+    };
+    let read = |holder: &[Option<usize>], i: u32, s: usize| -> Result<usize, Error> {
+        let p = phys(i)?;
+        if holder[p] != Some(i as usize) {
+            return Err(bad(format!("step {s} reads virtual slot {i} from buffer {p}, which holds {:?}", holder[p])));
+        }
+        Ok(p)
+    };
+    let write = |holder: &mut [Option<usize>], i: u32, s: usize| -> Result<usize, Error> {
+        let p = phys(i)?;
+        if sizes[p] < vbytes[i as usize] {
+            return Err(bad(format!("step {s} writes {} bytes into buffer {p} of {}", vbytes[i as usize], sizes[p])));
+        }
+        holder[p] = Some(i as usize);
+        Ok(p)
+    };
+    for (s, step) in steps.iter().enumerate() {
+        match step {
+            Step::Fused(g) => {
+                let mut loads: Vec<(usize, DType)> = Vec::new();
+                let mut scalars: Vec<usize> = Vec::new();
+                for (src, reg) in &g.inputs {
+                    match src {
+                        Src::Load(Loc::Slot(i)) => loads.push((read(&holder, *i, s)?, reg.dtype)),
+                        Src::ScalarAt(Loc::Slot(i)) => scalars.push(read(&holder, *i, s)?),
+                        Src::Load(Loc::Param(_) | Loc::Const(_))
+                        | Src::ScalarAt(Loc::Param(_) | Loc::Const(_))
+                        | Src::Splat(_) => {}
+                    }
+                }
+                let mut written: Vec<usize> = Vec::new();
+                for (reg, l) in &g.stores {
+                    let Loc::Slot(w) = l else { return Err(bad(format!("step {s} stores into {l:?}"))) };
+                    let p = write(&mut holder, *w, s)?;
+                    if written.contains(&p) || scalars.contains(&p) {
+                        return Err(bad(format!("step {s} stores twice into buffer {p}, or over a scalar it reads")));
+                    }
+                    if loads.iter().any(|&(q, d)| q == p && d != reg.dtype) {
+                        return Err(bad(format!("step {s} stores {} over a loaded input of another dtype", reg.dtype)));
+                    }
+                    written.push(p);
+                }
+            }
+            Step::Kernel { args, out, temps, .. } => {
+                let mut reads = Vec::new();
+                for (l, _) in args {
+                    if let Loc::Slot(i) = l {
+                        reads.push(read(&holder, *i, s)?);
+                    }
+                }
+                let mut written: Vec<usize> = Vec::new();
+                for l in std::iter::once(out).chain(temps) {
+                    let Loc::Slot(w) = l else { return Err(bad(format!("step {s} writes {l:?}"))) };
+                    let p = write(&mut holder, *w, s)?;
+                    if reads.contains(&p) || written.contains(&p) {
+                        return Err(bad(format!("kernel step {s} writes buffer {p}, which it also reads or writes")));
+                    }
+                    written.push(p);
+                }
+            }
+        }
+    }
+    for r in results {
+        if let Loc::Slot(i) = r {
+            read(&holder, *i, steps.len())?;
+        }
+    }
+    Ok(())
 }

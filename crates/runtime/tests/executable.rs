@@ -115,9 +115,11 @@ fn plans_too_large_for_memory_are_refused_at_compile_time() {
     assert!(compile(&f).is_ok());
     let small =
         parse_func("t.sir", "func @f(%x: f64[1000]) -> f64[1000] {\n %y: f64[1000] = exp %x\n return %y\n}").unwrap();
-    let opts = CompileOptions { memory_limit: Some(4000), ..CompileOptions::default() };
+    // The workspace (one buffer of 8000 bytes) and the result array of
+    // a call (8000 more).
+    let opts = CompileOptions { memory_limit: Some(12000), ..CompileOptions::default() };
     assert!(matches!(compile_with(&small, &opts), Err(Error::OutOfMemory { .. })));
-    let opts = CompileOptions { memory_limit: Some(8000), ..CompileOptions::default() };
+    let opts = CompileOptions { memory_limit: Some(16000), ..CompileOptions::default() };
     assert!(compile_with(&small, &opts).is_ok());
 }
 
@@ -164,4 +166,79 @@ fn fusion_shrinks_the_plan() {
     // One buffer for the loop's output, one for the sum and its partials.
     assert!(fused.workspace_bytes() <= 8000 + 16, "{}", fused.workspace_bytes());
     assert!(unfused.workspace_bytes() >= 5 * 8000);
+}
+
+#[test]
+fn run_into_validates_everything_it_indexes() {
+    // Workspaces of other executables (fewer or more buffers, smaller
+    // buffers, other parameter counts), and arguments and outputs of the
+    // wrong count, dtype, shape or layout: a typed error or a correct
+    // result, never a panic.
+    let f = parse_func("t.sir", SRC).unwrap();
+    let exe = compile(&f).unwrap();
+    let inputs = [f64s(&[1.0, 2.0, 3.0]), f64s(&[0.5, -1.0, 0.25])];
+    let want = reference::eval(&f, &inputs).unwrap();
+    let others = [
+        "func @g(%x: f64[]) -> f64[] {\n %y: f64[] = exp %x\n return %y\n}",
+        "func @g(%a: f64[64], %b: f64[64], %c: f64[64], %d: f64[64]) -> f64[64] {
+  %e: f64[64] = mul %a, %b
+  %t: f64[64] = transpose %e {perm = [0]}
+  %u: f64[64] = add %t, %c
+  %v: f64[64] = transpose %u {perm = [0]}
+  %w: f64[64] = sub %v, %d
+  return %w
+}",
+        "func @g() -> f64[2] {\n %k: f64[2] = const {value = 1.0}\n return %k\n}",
+    ];
+    for other in others {
+        let g = compile(&parse_func("g.sir", other).unwrap()).unwrap();
+        let mut ws = g.workspace();
+        let mut out = exe.new_outputs();
+        exe.run_into(&mut ws, &inputs, &mut out).unwrap();
+        for (o, w) in out.iter().zip(&want) {
+            assert!(o.bitwise_eq(w));
+        }
+        // And back: the workspace now serves `g` again.
+        let mut gout = g.new_outputs();
+        let gin: Vec<Array> =
+            g.func().param_types().iter().map(|t| Array::full(t, saddle_ir::Scalar::F64(1.0))).collect();
+        g.run_into(&mut ws, &gin, &mut gout).unwrap();
+    }
+    let mut ws = exe.workspace();
+    let mut out = exe.new_outputs();
+    // Arguments: count, dtype, shape.
+    assert!(matches!(
+        exe.run_into(&mut ws, &inputs[..1], &mut out),
+        Err(Error::ArgCount { expected: 2, found: 1, .. })
+    ));
+    let f32s = Array::F32(ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.0f32; 3]).unwrap());
+    assert!(matches!(
+        exe.run_into(&mut ws, &[inputs[0].clone(), f32s], &mut out),
+        Err(Error::ArgType { index: 1, .. })
+    ));
+    assert!(matches!(
+        exe.run_into(&mut ws, &[f64s(&[1.0; 4]), inputs[1].clone()], &mut out),
+        Err(Error::ArgType { index: 0, .. })
+    ));
+    // Outputs: count, dtype, shape, layout.
+    let cases: Vec<(usize, Array)> = vec![
+        (0, Array::F32(ArrayD::zeros(IxDyn(&[3])))),
+        (3, f64s(&[0.0; 3])),
+        (4, Array::F64(ArrayD::zeros(IxDyn(&[3, 1])))),
+        (1, Array::F64(ArrayD::zeros(IxDyn(&[6])).slice_move(ndarray::s![..;2]).into_dyn())),
+    ];
+    for (index, bad) in cases {
+        let mut out = exe.new_outputs();
+        out[index] = bad;
+        let err = exe.run_into(&mut ws, &inputs, &mut out).unwrap_err();
+        assert!(matches!(err, Error::OutputType { index: i, .. } if i == index), "{err}");
+    }
+    let mut long = exe.new_outputs();
+    long.push(f64s(&[0.0]));
+    assert!(matches!(exe.run_into(&mut ws, &inputs, &mut long), Err(Error::OutputCount { found: 6, .. })));
+    // After all that, the workspace still gives the right answer.
+    exe.run_into(&mut ws, &inputs, &mut out).unwrap();
+    for (o, w) in out.iter().zip(&want) {
+        assert!(o.bitwise_eq(w));
+    }
 }

@@ -168,15 +168,25 @@ impl Banks {
 }
 
 /// Runs a fused group over all `n` elements.
+///
+/// A large group is cut into [`super::TASKS_PER_THREAD`] tasks per thread
+/// of at least [`super::MIN_TASK`] elements, each one a task of its own
+/// for rayon (`with_max_len(1)`: its adaptive splitting would otherwise
+/// run several of them in one unstealable piece). When another process
+/// holds a core, the threads elsewhere take over the tasks that the slow
+/// thread has not started, and the call waits for one short task on the
+/// busy core rather than for a half or a quarter of the work.
 pub(crate) fn run(g: &Fused, frame: &Frame) -> Result<(), Error> {
     let work = g.n.saturating_mul(g.body.len().max(1));
     if !super::parallel(work) {
         return run_range(g, frame, 0, g.n);
     }
-    let threads = rayon::current_num_threads();
-    let chunk = g.n.div_ceil(threads * 4).max(8 * BLOCK).next_multiple_of(BLOCK);
+    let chunk = super::task_len(g.n, BLOCK);
     let tasks = g.n.div_ceil(chunk);
-    (0..tasks).into_par_iter().try_for_each(|t| run_range(g, frame, t * chunk, ((t + 1) * chunk).min(g.n)))
+    (0..tasks)
+        .into_par_iter()
+        .with_max_len(1)
+        .try_for_each(|t| run_range(g, frame, t * chunk, ((t + 1) * chunk).min(g.n)))
 }
 
 fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error> {

@@ -193,3 +193,18 @@ pub(crate) const PARALLEL_MIN: usize = 1 << 16;
 pub(crate) fn parallel(work: usize) -> bool {
     work >= PARALLEL_MIN && rayon::current_num_threads() > 1
 }
+
+/// Tasks per thread that a parallel kernel cuts its work into, so that
+/// work stealing can move work off a core that another process keeps busy.
+pub(crate) const TASKS_PER_THREAD: usize = 16;
+
+/// The fewest elements of one parallel task: a few blocks of a fused loop,
+/// so that starting a task stays a small part of its work.
+pub(crate) const MIN_TASK: usize = 4 * elementwise::BLOCK;
+
+/// Elements per task for `n` elements of parallel work, a multiple of
+/// `align` (see [`TASKS_PER_THREAD`] and [`MIN_TASK`]).
+pub(crate) fn task_len(n: usize, align: usize) -> usize {
+    let threads = rayon::current_num_threads().max(1);
+    n.div_ceil(threads.saturating_mul(TASKS_PER_THREAD)).max(MIN_TASK).next_multiple_of(align.max(1))
+}

@@ -72,7 +72,10 @@ pub(crate) fn reduce_rows<T: Num>(kind: ReduceKind, x: &[T], row_len: usize, out
             *o = one(row);
         }
     } else if rows >= 2 * rayon::current_num_threads() {
-        out.par_iter_mut().zip(x.par_chunks(row_len)).for_each(|(o, row)| *o = one(row));
+        // Pieces of a few thousand elements, each stealable (see
+        // `elementwise::run`).
+        let rows_per_task = super::task_len(work, 1).div_ceil(row_len).max(1);
+        out.par_iter_mut().zip(x.par_chunks(row_len)).with_max_len(rows_per_task).for_each(|(o, row)| *o = one(row));
     } else {
         for (o, row) in out.iter_mut().zip(x.chunks(row_len)) {
             let chunks = row_len.div_ceil(SUM_CHUNK);
