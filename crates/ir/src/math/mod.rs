@@ -63,7 +63,9 @@ pub const SUM_CHUNK: usize = 1 << 14;
 /// ```
 /// use saddle_ir::math::sum_by;
 /// assert_eq!(sum_by(&[1.0, 2.0, 3.0], 0.0, |a, b| a + b), 6.0);
-/// assert_eq!(sum_by(&[0.1; 9], 0.0, |a, b| a + b), 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + (0.1 + 0.1));
+/// // Element 8 joins element 0 in lane 0.
+/// let lanes = (((0.1 + 0.1) + 0.1) + (0.1 + 0.1)) + ((0.1 + 0.1) + (0.1 + 0.1));
+/// assert_eq!(sum_by(&[0.1; 9], 0.0, |a, b| a + b), lanes);
 /// ```
 #[inline]
 pub fn sum_by<T: Copy>(xs: &[T], zero: T, add: impl Fn(T, T) -> T + Copy) -> T {
