@@ -80,7 +80,7 @@ const TAILS: [f64; 52] = [
     1e-300,
     20.0,
     -20.0,
-    0.693_147_180_559_945_3,
+    std::f64::consts::LN_2,
     std::f64::consts::PI,
 ];
 
@@ -106,7 +106,7 @@ fn arguments(seed: u64) -> Vec<f64> {
 }
 
 fn array(dtype: DType, xs: &[f64], shape: &[usize]) -> Array {
-    let ty = TensorType::new(dtype, shape.to_vec());
+    let ty = TensorType::new(dtype, shape);
     let scalars: Vec<Scalar> = xs.iter().map(|&x| Scalar::from_f64(dtype, x)).collect();
     Array::from_scalars(&ty, &scalars).expect("one scalar per element")
 }

@@ -262,7 +262,7 @@ fn polygamma_reflected(n: u32, x: f64) -> f64 {
     for &a in coef[..len].iter().rev() {
         d = d * c + a;
     }
-    let sign = if n.is_multiple_of(2) { 1.0 } else { -1.0 };
+    let sign = if n % 2 == 0 { 1.0 } else { -1.0 };
     sign * polygamma(n, 1.0 - x) - PI.powi(n as i32 + 1) * d
 }
 
