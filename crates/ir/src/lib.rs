@@ -30,6 +30,7 @@ mod error;
 mod func;
 pub mod graph;
 mod literal;
+pub mod math;
 pub mod op;
 pub mod parse;
 pub mod passes;

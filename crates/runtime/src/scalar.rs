@@ -2,14 +2,17 @@
 //!
 //! The reference evaluator and the compiled plan's kernels both call these
 //! functions, so that the two agree bit for bit wherever they evaluate the
-//! same operations in the same order.
+//! same operations in the same order. The float functions are
+//! [`saddle_ir::math::Real`]'s, which the simplifier's constant folder
+//! calls too.
 //!
 //! Integer arithmetic wraps (as XLA's does); integer division truncates
 //! towards zero and refuses a zero divisor (the caller reports it).
 
+use saddle_ir::math::{Real, pow_by_squaring};
 use saddle_ir::{Array, DType};
 
-use crate::{special, vmath};
+use crate::vmath;
 
 /// An element of any dtype.
 pub trait Elem: Copy + Send + Sync + PartialEq + PartialOrd + Default + std::fmt::Debug + 'static {
@@ -179,38 +182,19 @@ macro_rules! float_num {
             }
             #[inline(always)]
             fn sign(self) -> Self {
-                if self > 0.0 {
-                    1.0
-                } else if self < 0.0 {
-                    -1.0
-                } else {
-                    self
-                }
+                Real::sign(self)
             }
             #[inline(always)]
             fn max(self, y: Self) -> Self {
-                if self.is_nan() || y.is_nan() {
-                    <$t>::NAN
-                } else if self > y || (self == y && y.is_sign_negative()) {
-                    self
-                } else {
-                    y
-                }
+                Real::max(self, y)
             }
             #[inline(always)]
             fn min(self, y: Self) -> Self {
-                if self.is_nan() || y.is_nan() {
-                    <$t>::NAN
-                } else if self < y || (self == y && y.is_sign_positive()) {
-                    self
-                } else {
-                    y
-                }
+                Real::min(self, y)
             }
             #[inline(always)]
             fn ipow(self, y: i32) -> Self {
-                let p = pow_by_squaring(self, y.unsigned_abs(), 1.0, |a, b| a * b);
-                if y < 0 { 1.0 / p } else { p }
+                Real::powi(self, y)
             }
             fn max_identity() -> Self {
                 <$t>::NEG_INFINITY
@@ -288,52 +272,33 @@ macro_rules! int_num {
 int_num!(i32);
 int_num!(i64);
 
-/// `x^e` by repeated squaring, with `mul` as the product.
-#[inline(always)]
-fn pow_by_squaring<T: Copy>(x: T, mut e: u32, one: T, mul: impl Fn(T, T) -> T) -> T {
-    let mut acc = one;
-    let mut base = x;
-    let mut first = true;
-    while e > 0 {
-        if e & 1 == 1 {
-            acc = if first { base } else { mul(acc, base) };
-            first = false;
-        }
-        e >>= 1;
-        if e > 0 {
-            base = mul(base, base);
-        }
-    }
-    acc
-}
-
 impl Float for f64 {
     #[inline(always)]
     fn exp(self) -> f64 {
-        vmath::exp(self)
+        Real::exp(self)
     }
     #[inline(always)]
     fn ln(self) -> f64 {
-        vmath::ln(self)
+        Real::ln(self)
     }
     fn ln_1p(self) -> f64 {
-        f64::ln_1p(self)
+        Real::ln_1p(self)
     }
     fn exp_m1(self) -> f64 {
-        f64::exp_m1(self)
+        Real::exp_m1(self)
     }
     fn sin(self) -> f64 {
-        f64::sin(self)
+        Real::sin(self)
     }
     fn cos(self) -> f64 {
-        f64::cos(self)
+        Real::cos(self)
     }
     fn tanh(self) -> f64 {
-        f64::tanh(self)
+        Real::tanh(self)
     }
     #[inline(always)]
     fn logistic(self) -> f64 {
-        vmath::logistic(self)
+        Real::logistic(self)
     }
     #[inline(always)]
     fn exp_slice(out: &mut [f64], x: &[f64]) {
@@ -345,26 +310,26 @@ impl Float for f64 {
     }
     #[inline(always)]
     fn sqrt(self) -> f64 {
-        f64::sqrt(self)
+        Real::sqrt(self)
     }
     #[inline(always)]
     fn rsqrt(self) -> f64 {
-        1.0 / f64::sqrt(self)
+        Real::rsqrt(self)
     }
     fn lgamma(self) -> f64 {
-        libm::lgamma_r(self).0
+        Real::lgamma(self)
     }
     fn digamma(self) -> f64 {
-        special::digamma(self)
+        Real::digamma(self)
     }
     fn erf(self) -> f64 {
-        libm::erf(self)
+        Real::erf(self)
     }
     fn polygamma(self, n: u32) -> f64 {
-        special::polygamma(n, self)
+        Real::polygamma(self, n)
     }
     fn pow(self, y: f64) -> f64 {
-        f64::powf(self, y)
+        Real::pow(self, y)
     }
     #[inline(always)]
     fn from_f64(x: f64) -> f64 {
@@ -379,30 +344,30 @@ impl Float for f64 {
 impl Float for f32 {
     #[inline(always)]
     fn exp(self) -> f32 {
-        vmath::exp(self as f64) as f32
+        Real::exp(self)
     }
     #[inline(always)]
     fn ln(self) -> f32 {
-        vmath::ln(self as f64) as f32
+        Real::ln(self)
     }
     fn ln_1p(self) -> f32 {
-        f64::ln_1p(self as f64) as f32
+        Real::ln_1p(self)
     }
     fn exp_m1(self) -> f32 {
-        f64::exp_m1(self as f64) as f32
+        Real::exp_m1(self)
     }
     fn sin(self) -> f32 {
-        f32::sin(self)
+        Real::sin(self)
     }
     fn cos(self) -> f32 {
-        f32::cos(self)
+        Real::cos(self)
     }
     fn tanh(self) -> f32 {
-        f64::tanh(self as f64) as f32
+        Real::tanh(self)
     }
     #[inline(always)]
     fn logistic(self) -> f32 {
-        vmath::logistic(self as f64) as f32
+        Real::logistic(self)
     }
     #[inline(always)]
     fn exp_slice(out: &mut [f32], x: &[f32]) {
@@ -414,26 +379,26 @@ impl Float for f32 {
     }
     #[inline(always)]
     fn sqrt(self) -> f32 {
-        f32::sqrt(self)
+        Real::sqrt(self)
     }
     #[inline(always)]
     fn rsqrt(self) -> f32 {
-        (1.0 / f64::sqrt(self as f64)) as f32
+        Real::rsqrt(self)
     }
     fn lgamma(self) -> f32 {
-        libm::lgamma_r(self as f64).0 as f32
+        Real::lgamma(self)
     }
     fn digamma(self) -> f32 {
-        special::digamma(self as f64) as f32
+        Real::digamma(self)
     }
     fn erf(self) -> f32 {
-        libm::erf(self as f64) as f32
+        Real::erf(self)
     }
     fn polygamma(self, n: u32) -> f32 {
-        special::polygamma(n, self as f64) as f32
+        Real::polygamma(self, n)
     }
     fn pow(self, y: f32) -> f32 {
-        f32::powf(self, y)
+        Real::pow(self, y)
     }
     #[inline(always)]
     fn from_f64(x: f64) -> f32 {

@@ -245,7 +245,7 @@ fn constants_fold() {
 }
 
 #[test]
-fn run_time_errors_and_special_functions_are_not_folded() {
+fn run_time_errors_are_not_folded_and_special_functions_are() {
     let src = func(
         "%x: i32[]",
         "(i32[], f64[], f64[2])",
@@ -261,7 +261,8 @@ fn run_time_errors_and_special_functions_are_not_folded() {
     );
     let b = body(&src);
     assert!(b.iter().any(|l| l.contains("= div")), "{b:?}");
-    assert!(b.iter().any(|l| l.contains("= lgamma")), "{b:?}");
+    // lgamma folds with the runtime's own definition (crate::math).
+    assert!(!b.iter().any(|l| l.contains("= lgamma")), "{b:?}");
     assert!(b.iter().any(|l| l.contains("= take")), "{b:?}");
 }
 

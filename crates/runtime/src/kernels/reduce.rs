@@ -7,13 +7,14 @@
 use crate::scalar::Num;
 
 /// Elements per chunk of [`sum`]; chunks may be summed on different threads.
-pub const SUM_CHUNK: usize = 1 << 14;
+pub const SUM_CHUNK: usize = saddle_ir::math::SUM_CHUNK;
 
-/// The sum of `xs` in saddle's canonical order: each chunk of
-/// [`SUM_CHUNK`] elements is summed in eight interleaved lanes (element
-/// `i` of the chunk goes to lane `i % 8`), the lanes are combined pairwise,
-/// and the chunk sums are added in order. The result does not depend on
-/// the number of threads.
+/// The sum of `xs` in saddle's canonical order
+/// ([`saddle_ir::math::sum_by`], which the constant folder calls too): each
+/// chunk of [`SUM_CHUNK`] elements is summed in eight interleaved lanes
+/// (element `i` of the chunk goes to lane `i % 8`), the lanes are combined
+/// pairwise, and the chunk sums are added in order. The result does not
+/// depend on the number of threads.
 ///
 /// ```
 /// use saddle_runtime::kernels::reduce::sum;
@@ -21,29 +22,13 @@ pub const SUM_CHUNK: usize = 1 << 14;
 /// assert_eq!(sum::<f64>(&[]), 0.0);
 /// ```
 pub fn sum<T: Num>(xs: &[T]) -> T {
-    let mut total = T::zero();
-    for chunk in xs.chunks(SUM_CHUNK) {
-        total = total.add(chunk_sum(chunk));
-    }
-    total
+    saddle_ir::math::sum_by(xs, T::zero(), Num::add)
 }
 
 /// The sum of at most [`SUM_CHUNK`] elements in eight lanes.
 #[inline]
 pub fn chunk_sum<T: Num>(xs: &[T]) -> T {
-    let mut acc = [T::zero(); 8];
-    let mut it = xs.chunks_exact(8);
-    for c in &mut it {
-        for j in 0..8 {
-            acc[j] = acc[j].add(c[j]);
-        }
-    }
-    for (j, &v) in it.remainder().iter().enumerate() {
-        acc[j] = acc[j].add(v);
-    }
-    let a = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
-    let b = acc[4].add(acc[5]).add(acc[6].add(acc[7]));
-    a.add(b)
+    saddle_ir::math::chunk_sum_by(xs, T::zero(), Num::add)
 }
 
 use rayon::prelude::*;

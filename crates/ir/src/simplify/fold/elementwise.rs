@@ -1,35 +1,35 @@
-//! Folding of elementwise ops, one scalar at a time.
+//! Folding of elementwise ops, one scalar at a time, with the runtime's
+//! definitions ([`crate::math`]), so a folded constant has the bits the
+//! runtime would compute.
 
+use crate::math::Real;
 use crate::op::{Binary, Compare, Unary};
 use crate::{DType, Scalar};
 
-macro_rules! float_unary {
-    ($u:expr, $x:expr, $t:ty) => {{
-        let x: $t = $x;
-        match $u {
-            Unary::Neg => Some(-x),
-            Unary::Abs => Some(x.abs()),
-            Unary::Sign => Some(if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                x
-            }),
-            Unary::Exp => Some(x.exp()),
-            Unary::Log => Some(x.ln()),
-            Unary::Log1p => Some(x.ln_1p()),
-            Unary::Expm1 => Some(x.exp_m1()),
-            Unary::Sin => Some(x.sin()),
-            Unary::Cos => Some(x.cos()),
-            Unary::Tanh => Some(x.tanh()),
-            Unary::Logistic => Some(1.0 / (1.0 + (-x).exp())),
-            Unary::Sqrt => Some(x.sqrt()),
-            Unary::Rsqrt => Some(1.0 / x.sqrt()),
-            Unary::IntegerPow { y } => Some(x.powi(y)),
-            Unary::Lgamma | Unary::Digamma | Unary::Erf | Unary::Polygamma { .. } | Unary::Not => None,
-        }
-    }};
+/// A float unary op on one element: [`Real`]'s definition, which the
+/// runtime calls too.
+fn float_unary<T: Real>(u: Unary, x: T) -> Option<T> {
+    Some(match u {
+        Unary::Neg => -x,
+        Unary::Abs => x.abs(),
+        Unary::Sign => x.sign(),
+        Unary::Exp => x.exp(),
+        Unary::Log => x.ln(),
+        Unary::Log1p => x.ln_1p(),
+        Unary::Expm1 => x.exp_m1(),
+        Unary::Sin => x.sin(),
+        Unary::Cos => x.cos(),
+        Unary::Tanh => x.tanh(),
+        Unary::Logistic => x.logistic(),
+        Unary::Sqrt => x.sqrt(),
+        Unary::Rsqrt => x.rsqrt(),
+        Unary::Lgamma => x.lgamma(),
+        Unary::Digamma => x.digamma(),
+        Unary::Erf => x.erf(),
+        Unary::Polygamma { n } => x.polygamma(n),
+        Unary::IntegerPow { y } => x.powi(y),
+        Unary::Not => return None,
+    })
 }
 
 macro_rules! int_unary {
@@ -62,28 +62,26 @@ macro_rules! int_unary {
 /// A unary op on one element.
 pub(super) fn unary(u: Unary, x: Scalar) -> Option<Scalar> {
     match x {
-        Scalar::F32(x) => float_unary!(u, x, f32).map(Scalar::F32),
-        Scalar::F64(x) => float_unary!(u, x, f64).map(Scalar::F64),
+        Scalar::F32(x) => float_unary(u, x).map(Scalar::F32),
+        Scalar::F64(x) => float_unary(u, x).map(Scalar::F64),
         Scalar::I32(x) => int_unary!(u, x).map(Scalar::I32),
         Scalar::I64(x) => int_unary!(u, x).map(Scalar::I64),
         Scalar::Bool(x) => matches!(u, Unary::Not).then_some(Scalar::Bool(!x)),
     }
 }
 
-macro_rules! float_binary {
-    ($b:expr, $x:expr, $y:expr) => {{
-        let (x, y) = ($x, $y);
-        match $b {
-            Binary::Add => Some(x + y),
-            Binary::Sub => Some(x - y),
-            Binary::Mul => Some(x * y),
-            Binary::Div => Some(x / y),
-            Binary::Pow => Some(x.powf(y)),
-            Binary::Max => Some(if x.is_nan() || y.is_nan() { x + y } else { x.max(y) }),
-            Binary::Min => Some(if x.is_nan() || y.is_nan() { x + y } else { x.min(y) }),
-            Binary::And | Binary::Or => None,
-        }
-    }};
+/// A float binary op on two elements, as the runtime computes it.
+fn float_binary<T: Real>(b: Binary, x: T, y: T) -> Option<T> {
+    Some(match b {
+        Binary::Add => x + y,
+        Binary::Sub => x - y,
+        Binary::Mul => x * y,
+        Binary::Div => x / y,
+        Binary::Pow => x.pow(y),
+        Binary::Max => Real::max(x, y),
+        Binary::Min => Real::min(x, y),
+        Binary::And | Binary::Or => return None,
+    })
 }
 
 macro_rules! int_binary {
@@ -104,8 +102,8 @@ macro_rules! int_binary {
 /// A binary op on two elements of one dtype.
 pub(super) fn binary(b: Binary, x: Scalar, y: Scalar) -> Option<Scalar> {
     match (x, y) {
-        (Scalar::F32(x), Scalar::F32(y)) => float_binary!(b, x, y).map(Scalar::F32),
-        (Scalar::F64(x), Scalar::F64(y)) => float_binary!(b, x, y).map(Scalar::F64),
+        (Scalar::F32(x), Scalar::F32(y)) => float_binary(b, x, y).map(Scalar::F32),
+        (Scalar::F64(x), Scalar::F64(y)) => float_binary(b, x, y).map(Scalar::F64),
         (Scalar::I32(x), Scalar::I32(y)) => int_binary!(b, x, y).map(Scalar::I32),
         (Scalar::I64(x), Scalar::I64(y)) => int_binary!(b, x, y).map(Scalar::I64),
         (Scalar::Bool(x), Scalar::Bool(y)) => match b {

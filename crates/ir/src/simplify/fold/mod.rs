@@ -3,12 +3,13 @@
 //!
 //! Values are flat row-major vectors of [`Scalar`]s: folding only runs on
 //! small tensors (or on splats, which stay one element whatever their
-//! shape), so clarity wins over speed. An op whose result the evaluator
-//! cannot reproduce exactly as the runtime would compute it is not folded
-//! (`lgamma`, `digamma`, `erf`, `polygamma`, `cholesky`,
-//! `triangular_solve`), and neither is one that would fail at run time
-//! (an integer division by zero, an index out of range): the run-time error
-//! is kept.
+//! shape), so clarity wins over speed. Every element is computed with the
+//! runtime's own definitions ([`crate::math`]: the special functions too)
+//! and sums in the runtime's canonical order, so a folded constant has the
+//! bits that running the function gives. An op whose result the evaluator
+//! cannot reproduce exactly is not folded (`cholesky`, `triangular_solve`),
+//! and neither is one that would fail at run time (an integer division by
+//! zero, an index out of range): the run-time error is kept.
 //!
 //! The evaluator is also the crate's own reference interpreter in tests.
 

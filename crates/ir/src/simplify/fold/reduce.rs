@@ -20,25 +20,29 @@ fn identity(kind: ReduceKind, dtype: DType) -> Scalar {
     }
 }
 
-/// Reduces in row-major order of the operand.
+/// Reduces as the runtime does: the elements of each output, in row-major
+/// order of the reduced axes, summed in the canonical order
+/// ([`crate::math::sum_by`]) or folded with `max`/`min` from the identity.
+/// An integer sum that overflows is not folded.
 pub(super) fn reduce(kind: ReduceKind, x: &Vals, axes: &[usize], ty: &TensorType) -> Option<Vec<Scalar>> {
-    let op = match kind {
-        ReduceKind::Sum => Binary::Add,
-        ReduceKind::Max => Binary::Max,
-        ReduceKind::Min => Binary::Min,
-    };
     let kept: Vec<usize> = (0..x.ty.rank()).filter(|a| !axes.contains(a)).collect();
     let os = strides(&ty.shape);
-    let mut out = vec![identity(kind, x.ty.dtype); ty.num_elements()];
+    let mut rows: Vec<Vec<Scalar>> = vec![Vec::new(); ty.num_elements()];
     let mut k = 0;
-    let mut failed = false;
     for_each_index(&x.ty.shape, |idx| {
         let off: usize = kept.iter().enumerate().map(|(j, &a)| idx[a] * os[j]).sum();
-        match binary(op, out[off], x.data[k]) {
-            Some(v) => out[off] = v,
-            None => failed = true,
-        }
+        rows[off].push(x.data[k]);
         k += 1;
     });
-    (!failed).then_some(out)
+    let identity = identity(kind, x.ty.dtype);
+    rows.iter()
+        .map(|row| match kind {
+            ReduceKind::Sum => {
+                let terms: Vec<Option<Scalar>> = row.iter().map(|&v| Some(v)).collect();
+                crate::math::sum_by(&terms, Some(identity), |a, b| binary(Binary::Add, a?, b?))
+            }
+            ReduceKind::Max => row.iter().try_fold(identity, |a, &v| binary(Binary::Max, a, v)),
+            ReduceKind::Min => row.iter().try_fold(identity, |a, &v| binary(Binary::Min, a, v)),
+        })
+        .collect()
 }
