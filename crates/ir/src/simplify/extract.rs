@@ -15,6 +15,8 @@
 //! class counted once, counting the classes a switch newly needs and the
 //! ones it frees), never closing a cycle.
 
+use std::time::Instant;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use egg::{Id, Language};
@@ -40,7 +42,19 @@ fn own_cost(eg: &EGraph, class: Id, node: &Node) -> f64 {
 /// The chosen node of every class reachable from the e-graph's nodes. On a
 /// tie, a node of the input function wins, so that simplifying twice
 /// gives what simplifying once gave.
-fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f64, Node)> {
+/// The deadline passed before extraction finished.
+#[derive(Debug)]
+pub(crate) struct OutOfTime;
+
+/// How many classes extraction looks at between two looks at the clock.
+const CLOCK_EVERY: usize = 256;
+
+fn choose(
+    eg: &EGraph,
+    roots: &[Id],
+    original: &HashSet<Node>,
+    deadline: Instant,
+) -> Result<HashMap<Id, (f64, Node)>, OutOfTime> {
     let mut classes: Vec<Id> = eg.classes().map(|c| c.id).collect();
     classes.sort_unstable();
     let mut uses: HashMap<Id, f64> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
@@ -58,7 +72,10 @@ fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f
     let mut best: HashMap<Id, (f64, Node)> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
     for _pass in 0..256 {
         let mut changed = false;
-        for &c in &classes {
+        for (i, &c) in classes.iter().enumerate() {
+            if i % CLOCK_EVERY == 0 && Instant::now() >= deadline {
+                return Err(OutOfTime);
+            }
             for (k, node) in eg[c].nodes.iter().enumerate() {
                 let mut sum = 0.0;
                 let mut max: f64 = 0.0;
@@ -97,7 +114,7 @@ fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f
             break;
         }
     }
-    best
+    Ok(best)
 }
 
 /// Local search on the chosen DAG: switch a class to another of its
@@ -205,7 +222,9 @@ impl Dag<'_> {
     }
 }
 
-fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Node> {
+/// [`Dag::improve`] on every live class, a few rounds; stops early (with
+/// a selection as valid as ever) when the deadline passes.
+fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>, deadline: Instant) -> HashMap<Id, Node> {
     let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0 };
     for &r in roots {
         dag.inc(r);
@@ -214,7 +233,10 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Nod
         let mut live: Vec<Id> = dag.refs.iter().filter(|(_, n)| **n > 0).map(|(c, _)| *c).collect();
         live.sort_unstable();
         let mut changed = false;
-        for c in live {
+        for (i, c) in live.into_iter().enumerate() {
+            if i % CLOCK_EVERY == 0 && Instant::now() >= deadline {
+                return dag.sel;
+            }
             if dag.refs.get(&c).copied().unwrap_or(0) > 0 && eg[c].nodes.len() > 1 {
                 changed |= dag.improve(c);
             }
@@ -230,8 +252,9 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Nod
 /// node of each class needed by the results, in depth-first order of the
 /// results, each once. Names and locations come from the first original
 /// value of each class. Returns `None` if the choice is incomplete or
-/// cyclic (a bug; the caller keeps the input).
-pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
+/// cyclic (a bug; the caller keeps the input), and [`OutOfTime`] when the
+/// deadline passes before a complete choice is made.
+pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id], deadline: Instant) -> Result<Option<Func>, OutOfTime> {
     let roots: Vec<Id> = f.results().iter().map(|r| eg.find(ids[r.index()])).collect();
     let original: HashSet<Node> = f
         .iter_insts()
@@ -240,9 +263,14 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
             op => Node::Op { op: op.clone(), args: inst.args.iter().map(|a| eg.find(ids[a.index()])).collect() },
         })
         .collect();
-    let chosen: HashMap<Id, Node> = choose(eg, &roots, &original).into_iter().map(|(c, (_, n))| (c, n)).collect();
-    let best = improve(eg, &roots, chosen);
+    let chosen: HashMap<Id, Node> =
+        choose(eg, &roots, &original, deadline)?.into_iter().map(|(c, (_, n))| (c, n)).collect();
+    let best = improve(eg, &roots, chosen, deadline);
+    Ok(rebuild(eg, f, ids, &roots, &best))
+}
 
+/// The function of the chosen e-nodes `best`; see [`extract`].
+fn rebuild(eg: &EGraph, f: &Func, ids: &[Id], roots: &[Id], best: &HashMap<Id, Node>) -> Option<Func> {
     let mut side: HashMap<Id, (Option<String>, Option<Location>)> = HashMap::default();
     for (v, _) in f.iter_insts() {
         let entry = side.entry(eg.find(ids[v.index()])).or_insert((None, None));
@@ -268,7 +296,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
     }
 
     let mut on_stack: HashMap<Id, bool> = HashMap::default();
-    for &root in &roots {
+    for &root in roots {
         let mut stack: Vec<(Id, bool)> = vec![(root, false)];
         while let Some((c, expanded)) = stack.pop() {
             if value_of.contains_key(&c) {

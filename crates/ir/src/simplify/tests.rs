@@ -922,7 +922,7 @@ fn cse_merges_commuted_operands() {
 /// e-graph finds it and as the probe predicts it.
 fn changes(f: &Func, opts: &SimplifyOptions) -> (bool, bool) {
     let rules = enabled_rules(opts);
-    let full = saturate_and_extract(f, opts, &rules).unwrap();
+    let full = saturate_and_extract(f, opts, &rules, far_future()).unwrap();
     (!full.left_egraph_alone(f.num_values()), !probe::nothing_to_rewrite(f, &rules, opts))
 }
 
@@ -967,4 +967,20 @@ fn the_probe_sees_rules_folding_and_lean_code() {
     let lean =
         case("%x: f64[3], %y: f64[3]", "%a: f64[3] = exp %x\n%b: f64[3] = mul %a, %y\n%c: f64[3] = tanh %b", "%c");
     assert_eq!(lean, (false, false));
+}
+
+#[test]
+#[ignore]
+fn chain_times() {
+    let n: usize = std::env::var("CHAIN_N").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let kinds = std::env::var("CHAIN_KINDS").unwrap_or_default();
+    for kind in super::chains::KINDS {
+        if !kinds.is_empty() && !kinds.split(',').any(|k| k == kind) {
+            continue;
+        }
+        let f = parse_func("c.sir", &super::chains::chain(kind, n)).unwrap();
+        let t = std::time::Instant::now();
+        let (g, r) = simplify(&f, &SimplifyOptions::default()).unwrap();
+        eprintln!("{kind} n={n}: {:.1} ms, ops {} -> {}, iters {}, nodes {}, {:?}", t.elapsed().as_secs_f64() * 1e3, f.insts().len(), g.insts().len(), r.iterations, r.egraph_nodes, r.limit_hit);
+    }
 }

@@ -324,16 +324,28 @@ pub(crate) struct Saturation {
     pub(crate) applied: Vec<(&'static str, usize)>,
 }
 
+/// How many root classes a rule runs on between two looks at the clock.
+const CLOCK_EVERY: usize = 64;
+
 /// Applies `rules` to `eg` until an iteration changes nothing or a limit
 /// is hit.
 ///
 /// An iteration first finds, for every root op, the dirty non-constant
 /// classes holding it (sorted by id), then runs every rule in order on the
-/// classes of its root, then rebuilds: every rule of an iteration is
-/// matched against the e-graph as it was before the first one applied. A
-/// rule is a function of its root e-node, so there is no pattern to
-/// match: the search is a lookup in the e-graph's index by op. `eg` comes
-/// rebuilt (as `to_egraph` returns it), so that index is current.
+/// classes of its root, and only then merges the classes the rules found
+/// equal, and rebuilds. Every rule of an iteration thus reads the e-graph
+/// as it was when the iteration began, plus the e-nodes the rules added: a
+/// class never grows by a merge in the middle of an iteration. (Merging at
+/// once made a long chain's classes collect the e-nodes of the whole chain
+/// before the rebuild deduplicated them, and every later rule application
+/// walked them all: cubic work on a chain of `neg`s.) A rule is a function
+/// of its root e-node, so there is no pattern to match: the search is a
+/// lookup in the e-graph's index by op. `eg` comes rebuilt (as `to_egraph`
+/// returns it), so that index is current.
+///
+/// The clock is read every [`CLOCK_EVERY`] root classes, so the deadline
+/// stops the run inside an iteration too; the e-graph is then left as it
+/// is (all its merges are sound, but the run is cut short).
 pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Saturation {
     // The distinct roots, in order of first use, and each rule's root.
     let mut roots: Vec<&'static str> = Vec::new();
@@ -351,6 +363,7 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
     let mut budget = limits.reassociate_budget;
     let mut applied = Vec::new();
     let mut out = Vec::new();
+    let mut pending: Vec<(usize, Id, Id)> = Vec::new();
     let mut iterations = 0;
     let limit_hit = loop {
         let mut stop = if eg.total_size() > limits.nodes {
@@ -373,18 +386,38 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
                 }
                 m.sort_unstable();
             }
-            for (rule, &k) in rules.iter().zip(&root_of) {
-                let mut n = 0;
+            pending.clear();
+            let mut since_clock = 0;
+            'rules: for (r, (rule, &k)) in rules.iter().zip(&root_of).enumerate() {
                 for &class in &matches[k] {
-                    n += apply_class(eg, rule, class, &mut budget, &mut out);
-                }
-                if n > 0 {
-                    applied.push((rule.name, n));
-                    changed += n;
+                    apply_class(eg, rule, class, &mut budget, &mut out);
+                    pending.extend(out.drain(..).map(|id| (r, class, id)));
+                    since_clock += 1;
+                    if since_clock == CLOCK_EVERY {
+                        since_clock = 0;
+                        if Instant::now() >= limits.deadline {
+                            stop = Some(Limit::Time);
+                            break 'rules;
+                        }
+                    }
                 }
                 if eg.total_size() > limits.nodes {
                     stop = Some(Limit::Nodes);
                     break;
+                }
+            }
+            // The merges, counted by rule in the order the rules ran.
+            let mut last: Option<usize> = None;
+            for &(r, class, id) in &pending {
+                if eg.union(class, id) {
+                    changed += 1;
+                    match applied.last_mut() {
+                        Some((_, n)) if last == Some(r) => *n += 1,
+                        _ => {
+                            applied.push((rules[r].name, 1));
+                            last = Some(r);
+                        }
+                    }
                 }
             }
         }
@@ -402,32 +435,35 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
         if eg.total_size() > limits.nodes {
             break Some(Limit::Nodes);
         }
+        if Instant::now() >= limits.deadline {
+            break Some(Limit::Time);
+        }
     };
     Saturation { iterations, limit_hit, applied }
 }
 
-/// Runs `rule` on every root e-node of `eclass` and unions what it returns
-/// with the class; returns the number of unions that merged two classes.
-fn apply_class(eg: &mut EGraph, rule: &Rule, eclass: Id, budget: &mut usize, out: &mut Vec<Id>) -> usize {
+/// Runs `rule` on every root e-node of `eclass` and leaves in `out` the
+/// classes it finds equal to `eclass` (merged by the caller).
+fn apply_class(eg: &mut EGraph, rule: &Rule, eclass: Id, budget: &mut usize, out: &mut Vec<Id>) {
+    out.clear();
     if is_constant(eg, eclass) {
-        return 0;
+        return;
     }
     let reassociates = rule.safety == Safety::Reassociate;
-    let mut changed = 0;
+    let mut found = Vec::new();
     for (op, args) in Ctx::new(&mut *eg).nodes(eclass, rule.root) {
         if reassociates && *budget == 0 {
             break;
         }
-        out.clear();
-        (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, out);
-        for &id in out.iter() {
-            if eg.union(eclass, id) {
-                changed += 1;
-                if reassociates {
-                    *budget = budget.saturating_sub(1);
-                }
+        found.clear();
+        (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, &mut found);
+        for &id in &found {
+            // Merges wait for the end of the iteration, so classes stay
+            // apart until then: a class found different now is a merge.
+            if reassociates && eg.find(id) != eg.find(eclass) {
+                *budget = budget.saturating_sub(1);
             }
         }
+        out.extend_from_slice(&found);
     }
-    changed
 }
