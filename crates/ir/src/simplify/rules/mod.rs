@@ -324,15 +324,15 @@ pub(crate) struct Saturation {
     pub(crate) applied: Vec<(&'static str, usize)>,
 }
 
-/// How many root classes a rule runs on between two looks at the clock.
+/// How many root classes the rules run on between two looks at the clock.
 const CLOCK_EVERY: usize = 64;
 
 /// Applies `rules` to `eg` until an iteration changes nothing or a limit
 /// is hit.
 ///
-/// An iteration first finds, for every root op, the dirty non-constant
-/// classes holding it (sorted by id), then runs every rule in order on the
-/// classes of its root, and only then merges the classes the rules found
+/// An iteration finds, for every root op, the dirty non-constant classes
+/// holding it (sorted by id), runs the rules of that root in order on each
+/// root e-node of each class, and only then merges the classes the rules found
 /// equal, and rebuilds. Every rule of an iteration thus reads the e-graph
 /// as it was when the iteration began, plus the e-nodes the rules added: a
 /// class never grows by a merge in the middle of an iteration. (Merging at
@@ -358,12 +358,16 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
             })
         })
         .collect();
-    let mut matches: Vec<Vec<Id>> = vec![Vec::new(); roots.len()];
+    // The rules of each root, by index.
+    let by_root: Vec<Vec<usize>> =
+        (0..roots.len()).map(|k| (0..rules.len()).filter(|&r| root_of[r] == k).collect()).collect();
+    let mut matches: Vec<Id> = Vec::new();
     let mut dirty = Dirty::default();
     let mut budget = limits.reassociate_budget;
     let mut applied = Vec::new();
-    let mut out = Vec::new();
+    let mut found = Vec::new();
     let mut pending: Vec<(usize, Id, Id)> = Vec::new();
+    let mut counts = vec![0usize; rules.len()];
     let mut iterations = 0;
     let limit_hit = loop {
         let mut stop = if eg.total_size() > limits.nodes {
@@ -379,25 +383,47 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
         let mut changed = 0;
         if stop.is_none() {
             dirty.refresh(eg);
-            for (root, m) in roots.iter().zip(&mut matches) {
-                m.clear();
-                if let Some(ids) = eg.classes_for_op(root) {
-                    m.extend(ids.filter(|&c| dirty.contains(c) && !is_constant(eg, c)));
-                }
-                m.sort_unstable();
-            }
             pending.clear();
             let mut since_clock = 0;
-            'rules: for (r, (rule, &k)) in rules.iter().zip(&root_of).enumerate() {
-                for &class in &matches[k] {
-                    apply_class(eg, rule, class, &mut budget, &mut out);
-                    pending.extend(out.drain(..).map(|id| (r, class, id)));
+            'roots: for (root, rules_here) in roots.iter().zip(&by_root) {
+                matches.clear();
+                if let Some(ids) = eg.classes_for_op(root) {
+                    matches.extend(ids.filter(|&c| dirty.contains(c) && !is_constant(eg, c)));
+                }
+                matches.sort_unstable();
+                for &class in &matches {
+                    // Each class is looked up once for all the rules of
+                    // its root; the rules run in their order on each of
+                    // its root e-nodes.
+                    for (op, args) in Ctx::new(&mut *eg).nodes(class, root) {
+                        for &r in rules_here {
+                            let rule = &rules[r];
+                            let reassociates = rule.safety == Safety::Reassociate;
+                            if reassociates && budget == 0 {
+                                continue;
+                            }
+                            found.clear();
+                            (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, &mut found);
+                            for &id in &found {
+                                // Merges wait for the end of the iteration,
+                                // so a class found different now is a merge.
+                                if reassociates && eg.find(id) != eg.find(class) {
+                                    budget = budget.saturating_sub(1);
+                                }
+                                pending.push((r, class, id));
+                            }
+                        }
+                    }
                     since_clock += 1;
                     if since_clock == CLOCK_EVERY {
                         since_clock = 0;
                         if Instant::now() >= limits.deadline {
                             stop = Some(Limit::Time);
-                            break 'rules;
+                            break 'roots;
+                        }
+                        if eg.total_size() > limits.nodes {
+                            stop = Some(Limit::Nodes);
+                            break 'roots;
                         }
                     }
                 }
@@ -406,18 +432,16 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
                     break;
                 }
             }
-            // The merges, counted by rule in the order the rules ran.
-            let mut last: Option<usize> = None;
+            // The merges, counted by rule.
             for &(r, class, id) in &pending {
                 if eg.union(class, id) {
                     changed += 1;
-                    match applied.last_mut() {
-                        Some((_, n)) if last == Some(r) => *n += 1,
-                        _ => {
-                            applied.push((rules[r].name, 1));
-                            last = Some(r);
-                        }
-                    }
+                    counts[r] += 1;
+                }
+            }
+            for (rule, n) in rules.iter().zip(&mut counts) {
+                if *n > 0 {
+                    applied.push((rule.name, std::mem::take(n)));
                 }
             }
         }
@@ -440,30 +464,4 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
         }
     };
     Saturation { iterations, limit_hit, applied }
-}
-
-/// Runs `rule` on every root e-node of `eclass` and leaves in `out` the
-/// classes it finds equal to `eclass` (merged by the caller).
-fn apply_class(eg: &mut EGraph, rule: &Rule, eclass: Id, budget: &mut usize, out: &mut Vec<Id>) {
-    out.clear();
-    if is_constant(eg, eclass) {
-        return;
-    }
-    let reassociates = rule.safety == Safety::Reassociate;
-    let mut found = Vec::new();
-    for (op, args) in Ctx::new(&mut *eg).nodes(eclass, rule.root) {
-        if reassociates && *budget == 0 {
-            break;
-        }
-        found.clear();
-        (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, &mut found);
-        for &id in &found {
-            // Merges wait for the end of the iteration, so classes stay
-            // apart until then: a class found different now is a merge.
-            if reassociates && eg.find(id) != eg.find(eclass) {
-                *budget = budget.saturating_sub(1);
-            }
-        }
-        out.extend_from_slice(&found);
-    }
 }
