@@ -206,13 +206,15 @@ impl SimplifyReport {
             .iter()
             .map(|l| match l {
                 Limit::Time => format!(
-                    "simplify: time budget of {} ms spent after {} iterations; function left {}",
-                    self.time_budget.as_millis(),
+                    "simplify: time budget of {:?} spent after {} iterations; function left {}",
+                    self.time_budget,
                     self.iterations,
                     if self.kept_input { "unsimplified" } else { "as the rounds before left it" }
                 ),
                 Limit::Nodes | Limit::Iterations => {
-                    format!("simplify stopped at the {l} before saturating; the result is correct but may simplify further")
+                    format!(
+                        "simplify stopped at the {l} before saturating; the result is correct but may simplify further"
+                    )
                 }
             })
             .collect()
@@ -399,7 +401,12 @@ fn far_future() -> Instant {
 /// When the deadline passes during saturation the round keeps its input:
 /// extracting from the e-graph would be sound, but takes time the budget
 /// no longer has. Extraction that runs past it keeps the input too.
-fn saturate_and_extract(input: &Func, opts: &SimplifyOptions, rules: &[Rule], deadline: Instant) -> Result<Round, Error> {
+fn saturate_and_extract(
+    input: &Func,
+    opts: &SimplifyOptions,
+    rules: &[Rule],
+    deadline: Instant,
+) -> Result<Round, Error> {
     let analyzer = Analyzer {
         max_const_elements: opts.max_const_elements,
         max_fold_elements: opts.max_fold_elements,
