@@ -127,9 +127,60 @@ struct Dag<'a> {
     refs: HashMap<Id, usize>,
     log: Vec<(Id, usize)>,
     delta: f64,
+    /// A topological position of every selected class (children first),
+    /// valid for the current selection; `None` when a switch may have
+    /// broken it. A switch whose new children all come before the class
+    /// cannot close a cycle, and keeps the order valid: that answers most
+    /// cycle checks without walking the DAG, which on a long chain with an
+    /// alternative at every link made the search quadratic.
+    order: Option<HashMap<Id, usize>>,
 }
 
 impl Dag<'_> {
+    /// Positions of the selected classes in a post-order of the selection,
+    /// or `None` if it has a cycle (never expected: then every check walks
+    /// the DAG).
+    fn topological_order(&self) -> Option<HashMap<Id, usize>> {
+        let mut classes: Vec<Id> = self.sel.keys().copied().collect();
+        classes.sort_unstable();
+        let mut pos: HashMap<Id, usize> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
+        let mut open: HashSet<Id> = HashSet::default();
+        for c in classes {
+            let mut stack = vec![(c, false)];
+            while let Some((c, expanded)) = stack.pop() {
+                if pos.contains_key(&c) {
+                    continue;
+                }
+                if expanded {
+                    open.remove(&c);
+                    pos.insert(c, pos.len());
+                    continue;
+                }
+                if !open.insert(c) {
+                    return None;
+                }
+                stack.push((c, true));
+                for k in self.sel.get(&c)?.children() {
+                    let k = self.eg.find(*k);
+                    if !pos.contains_key(&k) {
+                        if open.contains(&k) {
+                            return None;
+                        }
+                        stack.push((k, false));
+                    }
+                }
+            }
+        }
+        Some(pos)
+    }
+
+    /// Whether every class of `kids` comes before `c` in the order.
+    fn before(&self, kids: &[Id], c: Id) -> bool {
+        let Some(order) = &self.order else { return false };
+        let Some(&pc) = order.get(&c) else { return false };
+        kids.iter().all(|k| order.get(k).is_some_and(|&pk| pk < pc))
+    }
+
     fn own(&self, c: Id) -> f64 {
         own_cost(self.eg, c, &self.sel[&c])
     }
@@ -181,7 +232,7 @@ impl Dag<'_> {
     /// improvement. Returns whether one was kept.
     fn improve(&mut self, c: Id) -> bool {
         let current = self.sel[&c].clone();
-        let mut best: Option<(f64, Node)> = None;
+        let mut best: Option<(f64, Node, bool)> = None;
         for node in &self.eg[c].nodes {
             if *node == current {
                 continue;
@@ -200,16 +251,20 @@ impl Dag<'_> {
                 self.dec(self.eg.find(*k));
             }
             let gain = self.delta;
-            let acyclic = gain < -1e-9 && !self.reaches(&kids, c);
+            let ordered = self.before(&kids, c);
+            let acyclic = gain < -1e-9 && (ordered || !self.reaches(&kids, c));
             while let Some((k, n)) = self.log.pop() {
                 self.refs.insert(k, n);
             }
             self.sel.insert(c, current.clone());
-            if acyclic && best.as_ref().is_none_or(|(g, _)| gain < *g) {
-                best = Some((gain, node.clone()));
+            if acyclic && best.as_ref().is_none_or(|(g, _, _)| gain < *g) {
+                best = Some((gain, node.clone(), ordered));
             }
         }
-        let Some((_, node)) = best else { return false };
+        let Some((_, node, ordered)) = best else { return false };
+        if !ordered {
+            self.order = None;
+        }
         self.log.clear();
         self.sel.insert(c, node.clone());
         for k in node.children() {
@@ -225,7 +280,7 @@ impl Dag<'_> {
 /// [`Dag::improve`] on every live class, a few rounds; stops early (with
 /// a selection as valid as ever) when the deadline passes.
 fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>, deadline: Instant) -> HashMap<Id, Node> {
-    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0 };
+    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0, order: None };
     for &r in roots {
         dag.inc(r);
     }
@@ -238,6 +293,9 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>, deadline: Instant)
                 return dag.sel;
             }
             if dag.refs.get(&c).copied().unwrap_or(0) > 0 && eg[c].nodes.len() > 1 {
+                if dag.order.is_none() {
+                    dag.order = dag.topological_order();
+                }
                 changed |= dag.improve(c);
             }
         }

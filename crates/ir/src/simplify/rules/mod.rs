@@ -324,24 +324,25 @@ pub(crate) struct Saturation {
     pub(crate) applied: Vec<(&'static str, usize)>,
 }
 
-/// How many root classes the rules run on between two looks at the clock.
+/// How many root classes a rule runs on between two looks at the clock.
 const CLOCK_EVERY: usize = 64;
 
 /// Applies `rules` to `eg` until an iteration changes nothing or a limit
 /// is hit.
 ///
-/// An iteration finds, for every root op, the dirty non-constant classes
-/// holding it (sorted by id), runs the rules of that root in order on each
-/// root e-node of each class, and only then merges the classes the rules found
-/// equal, and rebuilds. Every rule of an iteration thus reads the e-graph
-/// as it was when the iteration began, plus the e-nodes the rules added: a
-/// class never grows by a merge in the middle of an iteration. (Merging at
-/// once made a long chain's classes collect the e-nodes of the whole chain
-/// before the rebuild deduplicated them, and every later rule application
-/// walked them all: cubic work on a chain of `neg`s.) A rule is a function
-/// of its root e-node, so there is no pattern to match: the search is a
-/// lookup in the e-graph's index by op. `eg` comes rebuilt (as `to_egraph`
-/// returns it), so that index is current.
+/// An iteration first finds, for every root op, the dirty non-constant
+/// classes holding it (sorted by id), then runs every rule in order on the
+/// classes of its root. Each rule reads the e-graph as the rules before it
+/// left it, rebuilt: the classes a rule finds equal are merged only when
+/// its pass is over, and the e-graph is rebuilt before the next rule
+/// reads it, so a class never holds the undeduplicated e-nodes of many
+/// merged classes. (Merging at once, and rebuilding only at the end of the
+/// iteration, made a long chain's classes collect the e-nodes of the whole
+/// chain, and every later rule application walked them all: cubic work
+/// on a chain of `neg`s.) A rule is a function of its root e-node, so
+/// there is no pattern to match: the search is a lookup in the e-graph's
+/// index by op. `eg` comes rebuilt (as `to_egraph` returns it), so that
+/// index is current.
 ///
 /// The clock is read every [`CLOCK_EVERY`] root classes, so the deadline
 /// stops the run inside an iteration too; the e-graph is then left as it
@@ -358,16 +359,13 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
             })
         })
         .collect();
-    // The rules of each root, by index.
-    let by_root: Vec<Vec<usize>> =
-        (0..roots.len()).map(|k| (0..rules.len()).filter(|&r| root_of[r] == k).collect()).collect();
-    let mut matches: Vec<Id> = Vec::new();
+    let mut matches: Vec<Vec<Id>> = vec![Vec::new(); roots.len()];
+    let mut seen: HashSet<Id> = HashSet::default();
     let mut dirty = Dirty::default();
     let mut budget = limits.reassociate_budget;
     let mut applied = Vec::new();
     let mut found = Vec::new();
-    let mut pending: Vec<(usize, Id, Id)> = Vec::new();
-    let mut counts = vec![0usize; rules.len()];
+    let mut pending: Vec<(Id, Id)> = Vec::new();
     let mut iterations = 0;
     let limit_hit = loop {
         let mut stop = if eg.total_size() > limits.nodes {
@@ -383,35 +381,37 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
         let mut changed = 0;
         if stop.is_none() {
             dirty.refresh(eg);
-            pending.clear();
-            let mut since_clock = 0;
-            'roots: for (root, rules_here) in roots.iter().zip(&by_root) {
-                matches.clear();
+            for (root, m) in roots.iter().zip(&mut matches) {
+                m.clear();
                 if let Some(ids) = eg.classes_for_op(root) {
-                    matches.extend(ids.filter(|&c| dirty.contains(c) && !is_constant(eg, c)));
+                    m.extend(ids.filter(|&c| dirty.contains(c) && !is_constant(eg, c)));
                 }
-                matches.sort_unstable();
-                for &class in &matches {
-                    // Each class is looked up once for all the rules of
-                    // its root; the rules run in their order on each of
-                    // its root e-nodes.
-                    for (op, args) in Ctx::new(&mut *eg).nodes(class, root) {
-                        for &r in rules_here {
-                            let rule = &rules[r];
-                            let reassociates = rule.safety == Safety::Reassociate;
-                            if reassociates && budget == 0 {
-                                continue;
+                m.sort_unstable();
+            }
+            let mut since_clock = 0;
+            'rules: for (rule, &k) in rules.iter().zip(&root_of) {
+                let reassociates = rule.safety == Safety::Reassociate;
+                pending.clear();
+                for &class in &matches[k] {
+                    // Classes merged by an earlier rule of this iteration
+                    // are one class now: run the rule on it once.
+                    let class = eg.find(class);
+                    if is_constant(eg, class) || !seen.insert(class) {
+                        continue;
+                    }
+                    for (op, args) in Ctx::new(&mut *eg).nodes(class, rule.root) {
+                        if reassociates && budget == 0 {
+                            break;
+                        }
+                        found.clear();
+                        (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, &mut found);
+                        for &id in &found {
+                            // Merges wait for the end of the rule's pass,
+                            // so a class found different now is a merge.
+                            if reassociates && eg.find(id) != eg.find(class) {
+                                budget = budget.saturating_sub(1);
                             }
-                            found.clear();
-                            (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, &mut found);
-                            for &id in &found {
-                                // Merges wait for the end of the iteration,
-                                // so a class found different now is a merge.
-                                if reassociates && eg.find(id) != eg.find(class) {
-                                    budget = budget.saturating_sub(1);
-                                }
-                                pending.push((r, class, id));
-                            }
+                            pending.push((class, id));
                         }
                     }
                     since_clock += 1;
@@ -419,29 +419,33 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
                         since_clock = 0;
                         if Instant::now() >= limits.deadline {
                             stop = Some(Limit::Time);
-                            break 'roots;
-                        }
-                        if eg.total_size() > limits.nodes {
+                        } else if eg.total_size() > limits.nodes {
                             stop = Some(Limit::Nodes);
-                            break 'roots;
+                        }
+                        if stop.is_some() {
+                            break;
                         }
                     }
+                }
+                seen.clear();
+                let mut n = 0;
+                for &(class, id) in &pending {
+                    if eg.union(class, id) {
+                        n += 1;
+                    }
+                }
+                if n > 0 {
+                    applied.push((rule.name, n));
+                    changed += n;
+                    // The next rule reads deduplicated classes.
+                    eg.rebuild();
+                }
+                if stop.is_some() {
+                    break 'rules;
                 }
                 if eg.total_size() > limits.nodes {
                     stop = Some(Limit::Nodes);
                     break;
-                }
-            }
-            // The merges, counted by rule.
-            for &(r, class, id) in &pending {
-                if eg.union(class, id) {
-                    changed += 1;
-                    counts[r] += 1;
-                }
-            }
-            for (rule, n) in rules.iter().zip(&mut counts) {
-                if *n > 0 {
-                    applied.push((rule.name, std::mem::take(n)));
                 }
             }
         }
