@@ -134,6 +134,8 @@ struct Dag<'a> {
     /// cycle checks without walking the DAG, which on a long chain with an
     /// alternative at every link made the search quadratic.
     order: Option<HashMap<Id, usize>>,
+    /// The selection turned out cyclic: no order to recompute.
+    unordered: bool,
 }
 
 impl Dag<'_> {
@@ -160,7 +162,10 @@ impl Dag<'_> {
                     return None;
                 }
                 stack.push((c, true));
-                for k in self.sel.get(&c)?.children() {
+                // A class without a choice has no position, and a switch
+                // to a node that needs it takes the walk.
+                let Some(node) = self.sel.get(&c) else { continue };
+                for k in node.children() {
                     let k = self.eg.find(*k);
                     if !pos.contains_key(&k) {
                         if open.contains(&k) {
@@ -280,7 +285,7 @@ impl Dag<'_> {
 /// [`Dag::improve`] on every live class, a few rounds; stops early (with
 /// a selection as valid as ever) when the deadline passes.
 fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>, deadline: Instant) -> HashMap<Id, Node> {
-    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0, order: None };
+    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0, order: None, unordered: false };
     for &r in roots {
         dag.inc(r);
     }
@@ -293,8 +298,9 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>, deadline: Instant)
                 return dag.sel;
             }
             if dag.refs.get(&c).copied().unwrap_or(0) > 0 && eg[c].nodes.len() > 1 {
-                if dag.order.is_none() {
+                if dag.order.is_none() && !dag.unordered {
                     dag.order = dag.topological_order();
+                    dag.unordered = dag.order.is_none();
                 }
                 changed |= dag.improve(c);
             }
