@@ -6,10 +6,13 @@
 pub const KINDS: [&str; 10] =
     ["sub", "neg", "abs", "not", "max", "select", "convert", "mul_neg_one", "transpose", "reshape"];
 
+/// One link of a chain: its index and the value it applies to.
+type Step = fn(usize, &str) -> String;
+
 /// A function whose body is a chain of `n` ops of `kind` (one of
 /// [`KINDS`]), each applied to the one before, in `.sir` text.
 pub fn chain(kind: &str, n: usize) -> String {
-    let (params, ty, setup, step): (&str, &str, &str, fn(usize, &str) -> String) = match kind {
+    let (params, ty, setup, step): (&str, &str, &str, Step) = match kind {
         "sub" => ("%x: f64[4]", "f64[4]", "  %z: f64[4] = const {value = 0.0}\n", |_, v| format!("sub %z, {v}")),
         "neg" => ("%x: f64[4]", "f64[4]", "", |_, v| format!("neg {v}")),
         "abs" => ("%x: f64[4]", "f64[4]", "", |_, v| format!("abs {v}")),
