@@ -1,10 +1,15 @@
 //! Criterion benchmark of the simplifier on Hessians: a generated density
-//! whose Hessian has about 5,000 ops, and the logistic-regression density.
+//! whose Hessian has about 5,000 ops, and the logistic-regression density;
+//! and on long chains of one op that the rules collapse (`neg`, `abs`,
+//! `sub 0, x`, `mul x, -1`, `transpose`, ...) of 1e3, 1e4 and 1e5 ops,
+//! the inputs on which the simplifier's work once grew as n³.
 //!
 //!     cargo bench --bench simplify
 
 #[path = "big_density.rs"]
 mod big_density;
+#[path = "../crates/ir/src/simplify/chains.rs"]
+mod chains;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use saddle::ir::parse_func;
@@ -25,5 +30,19 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+fn bench_chains(c: &mut Criterion) {
+    let mut g = c.benchmark_group("simplify_chain");
+    g.sample_size(10);
+    for n in [1_000, 10_000, 100_000] {
+        for kind in chains::KINDS {
+            let f = parse_func("chain.sir", &chains::chain(kind, n)).expect("generated chain parses");
+            g.bench_function(format!("{kind}_{n}"), |b| {
+                b.iter(|| simplify(&f, &SimplifyOptions::default()).expect("simplify"))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_chains);
 criterion_main!(benches);

@@ -15,6 +15,8 @@
 //! class counted once, counting the classes a switch newly needs and the
 //! ones it frees), never closing a cycle.
 
+use std::time::Instant;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use egg::{Id, Language};
@@ -40,7 +42,19 @@ fn own_cost(eg: &EGraph, class: Id, node: &Node) -> f64 {
 /// The chosen node of every class reachable from the e-graph's nodes. On a
 /// tie, a node of the input function wins, so that simplifying twice
 /// gives what simplifying once gave.
-fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f64, Node)> {
+/// The deadline passed before extraction finished.
+#[derive(Debug)]
+pub(crate) struct OutOfTime;
+
+/// How many classes extraction looks at between two looks at the clock.
+const CLOCK_EVERY: usize = 256;
+
+fn choose(
+    eg: &EGraph,
+    roots: &[Id],
+    original: &HashSet<Node>,
+    deadline: Instant,
+) -> Result<HashMap<Id, (f64, Node)>, OutOfTime> {
     let mut classes: Vec<Id> = eg.classes().map(|c| c.id).collect();
     classes.sort_unstable();
     let mut uses: HashMap<Id, f64> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
@@ -58,7 +72,10 @@ fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f
     let mut best: HashMap<Id, (f64, Node)> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
     for _pass in 0..256 {
         let mut changed = false;
-        for &c in &classes {
+        for (i, &c) in classes.iter().enumerate() {
+            if i % CLOCK_EVERY == 0 && Instant::now() >= deadline {
+                return Err(OutOfTime);
+            }
             for (k, node) in eg[c].nodes.iter().enumerate() {
                 let mut sum = 0.0;
                 let mut max: f64 = 0.0;
@@ -97,7 +114,7 @@ fn choose(eg: &EGraph, roots: &[Id], original: &HashSet<Node>) -> HashMap<Id, (f
             break;
         }
     }
-    best
+    Ok(best)
 }
 
 /// Local search on the chosen DAG: switch a class to another of its
@@ -110,9 +127,65 @@ struct Dag<'a> {
     refs: HashMap<Id, usize>,
     log: Vec<(Id, usize)>,
     delta: f64,
+    /// A topological position of every selected class (children first),
+    /// valid for the current selection; `None` when a switch may have
+    /// broken it. A switch whose new children all come before the class
+    /// cannot close a cycle, and keeps the order valid: that answers most
+    /// cycle checks without walking the DAG, which on a long chain with an
+    /// alternative at every link made the search quadratic.
+    order: Option<HashMap<Id, usize>>,
+    /// The selection turned out cyclic: no order to recompute.
+    unordered: bool,
 }
 
 impl Dag<'_> {
+    /// Positions of the selected classes in a post-order of the selection,
+    /// or `None` if it has a cycle (never expected: then every check walks
+    /// the DAG).
+    fn topological_order(&self) -> Option<HashMap<Id, usize>> {
+        let mut classes: Vec<Id> = self.sel.keys().copied().collect();
+        classes.sort_unstable();
+        let mut pos: HashMap<Id, usize> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
+        let mut open: HashSet<Id> = HashSet::default();
+        for c in classes {
+            let mut stack = vec![(c, false)];
+            while let Some((c, expanded)) = stack.pop() {
+                if pos.contains_key(&c) {
+                    continue;
+                }
+                if expanded {
+                    open.remove(&c);
+                    pos.insert(c, pos.len());
+                    continue;
+                }
+                if !open.insert(c) {
+                    return None;
+                }
+                stack.push((c, true));
+                // A class without a choice has no position, and a switch
+                // to a node that needs it takes the walk.
+                let Some(node) = self.sel.get(&c) else { continue };
+                for k in node.children() {
+                    let k = self.eg.find(*k);
+                    if !pos.contains_key(&k) {
+                        if open.contains(&k) {
+                            return None;
+                        }
+                        stack.push((k, false));
+                    }
+                }
+            }
+        }
+        Some(pos)
+    }
+
+    /// Whether every class of `kids` comes before `c` in the order.
+    fn before(&self, kids: &[Id], c: Id) -> bool {
+        let Some(order) = &self.order else { return false };
+        let Some(&pc) = order.get(&c) else { return false };
+        kids.iter().all(|k| order.get(k).is_some_and(|&pk| pk < pc))
+    }
+
     fn own(&self, c: Id) -> f64 {
         own_cost(self.eg, c, &self.sel[&c])
     }
@@ -164,7 +237,7 @@ impl Dag<'_> {
     /// improvement. Returns whether one was kept.
     fn improve(&mut self, c: Id) -> bool {
         let current = self.sel[&c].clone();
-        let mut best: Option<(f64, Node)> = None;
+        let mut best: Option<(f64, Node, bool)> = None;
         for node in &self.eg[c].nodes {
             if *node == current {
                 continue;
@@ -183,16 +256,20 @@ impl Dag<'_> {
                 self.dec(self.eg.find(*k));
             }
             let gain = self.delta;
-            let acyclic = gain < -1e-9 && !self.reaches(&kids, c);
+            let ordered = self.before(&kids, c);
+            let acyclic = gain < -1e-9 && (ordered || !self.reaches(&kids, c));
             while let Some((k, n)) = self.log.pop() {
                 self.refs.insert(k, n);
             }
             self.sel.insert(c, current.clone());
-            if acyclic && best.as_ref().is_none_or(|(g, _)| gain < *g) {
-                best = Some((gain, node.clone()));
+            if acyclic && best.as_ref().is_none_or(|(g, _, _)| gain < *g) {
+                best = Some((gain, node.clone(), ordered));
             }
         }
-        let Some((_, node)) = best else { return false };
+        let Some((_, node, ordered)) = best else { return false };
+        if !ordered {
+            self.order = None;
+        }
         self.log.clear();
         self.sel.insert(c, node.clone());
         for k in node.children() {
@@ -205,8 +282,10 @@ impl Dag<'_> {
     }
 }
 
-fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Node> {
-    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0 };
+/// [`Dag::improve`] on every live class, a few rounds; stops early (with
+/// a selection as valid as ever) when the deadline passes.
+fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>, deadline: Instant) -> HashMap<Id, Node> {
+    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0, order: None, unordered: false };
     for &r in roots {
         dag.inc(r);
     }
@@ -214,8 +293,15 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Nod
         let mut live: Vec<Id> = dag.refs.iter().filter(|(_, n)| **n > 0).map(|(c, _)| *c).collect();
         live.sort_unstable();
         let mut changed = false;
-        for c in live {
+        for (i, c) in live.into_iter().enumerate() {
+            if i % CLOCK_EVERY == 0 && Instant::now() >= deadline {
+                return dag.sel;
+            }
             if dag.refs.get(&c).copied().unwrap_or(0) > 0 && eg[c].nodes.len() > 1 {
+                if dag.order.is_none() && !dag.unordered {
+                    dag.order = dag.topological_order();
+                    dag.unordered = dag.order.is_none();
+                }
                 changed |= dag.improve(c);
             }
         }
@@ -230,8 +316,9 @@ fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>) -> HashMap<Id, Nod
 /// node of each class needed by the results, in depth-first order of the
 /// results, each once. Names and locations come from the first original
 /// value of each class. Returns `None` if the choice is incomplete or
-/// cyclic (a bug; the caller keeps the input).
-pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
+/// cyclic (a bug; the caller keeps the input), and [`OutOfTime`] when the
+/// deadline passes before a complete choice is made.
+pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id], deadline: Instant) -> Result<Option<Func>, OutOfTime> {
     let roots: Vec<Id> = f.results().iter().map(|r| eg.find(ids[r.index()])).collect();
     let original: HashSet<Node> = f
         .iter_insts()
@@ -240,9 +327,14 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
             op => Node::Op { op: op.clone(), args: inst.args.iter().map(|a| eg.find(ids[a.index()])).collect() },
         })
         .collect();
-    let chosen: HashMap<Id, Node> = choose(eg, &roots, &original).into_iter().map(|(c, (_, n))| (c, n)).collect();
-    let best = improve(eg, &roots, chosen);
+    let chosen: HashMap<Id, Node> =
+        choose(eg, &roots, &original, deadline)?.into_iter().map(|(c, (_, n))| (c, n)).collect();
+    let best = improve(eg, &roots, chosen, deadline);
+    Ok(rebuild(eg, f, ids, &roots, &best))
+}
 
+/// The function of the chosen e-nodes `best`; see [`extract`].
+fn rebuild(eg: &EGraph, f: &Func, ids: &[Id], roots: &[Id], best: &HashMap<Id, Node>) -> Option<Func> {
     let mut side: HashMap<Id, (Option<String>, Option<Location>)> = HashMap::default();
     for (v, _) in f.iter_insts() {
         let entry = side.entry(eg.find(ids[v.index()])).or_insert((None, None));
@@ -268,7 +360,7 @@ pub(crate) fn extract(eg: &EGraph, f: &Func, ids: &[Id]) -> Option<Func> {
     }
 
     let mut on_stack: HashMap<Id, bool> = HashMap::default();
-    for &root in &roots {
+    for &root in roots {
         let mut stack: Vec<(Id, bool)> = vec![(root, false)];
         while let Some((c, expanded)) = stack.pop() {
             if value_of.contains_key(&c) {

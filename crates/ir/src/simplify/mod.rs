@@ -87,6 +87,8 @@
 //! assert!(print_func(&g).contains("return %x"));
 //! ```
 
+#[cfg(test)]
+mod chains;
 pub mod cost;
 mod extract;
 mod fold;
@@ -111,7 +113,11 @@ pub struct SimplifyOptions {
     pub node_limit: usize,
     /// Stop after this many rounds of rule application.
     pub iter_limit: usize,
-    /// Stop rewriting after this long (checked before each iteration).
+    /// The time budget of the whole call: rule application checks it
+    /// between rule applications, extraction between its steps. When it
+    /// is spent the function stays as the last completed round left it
+    /// (the input, cleaned, if that was the first) and the report says so
+    /// ([`SimplifyReport::warnings`]).
     pub time_limit: Duration,
     /// Enable the rules that change how NaN and ∞ propagate (see the
     /// module docs). Off by default.
@@ -189,6 +195,8 @@ pub struct SimplifyReport {
     pub kept_input: bool,
     /// Wall-clock time of the whole call.
     pub elapsed: Duration,
+    /// The time budget the call ran under ([`SimplifyOptions::time_limit`]).
+    pub time_budget: Duration,
 }
 
 impl SimplifyReport {
@@ -196,8 +204,18 @@ impl SimplifyReport {
     pub fn warnings(&self) -> Vec<String> {
         self.limit_hit
             .iter()
-            .map(|l| {
-                format!("simplify stopped at the {l} before saturating; the result is correct but may simplify further")
+            .map(|l| match l {
+                Limit::Time => format!(
+                    "simplify: time budget of {:?} spent after {} iterations; function left {}",
+                    self.time_budget,
+                    self.iterations,
+                    if self.kept_input { "unsimplified" } else { "as the rounds before left it" }
+                ),
+                Limit::Nodes | Limit::Iterations => {
+                    format!(
+                        "simplify stopped at the {l} before saturating; the result is correct but may simplify further"
+                    )
+                }
             })
             .collect()
     }
@@ -288,7 +306,10 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
         rules_applied: Vec::new(),
         kept_input: false,
         elapsed: Duration::ZERO,
+        time_budget: opts.time_limit,
     };
+    // One budget for every round, extraction included.
+    let deadline = start.checked_add(opts.time_limit).unwrap_or_else(far_future);
     let mut applied: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut current = input;
     let mut rewritten = false;
@@ -297,7 +318,7 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
     // a small function takes; it runs on a stopped mock clock instead.
     let (stopped, _) = quanta::Clock::mock();
     for _ in 0..MAX_ROUNDS {
-        let round = quanta::with_clock(&stopped, || round(&current, opts, &rules))?;
+        let round = quanta::with_clock(&stopped, || round(&current, opts, &rules, deadline))?;
         report.iterations += round.iterations;
         report.egraph_nodes = report.egraph_nodes.max(round.egraph_nodes);
         report.egraph_classes = report.egraph_classes.max(round.egraph_classes);
@@ -342,12 +363,12 @@ impl Round {
 
 /// One round: saturate `input` (verified, without dead code), extract, and
 /// keep the input when the extracted function is not cheaper.
-fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, Error> {
+fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule], deadline: Instant) -> Result<Round, Error> {
     let n = input.num_values();
     // The first iteration's limits pass, and then the probe can tell
     // whether it would change anything (debug builds check its answer
     // against the e-graph's).
-    let probe_applies = opts.iter_limit > 0 && n <= opts.node_limit && !opts.time_limit.is_zero();
+    let probe_applies = opts.iter_limit > 0 && n <= opts.node_limit && Instant::now() < deadline;
     if probe_applies && probe::nothing_to_rewrite(input, rules, opts) {
         let kept = Round {
             out: None,
@@ -358,7 +379,7 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
             applied: Vec::new(),
         };
         if cfg!(debug_assertions) {
-            let full = saturate_and_extract(input, opts, rules)?;
+            let full = saturate_and_extract(input, opts, rules, far_future())?;
             debug_assert!(
                 full.out.is_none() && full.left_egraph_alone(n),
                 "simplify: the probe found nothing to rewrite, the e-graph did: {:?}",
@@ -367,11 +388,25 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, 
         }
         return Ok(kept);
     }
-    saturate_and_extract(input, opts, rules)
+    saturate_and_extract(input, opts, rules, deadline)
+}
+
+/// A deadline that never comes (the debug check of the probe, tests).
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
 }
 
 /// [`round`] through the e-graph.
-fn saturate_and_extract(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) -> Result<Round, Error> {
+///
+/// When the deadline passes during saturation the round keeps its input:
+/// extracting from the e-graph would be sound, but takes time the budget
+/// no longer has. Extraction that runs past it keeps the input too.
+fn saturate_and_extract(
+    input: &Func,
+    opts: &SimplifyOptions,
+    rules: &[Rule],
+    deadline: Instant,
+) -> Result<Round, Error> {
     let analyzer = Analyzer {
         max_const_elements: opts.max_const_elements,
         max_fold_elements: opts.max_fold_elements,
@@ -381,7 +416,7 @@ fn saturate_and_extract(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) ->
     let limits = rules::Limits {
         nodes: opts.node_limit,
         iterations: opts.iter_limit,
-        deadline: Instant::now() + opts.time_limit,
+        deadline,
         reassociate_budget: opts.reassociate_budget,
     };
     let run = rules::saturate(&mut egraph, rules, &limits);
@@ -390,13 +425,22 @@ fn saturate_and_extract(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) ->
     }
     let applied: Vec<(String, usize)> = run.applied.iter().map(|&(name, n)| (name.to_string(), n)).collect();
     let n = ids.len();
-    let out = if applied.is_empty() && egraph.total_size() == n && egraph.number_of_classes() == n {
+    let mut limit_hit = run.limit_hit;
+    let out = if limit_hit == Some(Limit::Time) {
+        None
+    } else if applied.is_empty() && egraph.total_size() == n && egraph.number_of_classes() == n {
         // Nothing was added or merged (no rule, no constant folding): every
         // class is one value of the input, so extraction would rebuild the
         // input, which has no dead code and no duplicates already.
         None
     } else {
-        let extracted = extract::extract(&egraph, input, &ids);
+        let extracted = match extract::extract(&egraph, input, &ids, deadline) {
+            Ok(g) => g,
+            Err(extract::OutOfTime) => {
+                limit_hit = Some(Limit::Time);
+                None
+            }
+        };
         if let Some(g) = &extracted {
             if let Err(e) = verify(g) {
                 debug_assert!(false, "simplify extracted invalid IR: {e}");
@@ -413,7 +457,7 @@ fn saturate_and_extract(input: &Func, opts: &SimplifyOptions, rules: &[Rule]) ->
         iterations: run.iterations,
         egraph_nodes: egraph.total_size(),
         egraph_classes: egraph.number_of_classes(),
-        limit_hit: run.limit_hit,
+        limit_hit,
         applied,
     })
 }

@@ -324,16 +324,29 @@ pub(crate) struct Saturation {
     pub(crate) applied: Vec<(&'static str, usize)>,
 }
 
+/// How many root classes a rule runs on between two looks at the clock.
+const CLOCK_EVERY: usize = 64;
+
 /// Applies `rules` to `eg` until an iteration changes nothing or a limit
 /// is hit.
 ///
 /// An iteration first finds, for every root op, the dirty non-constant
 /// classes holding it (sorted by id), then runs every rule in order on the
-/// classes of its root, then rebuilds: every rule of an iteration is
-/// matched against the e-graph as it was before the first one applied. A
-/// rule is a function of its root e-node, so there is no pattern to
-/// match: the search is a lookup in the e-graph's index by op. `eg` comes
-/// rebuilt (as `to_egraph` returns it), so that index is current.
+/// classes of its root. Each rule reads the e-graph as the rules before it
+/// left it, rebuilt: the classes a rule finds equal are merged only when
+/// its pass is over, and the e-graph is rebuilt before the next rule
+/// reads it, so a class never holds the undeduplicated e-nodes of many
+/// merged classes. (Merging at once, and rebuilding only at the end of the
+/// iteration, made a long chain's classes collect the e-nodes of the whole
+/// chain, and every later rule application walked them all: cubic work
+/// on a chain of `neg`s.) A rule is a function of its root e-node, so
+/// there is no pattern to match: the search is a lookup in the e-graph's
+/// index by op. `eg` comes rebuilt (as `to_egraph` returns it), so that
+/// index is current.
+///
+/// The clock is read every [`CLOCK_EVERY`] root classes, so the deadline
+/// stops the run inside an iteration too; the e-graph is then left as it
+/// is (all its merges are sound, but the run is cut short).
 pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Saturation {
     // The distinct roots, in order of first use, and each rule's root.
     let mut roots: Vec<&'static str> = Vec::new();
@@ -347,10 +360,12 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
         })
         .collect();
     let mut matches: Vec<Vec<Id>> = vec![Vec::new(); roots.len()];
+    let mut seen: HashSet<Id> = HashSet::default();
     let mut dirty = Dirty::default();
     let mut budget = limits.reassociate_budget;
     let mut applied = Vec::new();
-    let mut out = Vec::new();
+    let mut found = Vec::new();
+    let mut pending: Vec<(Id, Id)> = Vec::new();
     let mut iterations = 0;
     let limit_hit = loop {
         let mut stop = if eg.total_size() > limits.nodes {
@@ -373,14 +388,60 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
                 }
                 m.sort_unstable();
             }
-            for (rule, &k) in rules.iter().zip(&root_of) {
-                let mut n = 0;
+            let mut since_clock = 0;
+            'rules: for (rule, &k) in rules.iter().zip(&root_of) {
+                let reassociates = rule.safety == Safety::Reassociate;
+                pending.clear();
                 for &class in &matches[k] {
-                    n += apply_class(eg, rule, class, &mut budget, &mut out);
+                    // Classes merged by an earlier rule of this iteration
+                    // are one class now: run the rule on it once.
+                    let class = eg.find(class);
+                    if is_constant(eg, class) || !seen.insert(class) {
+                        continue;
+                    }
+                    for (op, args) in Ctx::new(&mut *eg).nodes(class, rule.root) {
+                        if reassociates && budget == 0 {
+                            break;
+                        }
+                        found.clear();
+                        (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, &mut found);
+                        for &id in &found {
+                            // Merges wait for the end of the rule's pass,
+                            // so a class found different now is a merge.
+                            if reassociates && eg.find(id) != eg.find(class) {
+                                budget = budget.saturating_sub(1);
+                            }
+                            pending.push((class, id));
+                        }
+                    }
+                    since_clock += 1;
+                    if since_clock == CLOCK_EVERY {
+                        since_clock = 0;
+                        if Instant::now() >= limits.deadline {
+                            stop = Some(Limit::Time);
+                        } else if eg.total_size() > limits.nodes {
+                            stop = Some(Limit::Nodes);
+                        }
+                        if stop.is_some() {
+                            break;
+                        }
+                    }
+                }
+                seen.clear();
+                let mut n = 0;
+                for &(class, id) in &pending {
+                    if eg.union(class, id) {
+                        n += 1;
+                    }
                 }
                 if n > 0 {
                     applied.push((rule.name, n));
                     changed += n;
+                    // The next rule reads deduplicated classes.
+                    eg.rebuild();
+                }
+                if stop.is_some() {
+                    break 'rules;
                 }
                 if eg.total_size() > limits.nodes {
                     stop = Some(Limit::Nodes);
@@ -402,32 +463,9 @@ pub(crate) fn saturate(eg: &mut EGraph, rules: &[Rule], limits: &Limits) -> Satu
         if eg.total_size() > limits.nodes {
             break Some(Limit::Nodes);
         }
+        if Instant::now() >= limits.deadline {
+            break Some(Limit::Time);
+        }
     };
     Saturation { iterations, limit_hit, applied }
-}
-
-/// Runs `rule` on every root e-node of `eclass` and unions what it returns
-/// with the class; returns the number of unions that merged two classes.
-fn apply_class(eg: &mut EGraph, rule: &Rule, eclass: Id, budget: &mut usize, out: &mut Vec<Id>) -> usize {
-    if is_constant(eg, eclass) {
-        return 0;
-    }
-    let reassociates = rule.safety == Safety::Reassociate;
-    let mut changed = 0;
-    for (op, args) in Ctx::new(&mut *eg).nodes(eclass, rule.root) {
-        if reassociates && *budget == 0 {
-            break;
-        }
-        out.clear();
-        (rule.f)(&mut Ctx::new(&mut *eg), &op, &args, out);
-        for &id in out.iter() {
-            if eg.union(eclass, id) {
-                changed += 1;
-                if reassociates {
-                    *budget = budget.saturating_sub(1);
-                }
-            }
-        }
-    }
-    changed
 }
