@@ -209,3 +209,53 @@ fn duplicate_attributes_in_long_lists() {
         assert!(e.diagnostics[1].message.contains("exp has no attribute `a0`"));
     }
 }
+
+/// Attribute lists other than `const` values are at most one entry per
+/// axis: longer or nested ones are refused with their length, whatever
+/// their size, and not kept in memory.
+#[test]
+fn long_and_nested_attribute_lists_are_refused() {
+    for n in [33, 1000, 1 << 20] {
+        let ones = vec!["1"; n].join(",");
+        let m = refused("%x: f64[1]", "f64[1]", &format!("  %y = reshape %x {{shape = [{ones}]}}\n  return %y"));
+        assert_contains(&m, &["reshape", "`shape`", &format!("{n} entries")]);
+        let spaced = vec!["1"; n].join(", ");
+        let m = refused("%x: f64[1]", "f64[1]", &format!("  %y = reshape %x {{shape = [{spaced}]}}\n  return %y"));
+        assert_contains(&m, &[&format!("{n} entries")]);
+        let m = refused("%x: f64[1]", "f64[1]", &format!("  %y = exp %x {{junk = [{ones}]}}\n  return %y"));
+        assert_contains(&m, &["exp has no attribute `junk`"]);
+    }
+    let m = refused("%x: f64[1]", "f64[1]", "  %y = transpose %x {perm = [[0]]}\n  return %y");
+    assert_contains(&m, &["transpose", "`perm`"]);
+    // A const value of many elements is read whole.
+    let n = 100_000;
+    let vals = vec!["0.5"; n].join(", ");
+    let src =
+        format!("func @f(%x: f64[]) -> f64[{n}] {{\n  %c: f64[{n}] = const {{value = [{vals}]}}\n  return %c\n}}");
+    let m = parse_module("t.sir", &src).unwrap();
+    assert_eq!(parse_module("t.sir", &print_module(&m)).unwrap(), m);
+}
+
+/// Constants that do not fit their annotated type are reported at the
+/// first offending token in source order, the list's `[` for a wrong length.
+#[test]
+fn dense_constants_of_the_wrong_form() {
+    let cases = [
+        ("f64[2]", "[1.0, 2.0, 3.0]", 31, "expected a list of 2 elements for a constant of type f64[2], found 3"),
+        ("f64[2,2]", "[[1, 2], [3]]", 40, "expected a list of 2 elements for a constant of type f64[2,2], found 1"),
+        ("f64[2,2]", "[[1, 2], 3]", 40, "expected a list of 2 elements for a constant of type f64[2,2], found `3`"),
+        ("f64[2]", "[1, [2]]", 35, "the list is nested deeper than the shape of f64[2]"),
+        ("i32[2]", "[1, 2.5]", 35, "`2.5` is not a valid i32 element"),
+        ("f64[2]", "[[1, 2.5], 1]", 32, "nested deeper than the shape of f64[2]"),
+        ("bool[1]", "[1]", 32, "`1` is not a valid bool element"),
+        ("f64[3]", "[1,2]", 31, "found 2"),
+    ];
+    for (ty, value, col, needle) in cases {
+        let src = format!("func @f(%x: f64[]) -> f64[] {{\n  %c: {ty} = const {{value = {value}}}\n  return %x\n}}");
+        let e = parse_module("t.sir", &src).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 1, "{e}");
+        let d = &e.diagnostics[0];
+        assert!(d.message.contains(needle), "{ty} {value}: {}", d.message);
+        assert_eq!((d.line, d.col), (2, col + ty.len() as u32 - 6), "{ty} {value}: {}", d.message);
+    }
+}

@@ -146,6 +146,7 @@ impl<'a> Ctx<'_, 'a> {
                 }
                 Ok(out)
             }
+            AttrValue::Bad(t, message) => err(Some(t), format!("attribute `{name}` of {}: {message}", self.op)),
             other => err(
                 Some(t),
                 format!(

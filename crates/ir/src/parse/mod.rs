@@ -17,6 +17,7 @@ use std::sync::Arc;
 use attrs::{AttrList, AttrValue};
 use lexer::{LexError, Lexer, Tok, Token};
 
+use crate::types::MAX_RANK;
 use crate::{DType, Func, FuncBuilder, Module, Shape, TensorType, Value};
 
 /// One located error.
@@ -685,23 +686,26 @@ impl<'a> Parser<'a> {
                 if depth >= MAX_NESTING {
                     return self.fail(format!("attribute lists nest deeper than {MAX_NESTING} levels"));
                 }
+                // Outside `const` values (read by `dense_value`), attribute
+                // lists are flat lists of axes or extents, at most one per
+                // axis: longer or nested lists are read to their end but not
+                // kept, so that their size costs no memory.
+                if depth > 0 {
+                    self.list_entries(depth, |_| {})?;
+                    let message = "lists nested in an attribute value are read only in `const` values";
+                    return Ok((t, AttrValue::Bad(t, message.into())));
+                }
                 let mut items = Vec::new();
-                if self.lexer.small_int_list(|t, i| items.push((t, AttrValue::Int(i)))).is_some() {
-                    self.advance()?;
-                    return Ok((t, AttrValue::List(items)));
-                }
-                self.advance()?;
-                if self.tok.tok != Tok::RBracket {
-                    loop {
-                        items.push(self.attr_value(depth + 1)?);
-                        if self.tok.tok == Tok::Comma {
-                            self.advance()?;
-                        } else {
-                            break;
-                        }
+                let count = self.list_entries(depth, |item| {
+                    if items.len() < MAX_RANK {
+                        items.push(item);
                     }
+                })?;
+                if count > MAX_RANK {
+                    let message =
+                        format!("a list of {count} entries is longer than the {MAX_RANK} axes a tensor may have");
+                    return Ok((t, AttrValue::Bad(t, message)));
                 }
-                self.expect(Tok::RBracket, "`,` or `]`")?;
                 return Ok((t, AttrValue::List(items)));
             }
             other => {
@@ -711,6 +715,39 @@ impl<'a> Parser<'a> {
         };
         self.advance()?;
         Ok((t, v))
+    }
+}
+
+impl<'a> Parser<'a> {
+    /// Reads the entries of a list (the current token is its `[`), passing
+    /// each to `each`; returns how many there were.
+    fn list_entries(&mut self, depth: usize, mut each: impl FnMut((Token<'a>, AttrValue<'a>))) -> PResult<usize> {
+        let mut count = 0;
+        if self
+            .lexer
+            .small_int_list(|t, i| {
+                count += 1;
+                each((t, AttrValue::Int(i)));
+            })
+            .is_some()
+        {
+            self.advance()?;
+            return Ok(count);
+        }
+        self.advance()?;
+        if self.tok.tok != Tok::RBracket {
+            loop {
+                each(self.attr_value(depth + 1)?);
+                count += 1;
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.expect(Tok::RBracket, "`,` or `]`")?;
+        Ok(count)
     }
 }
 
