@@ -55,10 +55,10 @@ impl From<saddle::runtime::Error> for CliError {
 
 impl From<saddle::ir::ParseError> for CliError {
     fn from(p: saddle::ir::ParseError) -> CliError {
-        CliError {
-            details: p.diagnostics.iter().map(|d| d.to_string()).collect(),
-            messages: p.diagnostics.iter().map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.col, d.message)).collect(),
-        }
+        let mut messages: Vec<String> =
+            p.diagnostics.iter().map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.col, d.message)).collect();
+        messages.extend(p.omitted_message());
+        CliError { details: p.diagnostics.iter().map(|d| d.to_string()).collect(), messages }
     }
 }
 

@@ -48,10 +48,10 @@ pub use error::{Error, ShapeTooLarge, TypeError};
 pub use func::{Args, Func, Inst, Location, Module, Value};
 pub use literal::{Array, Literal, Scalar};
 pub use op::Op;
-pub use parse::{Diagnostic, ParseError, parse_func, parse_module, parse_module_bytes};
+pub use parse::{Diagnostic, MAX_DIAGNOSTICS, ParseError, parse_func, parse_module, parse_module_bytes};
 pub use print::{
     PrintOptions, attrs, literal_text, print_func, print_func_with, print_module, print_module_with, value_names,
 };
 pub use trace::{Tensor, Tracer, trace};
 pub use types::{MAX_ELEMENTS, MAX_RANK, Shape, ShapeDisplay, TensorType};
-pub use verify::{Problem, VerifyError, verify, verify_module};
+pub use verify::{MAX_PROBLEMS, Problem, VerifyError, verify, verify_module};

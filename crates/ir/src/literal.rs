@@ -396,6 +396,9 @@ impl Literal {
 
 impl Array {
     fn into_standard_layout(self) -> Array {
+        if crate::with_array!(&self, a => a.is_standard_layout()) {
+            return self;
+        }
         match self {
             Array::F32(a) => Array::F32(a.as_standard_layout().into_owned()),
             Array::F64(a) => Array::F64(a.as_standard_layout().into_owned()),

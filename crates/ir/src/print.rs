@@ -72,6 +72,13 @@ fn is_name_char(c: char) -> bool {
 /// [`Value::index`]: explicit names are kept where valid and unique;
 /// others get the smallest free number, in program order.
 pub fn value_names(f: &Func) -> Vec<String> {
+    names_of(f).into_iter().map(Cow::into_owned).collect()
+}
+
+/// [`value_names`], borrowing the function's own names where they are
+/// kept as they are (a parsed function's, all of them), so that printing a
+/// large function allocates nothing per value.
+fn names_of(f: &Func) -> Vec<Cow<'_, str>> {
     let sanitized: Vec<Option<Cow<'_, str>>> = (0..f.num_values())
         .map(|i| {
             f.value_name(Value::from_index(i)).filter(|n| !n.is_empty()).map(|n| {
@@ -84,22 +91,24 @@ pub fn value_names(f: &Func) -> Vec<String> {
         })
         .collect();
     let explicit: FxHashSet<&str> = sanitized.iter().flatten().map(|n| n.as_ref()).collect();
-    let mut used: FxHashSet<String> = FxHashSet::default();
+    let mut used: FxHashSet<Cow<'_, str>> = FxHashSet::default();
     used.reserve(f.num_values());
     let mut counter = 0usize;
     let mut names = Vec::with_capacity(f.num_values());
     for name in &sanitized {
-        let chosen = match name {
-            Some(n) if !used.contains(n.as_ref()) => n.to_string(),
-            Some(n) => (1..)
-                .map(|k| format!("{n}.{k}"))
-                .find(|c| !used.contains(c) && !explicit.contains(c.as_str()))
-                .expect("an unbounded range yields a free name"),
+        let chosen: Cow<'_, str> = match name {
+            Some(n) if !used.contains(n.as_ref()) => n.clone(),
+            Some(n) => Cow::Owned(
+                (1..)
+                    .map(|k| format!("{n}.{k}"))
+                    .find(|c| !used.contains(c.as_str()) && !explicit.contains(c.as_str()))
+                    .expect("an unbounded range yields a free name"),
+            ),
             None => loop {
                 let c = counter.to_string();
                 counter += 1;
-                if !used.contains(&c) && !explicit.contains(c.as_str()) {
-                    break c;
+                if !used.contains(c.as_str()) && !explicit.contains(c.as_str()) {
+                    break Cow::Owned(c);
                 }
             },
         };
@@ -110,7 +119,7 @@ pub fn value_names(f: &Func) -> Vec<String> {
 }
 
 fn write_func(out: &mut String, f: &Func, opts: PrintOptions) -> fmt::Result {
-    let names = value_names(f);
+    let names = names_of(f);
     write!(out, "func @{}(", f.name())?;
     for (i, v) in f.params().enumerate() {
         if i > 0 {

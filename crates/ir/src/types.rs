@@ -248,15 +248,20 @@ impl TensorType {
         TensorType { dtype, shape: self.shape.clone() }
     }
 
-    /// Checks the rank and element-count bounds ([`MAX_RANK`],
-    /// [`MAX_ELEMENTS`]).
+    /// Checks the rank and size bounds: at most [`MAX_RANK`] axes, and
+    /// every extent as well as the element count at most [`MAX_ELEMENTS`]
+    /// (an extent is bounded on its own too, so that a zero elsewhere in
+    /// the shape cannot hide an extent whose index arithmetic overflows).
     pub fn checked(self) -> Result<Self, ShapeTooLarge> {
         if self.shape.len() > MAX_RANK {
             return Err(ShapeTooLarge { shape: self.shape.to_vec() });
         }
         let mut n: u64 = 1;
         for &d in &self.shape {
-            n = n.checked_mul(d as u64).ok_or_else(|| ShapeTooLarge { shape: self.shape.to_vec() })?;
+            if d as u64 > MAX_ELEMENTS {
+                return Err(ShapeTooLarge { shape: self.shape.to_vec() });
+            }
+            n = n.saturating_mul(d as u64);
         }
         if n > MAX_ELEMENTS {
             return Err(ShapeTooLarge { shape: self.shape.to_vec() });
@@ -265,9 +270,10 @@ impl TensorType {
     }
 }
 
-/// A shape beyond [`MAX_RANK`] axes or [`MAX_ELEMENTS`] elements.
+/// A shape beyond [`MAX_RANK`] axes, or with an extent or element count
+/// beyond [`MAX_ELEMENTS`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("shape {} is too large (at most {MAX_RANK} axes and 2^48 elements)", ShapeDisplay(.shape))]
+#[error("shape {} is too large (at most {MAX_RANK} axes, and 2^48 elements and 2^48 per axis)", ShapeDisplay(.shape))]
 pub struct ShapeTooLarge {
     /// The refused shape.
     pub shape: Vec<usize>,

@@ -31,18 +31,28 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Every problem the verifier found in one function.
+/// The most problems a [`VerifyError`] keeps; later ones are only counted.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Every problem the verifier found in one function: the first
+/// [`MAX_PROBLEMS`] in full, and how many more there were.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("function @{func} is not valid IR: {}", render(.problems))]
+#[error("function @{func} is not valid IR: {}", render(.problems, *.omitted))]
 pub struct VerifyError {
     /// The function.
     pub func: String,
-    /// Each problem, in program order.
+    /// The first problems, in program order.
     pub problems: Vec<Problem>,
+    /// How many problems after those were found but not kept.
+    pub omitted: usize,
 }
 
-fn render(problems: &[Problem]) -> String {
-    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+fn render(problems: &[Problem], omitted: usize) -> String {
+    let mut text = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
+    if omitted > 0 {
+        text.push_str(&format!("; and {omitted} more problem{}", if omitted == 1 { "" } else { "s" }));
+    }
+    text
 }
 
 /// Checks every invariant of `f` and reports all problems, not only the
@@ -57,7 +67,12 @@ fn render(problems: &[Problem]) -> String {
 /// ```
 pub fn verify(f: &Func) -> Result<(), VerifyError> {
     let mut problems = Vec::new();
+    let mut omitted = 0;
     let mut problem = |value: Option<Value>, message: String| {
+        if problems.len() >= MAX_PROBLEMS {
+            omitted += 1;
+            return;
+        }
         let name = value.and_then(|v| f.value_name(v)).map(str::to_string);
         let loc = value.and_then(|v| f.loc(v));
         problems.push(Problem { value, name, loc, message });
@@ -75,7 +90,7 @@ pub fn verify(f: &Func) -> Result<(), VerifyError> {
                 f.insts.len()
             ),
         );
-        return Err(VerifyError { func: f.name.clone(), problems });
+        return Err(VerifyError { func: f.name.clone(), problems, omitted });
     }
     for (i, ty) in f.types[..f.num_params].iter().enumerate() {
         if let Err(e) = ty.clone().checked() {
@@ -113,7 +128,7 @@ pub fn verify(f: &Func) -> Result<(), VerifyError> {
             problem(None, format!("result {i} refers to {r}, which is not defined"));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(VerifyError { func: f.name.clone(), problems }) }
+    if problems.is_empty() { Ok(()) } else { Err(VerifyError { func: f.name.clone(), problems, omitted }) }
 }
 
 /// Verifies every function of a module and that their names are distinct.
@@ -129,6 +144,7 @@ pub fn verify_module(m: &Module) -> Result<(), VerifyError> {
                     loc: None,
                     message: "a function of this name is defined twice".into(),
                 }],
+                omitted: 0,
             });
         }
         verify(f)?;
@@ -142,6 +158,7 @@ pub fn verify_module(m: &Module) -> Result<(), VerifyError> {
                 loc: None,
                 message: "the module has no functions".into(),
             }],
+            omitted: 0,
         });
     }
     Ok(())

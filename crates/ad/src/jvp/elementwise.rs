@@ -40,13 +40,18 @@ pub(crate) fn unary<'t>(c: &Ctx<'_, 't>, u: Unary) -> Tangent<'t> {
         Unary::Rsqrt => t * (y / x * -0.5),
         Unary::Lgamma => t * x.digamma(),
         Unary::Digamma => t * x.polygamma(1),
-        Unary::Polygamma { n } => t * x.polygamma(n + 1),
+        // Past the highest order the typing rule refuses `n + 1` cleanly.
+        Unary::Polygamma { n } => t * x.polygamma(n.saturating_add(1)),
         Unary::Erf => t * ((-(x * x)).exp() * TWO_OVER_SQRT_PI),
         Unary::IntegerPow { y: k } => match k {
             0 => return None,
             1 => t,
             2 => t * (x * 2.0),
-            k => t * (x.powi(k - 1) * k as f64),
+            // `k - 1` does not fit an i32 for the least k: x^k / x instead.
+            k => match k.checked_sub(1) {
+                Some(k1) => t * (x.powi(k1) * k as f64),
+                None => t * (x.powi(k) / x * k as f64),
+            },
         },
     })
 }

@@ -37,7 +37,8 @@ pub enum Unary {
     Digamma,
     /// Error function (float).
     Erf,
-    /// `ψ⁽ⁿ⁾(x)`, the `n`-th derivative of digamma, `n >= 1` (float).
+    /// `ψ⁽ⁿ⁾(x)`, the `n`-th derivative of digamma,
+    /// `1 <= n <=` [`MAX_POLYGAMMA_ORDER`] (float).
     Polygamma {
         /// Order of the derivative.
         n: u32,
@@ -51,6 +52,16 @@ pub enum Unary {
     /// Logical negation (bool).
     Not,
 }
+
+/// The highest order `n` of `polygamma` accepted.
+///
+/// `|ψ⁽ⁿ⁾(x)|` falls like `(n-1)!/xⁿ`, so at order `n` it lies within the
+/// normal range of `f64` only for `x` in a band about `2^(2046/n)` wide
+/// (a factor of 4 at `n = 1024`), and is `±inf` or 0 elsewhere; evaluating
+/// it for negative `x` costs `O(n²)` per element. Higher orders are refused
+/// rather than computed for nothing. The derivative of order `n` is order
+/// `n + 1`, so differentiating `polygamma {n = 1024}` is refused cleanly.
+pub const MAX_POLYGAMMA_ORDER: u32 = 1024;
 
 /// The operand dtypes an op accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -306,6 +317,12 @@ pub fn unary(u: Unary, x: &TensorType) -> Result<TensorType, TypeError> {
     match u {
         Unary::Polygamma { n: 0 } => {
             return Err(TypeError::invalid("polygamma", "n must be at least 1 (polygamma with n = 0 is digamma)"));
+        }
+        Unary::Polygamma { n } if n > MAX_POLYGAMMA_ORDER => {
+            return Err(TypeError::invalid(
+                "polygamma",
+                format!("n = {n} is larger than {MAX_POLYGAMMA_ORDER}, the highest order supported"),
+            ));
         }
         Unary::IntegerPow { y } if y < 0 && x.dtype.is_int() => {
             return Err(TypeError::invalid(

@@ -2,8 +2,17 @@
 //! concatenation, `iota`.
 
 use super::check_axes;
-use crate::types::ShapeDisplay;
+use crate::types::{MAX_ELEMENTS, ShapeDisplay};
 use crate::{TensorType, TypeError};
+
+/// Refuses an extent-like attribute entry (a stride, a padding) beyond
+/// [`MAX_ELEMENTS`], so that index arithmetic on it cannot overflow.
+fn check_extent_attr(op: &'static str, what: &str, values: &[usize]) -> Result<(), TypeError> {
+    match values.iter().enumerate().find(|&(_, &v)| v as u64 > MAX_ELEMENTS) {
+        Some((a, v)) => Err(TypeError::invalid(op, format!("{what}[{a}] = {v} is larger than 2^48"))),
+        None => Ok(()),
+    }
+}
 
 /// Typing rule of `iota`.
 pub fn iota(dim: usize, ty: &TensorType) -> Result<TensorType, TypeError> {
@@ -90,6 +99,7 @@ pub fn slice(x: &TensorType, start: &[usize], limit: &[usize], stride: &[usize])
             ));
         }
     }
+    check_extent_attr(op, "stride", stride)?;
     let mut shape = Vec::with_capacity(x.rank());
     for a in 0..x.rank() {
         if stride[a] == 0 {
@@ -133,6 +143,9 @@ pub fn pad(
                 format!("{what} has {} entries but the operand {x} has rank {}", v.len(), x.rank()),
             ));
         }
+    }
+    for (what, v) in [("low", low), ("high", high), ("interior", interior)] {
+        check_extent_attr(op, what, v)?;
     }
     let mut shape = Vec::with_capacity(x.rank());
     for a in 0..x.rank() {

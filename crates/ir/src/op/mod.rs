@@ -16,7 +16,7 @@ pub mod reduce;
 
 use crate::{DType, Literal, TensorType, TypeError};
 
-pub use elementwise::{Binary, Compare, Unary};
+pub use elementwise::{Binary, Compare, MAX_POLYGAMMA_ORDER, Unary};
 pub use linalg::DotDims;
 pub use reduce::ReduceKind;
 

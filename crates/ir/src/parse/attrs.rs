@@ -1,7 +1,7 @@
 //! Attribute lists and their conversion into ops.
 
 use super::lexer::Token;
-use crate::op::{Binary, Compare, DotDims, ReduceKind, Unary};
+use crate::op::{Binary, Compare, DotDims, MAX_POLYGAMMA_ORDER, ReduceKind, Unary};
 use crate::{Array, DType, Literal, Op, Scalar, TensorType};
 
 /// A parsed attribute value, numbers still as text.
@@ -12,16 +12,20 @@ pub(super) enum AttrValue<'a> {
     Bool(bool),
     DType(DType),
     List(Vec<(Token<'a>, AttrValue<'a>)>),
+    /// The dense value of a `const`, read straight into its storage.
+    Dense(Box<Literal>),
+    /// A `const` value that does not fit its annotated type: where and why.
+    Bad(Token<'a>, String),
 }
 
 impl AttrValue<'_> {
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             AttrValue::Int(i) => format!("`{i}`"),
             AttrValue::Float(s) => format!("`{s}`"),
             AttrValue::Bool(b) => format!("`{b}`"),
             AttrValue::DType(d) => format!("`{d}`"),
-            AttrValue::List(_) => "a list".into(),
+            AttrValue::List(_) | AttrValue::Dense(_) | AttrValue::Bad(..) => "a list".into(),
         }
     }
 }
@@ -31,19 +35,39 @@ impl AttrValue<'_> {
 pub(super) struct AttrList<'a> {
     /// Name, name token, value token, value, taken.
     items: Vec<(&'a str, Token<'a>, Token<'a>, AttrValue<'a>, bool)>,
+    /// The names of a long list (built once it passes a few entries).
+    names: Option<rustc_hash::FxHashSet<&'a str>>,
 }
 
 impl<'a> AttrList<'a> {
     pub(super) fn clear(&mut self) {
         self.items.clear();
+        self.names = None;
     }
 
-    pub(super) fn contains(&self, name: &str) -> bool {
-        self.items.iter().any(|(n, ..)| *n == name)
-    }
-
-    pub(super) fn push(&mut self, name: &'a str, tok: Token<'a>, (value_tok, value): (Token<'a>, AttrValue<'a>)) {
+    /// Adds attribute `name` unless one of that name is already in the
+    /// list (then returns `false`). A short list is scanned; a long one
+    /// keeps a set of its names, so that checking stays linear in the
+    /// number of attributes.
+    pub(super) fn insert(
+        &mut self,
+        name: &'a str,
+        tok: Token<'a>,
+        (value_tok, value): (Token<'a>, AttrValue<'a>),
+    ) -> bool {
+        const SCAN: usize = 8;
+        if self.items.len() < SCAN {
+            if self.items.iter().any(|(n, ..)| *n == name) {
+                return false;
+            }
+        } else {
+            let names = self.names.get_or_insert_with(|| self.items.iter().map(|i| i.0).collect());
+            if !names.insert(name) {
+                return false;
+            }
+        }
         self.items.push((name, tok, value_tok, value, false));
+        true
     }
 
     /// The value token and value of attribute `name`, moved out and marked
@@ -122,6 +146,7 @@ impl<'a> Ctx<'_, 'a> {
                 }
                 Ok(out)
             }
+            AttrValue::Bad(t, message) => err(Some(t), format!("attribute `{name}` of {}: {message}", self.op)),
             other => err(
                 Some(t),
                 format!(
@@ -198,8 +223,11 @@ pub(super) fn make_op<'a>(
             let Some(ty) = annotation else {
                 return err(None, "const needs a type annotation (`%c: f64[2] = const {value = ...}`)");
             };
-            let (t, v) = c.required("value")?;
-            Op::Const(literal(ty, &t, &v)?)
+            match c.required("value")? {
+                (_, AttrValue::Dense(lit)) => Op::Const(*lit),
+                (_, AttrValue::Bad(t, message)) => return err(Some(&t), message),
+                (t, v) => Op::Const(literal(ty, &t, &v)?),
+            }
         }
         "iota" => {
             let Some(ty) = annotation else {
@@ -209,7 +237,7 @@ pub(super) fn make_op<'a>(
         }
         "polygamma" => {
             let (t, v) = c.required("n")?;
-            Op::Unary(Unary::Polygamma { n: c.int_of("n", &t, &v, 1, u32::MAX as i128)? as u32 })
+            Op::Unary(Unary::Polygamma { n: c.int_of("n", &t, &v, 1, MAX_POLYGAMMA_ORDER.into())? as u32 })
         }
         "integer_pow" => {
             let (t, v) = c.required("y")?;
@@ -253,7 +281,7 @@ pub(super) fn make_op<'a>(
     Ok(op)
 }
 
-fn scalar<'a>(dtype: DType, t: &Token<'a>, v: &AttrValue<'a>) -> Result<Scalar, AttrError<'a>> {
+pub(super) fn scalar<'a>(dtype: DType, t: &Token<'a>, v: &AttrValue<'a>) -> Result<Scalar, AttrError<'a>> {
     let float_text = |s: &str| -> Option<f64> {
         match s {
             "inf" => Some(f64::INFINITY),

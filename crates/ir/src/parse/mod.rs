@@ -7,6 +7,7 @@
 //! reports them all.
 
 mod attrs;
+mod dense;
 pub mod lexer;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use attrs::{AttrList, AttrValue};
 use lexer::{LexError, Lexer, Tok, Token};
 
+use crate::types::MAX_RANK;
 use crate::{DType, Func, FuncBuilder, Module, Shape, TensorType, Value};
 
 /// One located error.
@@ -62,12 +64,36 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Every error found in a source file.
+/// The most diagnostics a [`ParseError`] keeps; later ones are only
+/// counted (in [`ParseError::omitted`]), so that a file with millions of
+/// errors costs neither memory nor pages of output.
+pub const MAX_DIAGNOSTICS: usize = 100;
+
+/// Every error found in a source file: the first [`MAX_DIAGNOSTICS`] in
+/// full, and how many more there were.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{}", .diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
+#[error("{}{}", .diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"), omitted_line(*.omitted))]
 pub struct ParseError {
-    /// The errors, in source order.
+    /// The first errors, in source order.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many errors after those were found but not kept.
+    pub omitted: usize,
+}
+
+impl ParseError {
+    /// The line that counts the errors not shown (`None` when all are
+    /// shown): `12 more errors not shown`.
+    pub fn omitted_message(&self) -> Option<String> {
+        (self.omitted > 0).then(|| format!("{} more error{} not shown", self.omitted, plural(self.omitted)))
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn omitted_line(omitted: usize) -> String {
+    if omitted == 0 { String::new() } else { format!("\n{omitted} more error{} not shown", plural(omitted)) }
 }
 
 /// Parses and type-checks a module from text. `file` names the source in
@@ -83,7 +109,7 @@ pub fn parse_module(file: &str, src: &str) -> Result<Module, ParseError> {
     let result = p.module();
     match result {
         Ok(m) if p.diags.is_empty() => Ok(m),
-        Ok(_) | Err(Stop) => Err(ParseError { diagnostics: p.diags }),
+        Ok(_) | Err(Stop) => Err(ParseError { diagnostics: p.diags, omitted: p.omitted }),
     }
 }
 
@@ -107,6 +133,7 @@ pub fn parse_module_bytes(file: &str, bytes: &[u8]) -> Result<Module, ParseError
                     snippet,
                     snippet_col,
                 }],
+                omitted: 0,
             })
         }
     }
@@ -133,6 +160,8 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     tok: Token<'a>,
     diags: Vec<Diagnostic>,
+    /// Errors found after [`MAX_DIAGNOSTICS`] were kept.
+    omitted: usize,
     /// Scratch buffers reused across statements.
     operands: Vec<(Token<'a>, Value)>,
     args: Vec<Value>,
@@ -147,9 +176,16 @@ enum Slot {
     Poisoned(u32),
 }
 
+/// Characters of context shown around an error.
+const WINDOW: usize = 80;
+
+fn clean(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect()
+}
+
+/// The snippet of a whole `line` for an error at character column `col`:
+/// the line itself when short, else [`WINDOW`] characters around the column.
 fn snippet_of(line: &str, col: u32) -> (String, u32) {
-    const WINDOW: usize = 80;
-    let clean = |s: &str| -> String { s.chars().map(|c| if c.is_control() && c != '\t' { '?' } else { c }).collect() };
     let n = line.chars().count();
     if n <= 2 * WINDOW {
         return (clean(line), col);
@@ -162,6 +198,50 @@ fn snippet_of(line: &str, col: u32) -> (String, u32) {
     (format!("{prefix}{}{suffix}", clean(&text)), (c - from + prefix.len() + 1) as u32)
 }
 
+/// The snippet for an error at byte `start` of `src`, as [`snippet_of`]
+/// gives for its line, reading only a bounded window of characters on
+/// either side (lines may be megabytes long).
+fn snippet_at(src: &str, start: usize) -> (String, u32) {
+    let limit = 2 * WINDOW + 1;
+    let (before, after) = (&src[..start], &src[start..]);
+    let mut nb = 0;
+    let mut from = start;
+    for (i, c) in before.char_indices().rev().take(limit) {
+        if c == '\n' {
+            break;
+        }
+        nb += 1;
+        from = i;
+    }
+    let mut na = 0;
+    let mut to = start;
+    for (i, c) in after.char_indices().take(limit) {
+        if c == '\n' {
+            break;
+        }
+        na += 1;
+        to = start + i + c.len_utf8();
+    }
+    if nb + na <= 2 * WINDOW {
+        return (clean(&src[from..to]), nb as u32 + 1);
+    }
+    let shown_before = nb.min(WINDOW / 2);
+    let left: String = before.chars().rev().take(shown_before).collect::<Vec<_>>().into_iter().rev().collect();
+    let right: String = after.chars().take(WINDOW - shown_before).collect();
+    let prefix = if shown_before < nb { "..." } else { "" };
+    let suffix = if WINDOW - shown_before < na { "..." } else { "" };
+    (format!("{prefix}{}{}{suffix}", clean(&left), clean(&right)), (shown_before + prefix.len() + 1) as u32)
+}
+
+/// The largest char boundary of `s` at or below byte `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 impl<'a> Parser<'a> {
     fn new(file: &str, src: &'a str) -> Parser<'a> {
         let mut p = Parser {
@@ -170,6 +250,7 @@ impl<'a> Parser<'a> {
             lexer: Lexer::new(src),
             tok: Token { tok: Tok::Eof, start: 0, end: 0, line: 1, col: 1 },
             diags: Vec::new(),
+            omitted: 0,
             operands: Vec::new(),
             args: Vec::new(),
             attrs: AttrList::default(),
@@ -181,20 +262,15 @@ impl<'a> Parser<'a> {
     }
 
     fn diag_at(&mut self, start: usize, end: usize, line: u32, col: u32, message: String) {
-        let line_start = self.src[..start.min(self.src.len())].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.src[line_start..].find('\n').map_or(self.src.len(), |i| line_start + i);
-        let line_text = &self.src[line_start..line_end];
-        let width = self.src.get(start..end.min(line_end).max(start)).map_or(1, |s| s.chars().count().max(1)) as u32;
-        let (snippet, snippet_col) = snippet_of(line_text, col);
-        self.diags.push(Diagnostic {
-            file: self.file.clone(),
-            line,
-            col,
-            width: width.min(80),
-            message,
-            snippet,
-            snippet_col,
-        });
+        if self.diags.len() >= MAX_DIAGNOSTICS {
+            self.omitted += 1;
+            return;
+        }
+        let start = floor_boundary(self.src, start);
+        let end = floor_boundary(self.src, end.max(start));
+        let width = self.src[start..end].chars().take_while(|&c| c != '\n').take(80).count().max(1) as u32;
+        let (snippet, snippet_col) = snippet_at(self.src, start);
+        self.diags.push(Diagnostic { file: self.file.clone(), line, col, width, message, snippet, snippet_col });
     }
 
     fn error_at(&mut self, t: &Token<'a>, message: impl Into<String>) {
@@ -495,7 +571,8 @@ impl<'a> Parser<'a> {
         let mut attrs = std::mem::take(&mut self.attrs);
         attrs.clear();
         if self.tok.tok == Tok::LBrace {
-            self.attr_list(&mut attrs)?;
+            let dense_ty = annotation.as_ref().filter(|_| op_name == "const").map(|(_, ty)| ty);
+            self.attr_list(&mut attrs, dense_ty)?;
         }
         let slot = if poisoned {
             Slot::Poisoned(name_tok.line)
@@ -560,7 +637,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn attr_list(&mut self, list: &mut AttrList<'a>) -> PResult<()> {
+    /// `{name = value, ...}`. `dense_ty` is the annotated type of a
+    /// `const`, whose list `value` is read straight into its storage.
+    fn attr_list(&mut self, list: &mut AttrList<'a>, dense_ty: Option<&TensorType>) -> PResult<()> {
         self.expect(Tok::LBrace, "`{`")?;
         if self.tok.tok != Tok::RBrace {
             loop {
@@ -571,11 +650,12 @@ impl<'a> Parser<'a> {
                 };
                 self.advance()?;
                 self.expect(Tok::Equals, "`=` after the attribute name")?;
-                let value = self.attr_value(0)?;
-                if list.contains(name) {
+                let value = match dense_ty {
+                    Some(ty) if name == "value" && self.tok.tok == Tok::LBracket => self.dense_value(ty)?,
+                    _ => self.attr_value(0)?,
+                };
+                if !list.insert(name, t, value) {
                     self.error_at(&t, format!("attribute `{name}` is given twice"));
-                } else {
-                    list.push(name, t, value);
                 }
                 if self.tok.tok == Tok::Comma {
                     self.advance()?;
@@ -606,23 +686,26 @@ impl<'a> Parser<'a> {
                 if depth >= MAX_NESTING {
                     return self.fail(format!("attribute lists nest deeper than {MAX_NESTING} levels"));
                 }
+                // Outside `const` values (read by `dense_value`), attribute
+                // lists are flat lists of axes or extents, at most one per
+                // axis: longer or nested lists are read to their end but not
+                // kept, so that their size costs no memory.
+                if depth > 0 {
+                    self.list_entries(depth, |_| {})?;
+                    let message = "lists nested in an attribute value are read only in `const` values";
+                    return Ok((t, AttrValue::Bad(t, message.into())));
+                }
                 let mut items = Vec::new();
-                if self.lexer.small_int_list(|t, i| items.push((t, AttrValue::Int(i)))).is_some() {
-                    self.advance()?;
-                    return Ok((t, AttrValue::List(items)));
-                }
-                self.advance()?;
-                if self.tok.tok != Tok::RBracket {
-                    loop {
-                        items.push(self.attr_value(depth + 1)?);
-                        if self.tok.tok == Tok::Comma {
-                            self.advance()?;
-                        } else {
-                            break;
-                        }
+                let count = self.list_entries(depth, |item| {
+                    if items.len() < MAX_RANK {
+                        items.push(item);
                     }
+                })?;
+                if count > MAX_RANK {
+                    let message =
+                        format!("a list of {count} entries is longer than the {MAX_RANK} axes a tensor may have");
+                    return Ok((t, AttrValue::Bad(t, message)));
                 }
-                self.expect(Tok::RBracket, "`,` or `]`")?;
                 return Ok((t, AttrValue::List(items)));
             }
             other => {
@@ -632,6 +715,39 @@ impl<'a> Parser<'a> {
         };
         self.advance()?;
         Ok((t, v))
+    }
+}
+
+impl<'a> Parser<'a> {
+    /// Reads the entries of a list (the current token is its `[`), passing
+    /// each to `each`; returns how many there were.
+    fn list_entries(&mut self, depth: usize, mut each: impl FnMut((Token<'a>, AttrValue<'a>))) -> PResult<usize> {
+        let mut count = 0;
+        if self
+            .lexer
+            .small_int_list(|t, i| {
+                count += 1;
+                each((t, AttrValue::Int(i)));
+            })
+            .is_some()
+        {
+            self.advance()?;
+            return Ok(count);
+        }
+        self.advance()?;
+        if self.tok.tok != Tok::RBracket {
+            loop {
+                each(self.attr_value(depth + 1)?);
+                count += 1;
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.expect(Tok::RBracket, "`,` or `]`")?;
+        Ok(count)
     }
 }
 
