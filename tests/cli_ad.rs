@@ -11,15 +11,25 @@ fn case(name: &str) -> String {
     format!("{}/tests/cases/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A file of its own (tests run in parallel) holding `contents`.
-fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
-    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("saddle-cli-ad-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p
+/// A file of its own (tests run in parallel) holding `contents`, in a
+/// directory removed when the value is dropped.
+struct TempFile {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+fn temp_file(name: &str, contents: &str) -> TempFile {
+    let dir = tempfile::Builder::new().prefix("saddle-cli-ad-").tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    TempFile { _dir: dir, path }
 }
 
 fn stdout(out: &Output) -> String {

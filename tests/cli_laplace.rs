@@ -11,16 +11,30 @@ fn root(path: &str) -> String {
     format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("saddle-cli-laplace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of its own, removed when the value is dropped.
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("saddle-cli-laplace-").tempdir().unwrap()
 }
 
-fn temp_file(name: &str, contents: &str) -> String {
-    let p = temp_dir().join(name);
+/// A file holding `contents` (its path, as text), in a directory removed
+/// when the value is dropped.
+struct TempFile {
+    _dir: tempfile::TempDir,
+    path: String,
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.path
+    }
+}
+
+fn temp_file(name: &str, contents: &str) -> TempFile {
+    let dir = temp_dir();
+    let p = dir.path().join(name);
     std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
+    TempFile { path: p.display().to_string(), _dir: dir }
 }
 
 fn ok_json(out: &Output) -> serde_json::Value {
@@ -71,7 +85,8 @@ fn seed_json_has_the_contract_fields_and_the_known_answer() {
 
 #[test]
 fn summary_is_readable_and_the_figure_is_written() {
-    let svg = temp_dir().join("seed.svg");
+    let dir = temp_dir();
+    let svg = dir.path().join("seed.svg");
     let out =
         saddle(&["laplace", &root("examples/sir/student_t.sir"), "--init", "[0, 0]", "--plot", svg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -127,7 +142,8 @@ fn plot_dims_for_more_than_two_dimensions() {
     let data =
         format!("[\"@{}\", \"@{}\"]", root("examples/data/logistic_X.npy"), root("examples/data/logistic_y.npy"));
     let sir = root("examples/data/logistic.sir");
-    let svg = temp_dir().join("slice.svg");
+    let dir = temp_dir();
+    let svg = dir.path().join("slice.svg");
     let s = svg.to_str().unwrap();
     let out = saddle(&["laplace", &sir, "--init", "[0,0,0,0,0]", "--data", &data, "--plot", s, "--plot-dims", "1,3"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));

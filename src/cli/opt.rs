@@ -8,6 +8,7 @@
 //! is an `error:` line and exit status 1.
 
 use std::fmt;
+use std::io::Write;
 use std::path::PathBuf;
 
 use saddle::ir::simplify::{SimplifyOptions, SimplifyReport, simplify};
@@ -174,7 +175,9 @@ pub fn run(a: Args) -> Result<String, CliError> {
     let mut funcs = vec![f];
     funcs.extend(others);
     if a.stats {
-        eprintln!("{}", stats.join("\n"));
+        // Statistics are a side note: a closed or full stderr must not
+        // turn a successful transformation into a failure (or a panic).
+        let _ = writeln!(std::io::stderr(), "{}", stats.join("\n"));
     }
     Ok(print_module(&Module::new(funcs)))
 }
