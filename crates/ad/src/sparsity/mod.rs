@@ -37,7 +37,7 @@
 //! // An AR(1) log density: Σ (x[1:] - 0.5·x[:-1])².
 //! let f = trace("ar1", &[TensorType::f64([5])], |x| {
 //!     let x = x[0];
-//!     let d = x.slice(&[1], &[5], &[1]) - 0.5 * x.slice(&[0], &[4], &[1]);
+//!     let d = x.slice(&[1], &[5]) - 0.5 * x.slice(&[0], &[4]);
 //!     vec![(d * d).sum_all()]
 //! })
 //! .unwrap();
@@ -218,7 +218,7 @@ pub fn hessian_pattern_with(f: &Func, wrt: usize, data: &[Option<&Array>], opts:
 /// use saddle_ir::{trace, TensorType};
 /// // y = x[1:] - x[:-1]: a bidiagonal Jacobian.
 /// let f = trace("diff", &[TensorType::f64([4])], |x| {
-///     vec![x[0].slice(&[1], &[4], &[1]) - x[0].slice(&[0], &[3], &[1])]
+///     vec![x[0].slice(&[1], &[4]) - x[0].slice(&[0], &[3])]
 /// })
 /// .unwrap();
 /// let p = saddle_ad::sparsity::jacobian_pattern(&f, 0, &[None]).unwrap();
