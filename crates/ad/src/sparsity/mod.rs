@@ -71,9 +71,9 @@ pub enum Error {
         /// The parameter.
         index: usize,
         /// The parameter's type.
-        expected: TensorType,
+        expected: Box<TensorType>,
         /// The argument's type.
-        found: TensorType,
+        found: Box<TensorType>,
     },
     /// A `take` or `segment_sum` index (known from the data) outside the
     /// indexed extent: evaluating the function would fail too.
@@ -313,8 +313,8 @@ fn check(f: &Func, wrt: usize, data: &[Option<&Array>], transform: &'static str,
                 return Err(Error::DataType {
                     func: name(),
                     index: k,
-                    expected: f.param_types()[k].clone(),
-                    found: a.ty(),
+                    expected: Box::new(f.param_types()[k].clone()),
+                    found: Box::new(a.ty()),
                 });
             }
         }
