@@ -319,8 +319,12 @@ fn check(f: &Func, wrt: usize, data: &[Option<&Array>], transform: &'static str,
             }
         }
     }
-    if ty.num_elements() >= u32::MAX as usize {
-        return Err(Error::TooManyEntries { nnz: ty.num_elements() as u64, limit: u32::MAX as u64 - 1 });
+    // Row and column indices are stored as u32.
+    if ty.num_elements().max(out.num_elements()) >= u32::MAX as usize {
+        return Err(Error::TooManyEntries {
+            nnz: ty.num_elements().max(out.num_elements()) as u64,
+            limit: u32::MAX as u64 - 1,
+        });
     }
     Ok(ty.num_elements())
 }
