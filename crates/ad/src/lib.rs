@@ -12,6 +12,8 @@
 //!   is IR.
 //! - [`vmap`]: batching, with per-parameter `in_axes` and per-result
 //!   `out_axes` (`None` for "not batched").
+//! - [`sparsity`]: the sparsity patterns of Hessians and Jacobians, detected
+//!   on the IR element by element given the data.
 //! - Derived: [`grad`], [`value_and_grad`], [`jacfwd`], [`jacrev`],
 //!   [`hessian`] (forward over reverse: `jacfwd(grad(f))`, the JVP of the
 //!   gradient batched over the identity basis) and [`hvp`].
@@ -70,6 +72,7 @@ mod error;
 mod guard;
 mod jvp;
 mod partial;
+pub mod sparsity;
 mod transpose;
 mod util;
 

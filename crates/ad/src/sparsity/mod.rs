@@ -1,0 +1,751 @@
+//! Sparsity patterns of Hessians and Jacobians, detected on the IR.
+//!
+//! [`hessian_pattern`] and [`jacobian_pattern`] run one forward pass over a
+//! function, element by element, given the concrete values of its data
+//! arguments: the index arrays of `take` and `segment_sum` and the zeros of
+//! data matrices decide the pattern of hierarchical and regression models.
+//!
+//! The pass follows the sparse-AD literature (Walther; Gower and Mello):
+//! every element of every value carries its first-order *dependency set*,
+//! the indices of the parameter's elements it depends on. Linear ops
+//! (`add`, `sub`, `neg`, layout ops, sums, `take`, `segment_sum`) only merge
+//! sets; a nonlinear op records the *interactions* it creates in the
+//! Hessian: a nonlinear unary op on an element with set `D` adds `D × D`,
+//! `mul(a, b)` adds `D(a) × D(b)`, `div(a, b)` adds `D(a) × D(b)` and
+//! `D(b) × D(b)`. So a sum of separable terms `Σ f(xᵢ)` has a diagonal
+//! Hessian, and an AR(1) density `Σ (x[1:] - ρ·x[:-1])²` a tridiagonal one.
+//! The result is a superset of the true pattern (values that happen to
+//! cancel are not seen), exact for these structures.
+//!
+//! Constants and data carry empty sets; their values are tracked through
+//! layout ops, conversions and simple arithmetic where an index op or a
+//! `dot_general` needs them. A value that is needed but unknown (a data
+//! argument given as `None`, or one computed by an op the pass does not
+//! evaluate) makes the rule conservative: a `take` with unknown indices
+//! depends on the whole indexed axis.
+//!
+//! Cost: one pass, linear in the number of elements of the function's
+//! values times the sizes of their dependency sets, plus the pattern's nnz.
+//! A set that would grow beyond [`Options::max_set`] becomes "every
+//! element", and a pattern with more than [`Options::max_nnz`] entries is
+//! refused with [`Error::TooManyEntries`] before it is built.
+//!
+//! ```
+//! use saddle_ir::{trace, TensorType};
+//! use saddle_ad::sparsity::hessian_pattern;
+//!
+//! // An AR(1) log density: Σ (x[1:] - 0.5·x[:-1])².
+//! let f = trace("ar1", &[TensorType::f64([5])], |x| {
+//!     let x = x[0];
+//!     let d = x.slice(&[1], &[5]) - 0.5 * x.slice(&[0], &[4]);
+//!     vec![(d * d).sum_all()]
+//! })
+//! .unwrap();
+//! let p = hessian_pattern(&f, 0, &[None]).unwrap();
+//! assert_eq!(p.nnz(), 3 * 5 - 2); // tridiagonal
+//! assert!(p.contains(1, 2) && !p.contains(0, 2));
+//! ```
+//!
+//! The rules live in one file per op family, mirroring `saddle_ir::op`.
+
+mod elementwise;
+mod index;
+mod layout;
+mod linalg;
+mod reduce;
+
+use saddle_ir::{Array, Func, Op, TensorType};
+
+/// Why a sparsity pattern could not be computed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The function or the parameter is not one the derivative exists for
+    /// (bad parameter index, non-float parameter or result, invalid IR).
+    #[error(transparent)]
+    Ad(#[from] crate::Error),
+    /// A data argument whose type is not that of its parameter.
+    #[error("data argument {index} has type {found}, but parameter {index} of @{func} has type {expected}")]
+    DataType {
+        /// The function.
+        func: String,
+        /// The parameter.
+        index: usize,
+        /// The parameter's type.
+        expected: Box<TensorType>,
+        /// The argument's type.
+        found: Box<TensorType>,
+    },
+    /// A `take` or `segment_sum` index (known from the data) outside the
+    /// indexed extent: evaluating the function would fail too.
+    #[error("{op} index {index} is out of range for extent {extent}")]
+    IndexOutOfRange {
+        /// The op.
+        op: &'static str,
+        /// The index.
+        index: i64,
+        /// The extent it indexes.
+        extent: usize,
+    },
+    /// The pattern has more entries than allowed: at least `nnz`, with a
+    /// limit of `limit` ([`Options::max_nnz`]).
+    #[error("the pattern has at least {nnz} entries, more than the limit of {limit}")]
+    TooManyEntries {
+        /// A lower bound on the entries found.
+        nnz: u64,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// Limits of the detection pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// A dependency set larger than this is replaced by "every element of
+    /// the parameter" (exact when the set really is everything, a superset
+    /// otherwise). Bounds the memory of the pass to about
+    /// `max_set` indices per element.
+    pub max_set: usize,
+    /// Refuse a pattern with more entries than this (both triangles for a
+    /// Hessian) with [`Error::TooManyEntries`], before allocating it.
+    pub max_nnz: u64,
+}
+
+impl Default for Options {
+    /// `max_set` 4,096, `max_nnz` 2²⁸ (1 GiB of row indices).
+    fn default() -> Self {
+        Options { max_set: 4096, max_nnz: 1 << 28 }
+    }
+}
+
+/// A sparsity pattern in compressed sparse column (CSC) form: for column
+/// `j`, the rows of its entries are `row_indices()[col_ptr()[j]..col_ptr()[j + 1]]`,
+/// strictly increasing.
+///
+/// A Hessian pattern is square (`n × n` for a parameter of `n` elements,
+/// row-major order) and symmetric, and holds **both triangles**. A
+/// Jacobian pattern has one row per element of the result and one column
+/// per element of the parameter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    nrows: usize,
+    col_ptr: Vec<usize>,
+    row_idx: Vec<u32>,
+}
+
+impl Pattern {
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+
+    /// Number of columns.
+    pub fn ncols(&self) -> usize {
+        self.col_ptr.len() - 1
+    }
+
+    /// Number of entries.
+    pub fn nnz(&self) -> usize {
+        self.row_idx.len()
+    }
+
+    /// Column pointers: `ncols() + 1` offsets into [`Pattern::row_indices`].
+    pub fn col_ptr(&self) -> &[usize] {
+        &self.col_ptr
+    }
+
+    /// Row indices of the entries, column by column, increasing within a
+    /// column.
+    pub fn row_indices(&self) -> &[u32] {
+        &self.row_idx
+    }
+
+    /// The rows of column `j`'s entries (empty when `j` is out of range).
+    pub fn column(&self, j: usize) -> &[u32] {
+        match (self.col_ptr.get(j), self.col_ptr.get(j + 1)) {
+            (Some(&a), Some(&b)) => &self.row_idx[a..b],
+            _ => &[],
+        }
+    }
+
+    /// Whether entry `(i, j)` is in the pattern.
+    pub fn contains(&self, i: usize, j: usize) -> bool {
+        u32::try_from(i).is_ok_and(|i| self.column(j).binary_search(&i).is_ok())
+    }
+
+    /// Every entry as `(row, column)`, column by column.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.ncols()).flat_map(move |j| self.column(j).iter().map(move |&i| (i as usize, j)))
+    }
+}
+
+/// The sparsity pattern of the Hessian of `f`'s scalar first result with
+/// respect to parameter `wrt`, with default [`Options`].
+///
+/// `data` holds one entry per parameter of `f` (or is empty: all unknown):
+/// the concrete value of a data parameter, or `None` when unknown. The
+/// entry of `wrt` itself is ignored. Other float parameters are held fixed
+/// (their derivatives are not part of this Hessian).
+///
+/// The pattern is `n × n` for a parameter of `n` elements and holds both
+/// triangles. It contains every entry that can be nonzero for the given
+/// data; see the [module documentation](self) for how tight it is.
+///
+/// ```
+/// use saddle_ir::{trace, TensorType};
+/// // Σ exp(xᵢ): separable, so the Hessian is diagonal.
+/// let f = trace("f", &[TensorType::f64([4])], |x| vec![x[0].exp().sum_all()]).unwrap();
+/// let p = saddle_ad::sparsity::hessian_pattern(&f, 0, &[None]).unwrap();
+/// assert_eq!(p.entries().collect::<Vec<_>>(), vec![(0, 0), (1, 1), (2, 2), (3, 3)]);
+/// ```
+pub fn hessian_pattern(f: &Func, wrt: usize, data: &[Option<&Array>]) -> Result<Pattern, Error> {
+    hessian_pattern_with(f, wrt, data, &Options::default())
+}
+
+/// [`hessian_pattern`] with explicit limits.
+pub fn hessian_pattern_with(f: &Func, wrt: usize, data: &[Option<&Array>], opts: &Options) -> Result<Pattern, Error> {
+    let n = check(f, wrt, data, "hessian pattern", true)?;
+    let mut pass = Pass::new(f, wrt, n, data, opts, true)?;
+    pass.run()?;
+    pass.pairs.finish(opts.max_nnz)
+}
+
+/// The sparsity pattern of the Jacobian of `f`'s first result with respect
+/// to parameter `wrt`: one row per element of the result (row-major), one
+/// column per element of the parameter. `data` is as for
+/// [`hessian_pattern`].
+///
+/// ```
+/// use saddle_ir::{trace, TensorType};
+/// // y = x[1:] - x[:-1]: a bidiagonal Jacobian.
+/// let f = trace("diff", &[TensorType::f64([4])], |x| {
+///     vec![x[0].slice(&[1], &[4]) - x[0].slice(&[0], &[3])]
+/// })
+/// .unwrap();
+/// let p = saddle_ad::sparsity::jacobian_pattern(&f, 0, &[None]).unwrap();
+/// assert_eq!((p.nrows(), p.ncols(), p.nnz()), (3, 4, 6));
+/// assert!(p.contains(0, 0) && p.contains(0, 1) && !p.contains(0, 2));
+/// ```
+pub fn jacobian_pattern(f: &Func, wrt: usize, data: &[Option<&Array>]) -> Result<Pattern, Error> {
+    jacobian_pattern_with(f, wrt, data, &Options::default())
+}
+
+/// [`jacobian_pattern`] with explicit limits.
+pub fn jacobian_pattern_with(f: &Func, wrt: usize, data: &[Option<&Array>], opts: &Options) -> Result<Pattern, Error> {
+    let n = check(f, wrt, data, "jacobian pattern", false)?;
+    let mut pass = Pass::new(f, wrt, n, data, opts, false)?;
+    pass.run()?;
+    let r = f.results()[0];
+    let m = f.ty(r).num_elements();
+    let deps = pass.deps[r.index()].take();
+    // Transpose the per-row sets into columns.
+    let mut count = vec![0usize; n + 1];
+    let mut total: u64 = 0;
+    if let Some(d) = &deps {
+        for e in 0..m {
+            let s = d.set(e);
+            if is_all(s) {
+                total += n as u64;
+                count.iter_mut().take(n).for_each(|c| *c += 1);
+            } else {
+                total += s.len() as u64;
+                s.iter().for_each(|&j| count[j as usize] += 1);
+            }
+            if total > opts.max_nnz {
+                return Err(Error::TooManyEntries { nnz: total, limit: opts.max_nnz });
+            }
+        }
+    }
+    let mut col_ptr = vec![0usize; n + 1];
+    for j in 0..n {
+        col_ptr[j + 1] = col_ptr[j] + count[j];
+    }
+    let mut next = col_ptr.clone();
+    let mut row_idx = vec![0u32; col_ptr[n]];
+    if let Some(d) = &deps {
+        for e in 0..m {
+            let s = d.set(e);
+            let mut put = |j: usize| {
+                row_idx[next[j]] = e as u32;
+                next[j] += 1;
+            };
+            if is_all(s) {
+                (0..n).for_each(&mut put);
+            } else {
+                s.iter().for_each(|&j| put(j as usize));
+            }
+        }
+    }
+    Ok(Pattern { nrows: m, col_ptr, row_idx })
+}
+
+/// Checks the function, the parameter and the data; returns the number of
+/// elements of the parameter.
+fn check(f: &Func, wrt: usize, data: &[Option<&Array>], transform: &'static str, scalar: bool) -> Result<usize, Error> {
+    saddle_ir::verify(f).map_err(crate::Error::from)?;
+    let name = || f.name().to_string();
+    let ty = f.param_types().get(wrt).ok_or_else(|| crate::Error::NoSuchParam {
+        func: name(),
+        count: f.num_params(),
+        index: wrt,
+    })?;
+    if !ty.dtype.is_float() {
+        return Err(crate::Error::NotFloat { func: name(), index: wrt, ty: ty.clone() }.into());
+    }
+    let out =
+        f.result_types().into_iter().next().ok_or(crate::Error::Count { what: "results", expected: 1, found: 0 })?;
+    if scalar && !out.is_scalar() {
+        return Err(crate::Error::NonScalarResult { transform, func: name(), ty: out }.into());
+    }
+    if !out.dtype.is_float() {
+        return Err(crate::Error::NonFloatResult { transform, func: name(), ty: out }.into());
+    }
+    if !data.is_empty() && data.len() != f.num_params() {
+        return Err(crate::Error::Count {
+            what: "sparsity data arguments",
+            expected: f.num_params(),
+            found: data.len(),
+        }
+        .into());
+    }
+    for (k, d) in data.iter().enumerate() {
+        if let Some(a) = d {
+            if k != wrt && a.ty() != f.param_types()[k] {
+                return Err(Error::DataType {
+                    func: name(),
+                    index: k,
+                    expected: Box::new(f.param_types()[k].clone()),
+                    found: Box::new(a.ty()),
+                });
+            }
+        }
+    }
+    // Row and column indices are stored as u32.
+    if ty.num_elements().max(out.num_elements()) >= u32::MAX as usize {
+        return Err(Error::TooManyEntries {
+            nnz: ty.num_elements().max(out.num_elements()) as u64,
+            limit: u32::MAX as u64 - 1,
+        });
+    }
+    Ok(ty.num_elements())
+}
+
+/// The marker of the set "every element of the parameter".
+pub(crate) const ALL: u32 = u32::MAX;
+
+/// Whether a set is the "every element" marker.
+pub(crate) fn is_all(s: &[u32]) -> bool {
+    s.first() == Some(&ALL)
+}
+
+/// The dependency sets of one value, one per element, in compressed rows:
+/// each set sorted and duplicate-free, or the single marker [`ALL`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Deps {
+    off: Vec<usize>,
+    idx: Vec<u32>,
+}
+
+impl Deps {
+    /// The set of element `e`.
+    pub(crate) fn set(&self, e: usize) -> &[u32] {
+        &self.idx[self.off[e]..self.off[e + 1]]
+    }
+
+    fn len(&self) -> usize {
+        self.off.len() - 1
+    }
+}
+
+/// Builds the [`Deps`] of a result element by element.
+pub(crate) struct DepsBuilder {
+    deps: Deps,
+    scratch: Vec<u32>,
+    max_set: usize,
+    any: bool,
+}
+
+impl DepsBuilder {
+    pub(crate) fn new(elems: usize, max_set: usize) -> DepsBuilder {
+        let mut off = Vec::with_capacity(elems + 1);
+        off.push(0);
+        DepsBuilder { deps: Deps { off, idx: Vec::new() }, scratch: Vec::new(), max_set, any: false }
+    }
+
+    /// Appends the next element's set: the union of `sets`.
+    pub(crate) fn push_union<'s>(&mut self, sets: impl IntoIterator<Item = &'s [u32]>) {
+        self.scratch.clear();
+        let mut all = false;
+        let mut count = 0;
+        let mut single: Option<&[u32]> = None;
+        for s in sets {
+            if s.is_empty() {
+                continue;
+            }
+            if is_all(s) {
+                all = true;
+                break;
+            }
+            count += 1;
+            if count == 1 {
+                single = Some(s);
+            } else {
+                if count == 2 {
+                    self.scratch.extend_from_slice(single.unwrap_or(&[]));
+                }
+                self.scratch.extend_from_slice(s);
+            }
+        }
+        if all {
+            self.deps.idx.push(ALL);
+        } else if count == 1 {
+            self.deps.idx.extend_from_slice(single.unwrap_or(&[]));
+        } else if count > 1 {
+            self.scratch.sort_unstable();
+            self.scratch.dedup();
+            if self.scratch.len() > self.max_set {
+                self.deps.idx.push(ALL);
+            } else {
+                self.deps.idx.extend_from_slice(&self.scratch);
+            }
+        }
+        self.any |= self.deps.idx.len() > *self.deps.off.last().unwrap_or(&0);
+        self.deps.off.push(self.deps.idx.len());
+    }
+
+    /// Appends an empty set.
+    pub(crate) fn push_empty(&mut self) {
+        self.deps.off.push(self.deps.idx.len());
+    }
+
+    /// The sets, or `None` when all are empty.
+    pub(crate) fn finish(self) -> Option<Deps> {
+        self.any.then_some(self.deps)
+    }
+}
+
+/// The Hessian's interaction pairs, both triangles.
+pub(crate) struct Pairs {
+    n: usize,
+    /// Whether pairs are recorded at all (off for Jacobians).
+    on: bool,
+    /// Partners of each index (unsorted past `clean[i]`).
+    adj: Vec<Vec<u32>>,
+    clean: Vec<usize>,
+    /// Indices that interact with every index.
+    full: Vec<bool>,
+    num_full: usize,
+    max_nnz: u64,
+}
+
+impl Pairs {
+    fn new(n: usize, on: bool, max_nnz: u64) -> Pairs {
+        let n_on = if on { n } else { 0 };
+        Pairs {
+            n,
+            on,
+            adj: vec![Vec::new(); n_on],
+            clean: vec![0; n_on],
+            full: vec![false; n_on],
+            num_full: 0,
+            max_nnz,
+        }
+    }
+
+    fn mark_full(&mut self, i: usize) -> Result<(), Error> {
+        if !self.full[i] {
+            self.full[i] = true;
+            self.num_full += 1;
+            // Each full index brings a row and a column: at least 2n - 1 entries.
+            let lower = (self.num_full as u64) * (self.n as u64);
+            if lower > self.max_nnz {
+                return Err(Error::TooManyEntries { nnz: lower, limit: self.max_nnz });
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, i: u32, partners: &[u32]) {
+        let i = i as usize;
+        if self.full[i] {
+            return;
+        }
+        let row = &mut self.adj[i];
+        row.extend_from_slice(partners);
+        if row.len() > 2 * self.clean[i].max(8) {
+            row.sort_unstable();
+            row.dedup();
+            self.clean[i] = row.len();
+        }
+    }
+
+    /// Records that every index of `a` interacts with every index of `b`.
+    pub(crate) fn add(&mut self, a: &[u32], b: &[u32]) -> Result<(), Error> {
+        if !self.on || a.is_empty() || b.is_empty() {
+            return Ok(());
+        }
+        match (is_all(a), is_all(b)) {
+            (true, true) => {
+                for i in 0..self.n {
+                    self.mark_full(i)?;
+                }
+            }
+            (true, false) => {
+                for &j in b {
+                    self.mark_full(j as usize)?;
+                }
+            }
+            (false, true) => {
+                for &i in a {
+                    self.mark_full(i as usize)?;
+                }
+            }
+            (false, false) => {
+                for &i in a {
+                    self.push(i, b);
+                }
+                for &j in b {
+                    self.push(j, a);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records that the indices of `a` interact with each other.
+    pub(crate) fn add_square(&mut self, a: &[u32]) -> Result<(), Error> {
+        self.add(a, a)
+    }
+
+    fn finish(mut self, max_nnz: u64) -> Result<Pattern, Error> {
+        let n = self.n;
+        let full_list: Vec<u32> = (0..n as u32).filter(|&i| self.full[i as usize]).collect();
+        let mut nnz: u64 = 0;
+        for j in 0..n {
+            if self.full[j] {
+                nnz += n as u64;
+                continue;
+            }
+            let row = &mut self.adj[j];
+            row.retain(|&i| !self.full[i as usize]);
+            row.extend_from_slice(&full_list);
+            row.sort_unstable();
+            row.dedup();
+            nnz += row.len() as u64;
+            if nnz > max_nnz {
+                return Err(Error::TooManyEntries { nnz, limit: max_nnz });
+            }
+        }
+        if nnz > max_nnz {
+            return Err(Error::TooManyEntries { nnz, limit: max_nnz });
+        }
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        col_ptr.push(0);
+        let mut row_idx = Vec::with_capacity(nnz as usize);
+        for j in 0..n {
+            if self.full[j] {
+                row_idx.extend(0..n as u32);
+            } else {
+                row_idx.extend_from_slice(&self.adj[j]);
+                self.adj[j] = Vec::new();
+            }
+            col_ptr.push(row_idx.len());
+        }
+        Ok(Pattern { nrows: n, col_ptr, row_idx })
+    }
+}
+
+/// What a rule sees of one instruction.
+pub(crate) struct Ctx<'a> {
+    /// The operands' types.
+    pub tys: Vec<&'a TensorType>,
+    /// The result's type.
+    pub out: &'a TensorType,
+    /// The operands' dependency sets (`None`: all empty).
+    pub deps: Vec<Option<&'a Deps>>,
+    /// The operands' values, where known (row-major, as `f64`).
+    pub known: Vec<Option<&'a [f64]>>,
+    /// Limit of a set's size.
+    pub max_set: usize,
+}
+
+impl Ctx<'_> {
+    /// The set of element `e` of operand `k` (empty when it has none).
+    pub(crate) fn set(&self, k: usize, e: usize) -> &[u32] {
+        match self.deps[k] {
+            Some(d) => d.set(e),
+            None => &[],
+        }
+    }
+
+    /// Whether element `e` of operand `k` is known to be zero.
+    pub(crate) fn is_zero(&self, k: usize, e: usize) -> bool {
+        self.known[k].is_some_and(|v| v[e] == 0.0)
+    }
+
+    /// A builder for the result's sets.
+    pub(crate) fn builder(&self) -> DepsBuilder {
+        DepsBuilder::new(self.out.num_elements(), self.max_set)
+    }
+
+    /// A known integer index operand, checked against `extent`.
+    pub(crate) fn index_values(&self, k: usize, op: &'static str, extent: usize) -> Result<Option<Vec<usize>>, Error> {
+        let Some(v) = self.known[k] else { return Ok(None) };
+        v.iter()
+            .map(|&x| {
+                if x >= 0.0 && x < extent as f64 {
+                    Ok(x as usize)
+                } else {
+                    Err(Error::IndexOutOfRange { op, index: x as i64, extent })
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
+
+/// What a rule gives back: the result's sets (recording its interactions
+/// into the pairs as it goes) and, where it computed it, its value.
+pub(crate) struct Out {
+    pub deps: Option<Deps>,
+    pub known: Option<Vec<f64>>,
+}
+
+impl Out {
+    pub(crate) fn deps(deps: Option<Deps>) -> Out {
+        Out { deps, known: None }
+    }
+}
+
+/// One run of the detection pass.
+struct Pass<'f> {
+    f: &'f Func,
+    deps: Vec<Option<Deps>>,
+    known: Vec<Option<Vec<f64>>>,
+    pairs: Pairs,
+    max_set: usize,
+}
+
+impl<'f> Pass<'f> {
+    fn new(
+        f: &'f Func,
+        wrt: usize,
+        n: usize,
+        data: &[Option<&Array>],
+        opts: &Options,
+        hessian: bool,
+    ) -> Result<Pass<'f>, Error> {
+        let mut deps: Vec<Option<Deps>> = vec![None; f.num_values()];
+        let mut known: Vec<Option<Vec<f64>>> = vec![None; f.num_values()];
+        let mut b = DepsBuilder::new(n, opts.max_set);
+        for i in 0..n as u32 {
+            b.push_union([std::slice::from_ref(&i)]);
+        }
+        deps[wrt] = b.finish();
+        for (k, d) in data.iter().enumerate() {
+            if k != wrt {
+                known[k] = d.map(Array::to_f64_vec);
+            }
+        }
+        Ok(Pass { f, deps, known, pairs: Pairs::new(n, hessian, opts.max_nnz), max_set: opts.max_set })
+    }
+
+    fn run(&mut self) -> Result<(), Error> {
+        let live = live_for_first(self.f);
+        for (v, inst) in self.f.iter_insts() {
+            if !live[v.index()] {
+                continue;
+            }
+            let ctx = Ctx {
+                tys: inst.args.iter().map(|a| self.f.ty(*a)).collect(),
+                out: self.f.ty(v),
+                deps: inst.args.iter().map(|a| self.deps[a.index()].as_ref()).collect(),
+                known: inst.args.iter().map(|a| self.known[a.index()].as_deref()).collect(),
+                max_set: self.max_set,
+            };
+            let out = rule(&inst.op, &ctx, &mut self.pairs)?;
+            // Integer and bool values carry no derivative.
+            let deps = if self.f.ty(v).dtype.is_float() { out.deps } else { None };
+            debug_assert!(deps.as_ref().is_none_or(|d| d.len() == self.f.ty(v).num_elements()));
+            // A value that depends on the parameter is not data.
+            let known = if deps.is_none() { out.known } else { None };
+            self.deps[v.index()] = deps;
+            self.known[v.index()] = known;
+        }
+        Ok(())
+    }
+}
+
+/// Which values the first result depends on.
+fn live_for_first(f: &Func) -> Vec<bool> {
+    let mut live = vec![false; f.num_values()];
+    if let Some(r) = f.results().first() {
+        live[r.index()] = true;
+    }
+    for (v, inst) in f.iter_insts().rev() {
+        if live[v.index()] {
+            for a in inst.args.iter() {
+                live[a.index()] = true;
+            }
+        }
+    }
+    live
+}
+
+/// The sparsity rule of every op.
+fn rule(op: &Op, c: &Ctx<'_>, pairs: &mut Pairs) -> Result<Out, Error> {
+    Ok(match op {
+        Op::Const(lit) => Out { deps: None, known: Some(lit.to_array().to_f64_vec()) },
+        Op::Iota { .. } => layout::iota(c, op),
+        Op::Unary(u) => elementwise::unary(c, *u, pairs)?,
+        Op::Binary(b) => elementwise::binary(c, *b, pairs)?,
+        Op::Compare(_) => Out::deps(None),
+        Op::Select => elementwise::select(c, pairs)?,
+        Op::Convert { dtype } => elementwise::convert(c, *dtype, pairs)?,
+        Op::StopGradient => Out::deps(None),
+        Op::BroadcastInDim { .. }
+        | Op::Reshape { .. }
+        | Op::Transpose { .. }
+        | Op::Slice { .. }
+        | Op::Pad { .. }
+        | Op::Concatenate { .. } => layout::gather(c, &layout::sources(c, op)),
+        Op::Reduce { kind, axes } => reduce::reduce(c, *kind, axes),
+        Op::DotGeneral(d) => linalg::dot_general(c, d, pairs)?,
+        Op::Cholesky => linalg::cholesky(c, pairs)?,
+        Op::TriangularSolve { left_side, .. } => linalg::triangular_solve(c, *left_side, pairs)?,
+        Op::Take { axis } => index::take(c, *axis)?,
+        Op::SegmentSum { num_segments } => index::segment_sum(c, *num_segments)?,
+    })
+}
+
+/// Row-major strides of `shape`.
+pub(crate) fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for a in (0..shape.len().saturating_sub(1)).rev() {
+        s[a] = s[a + 1] * shape[a + 1];
+    }
+    s
+}
+
+/// The multi-index of row-major position `flat` in `shape`, into `out`.
+pub(crate) fn unravel(mut flat: usize, shape: &[usize], out: &mut [usize]) {
+    for a in (0..shape.len()).rev() {
+        let n = shape[a].max(1);
+        out[a] = flat % n;
+        flat /= n;
+    }
+}
+
+/// Row-major offsets, in an array of `shape`, of every index over `axes`
+/// (the other axes at 0), in row-major order of `axes`.
+pub(crate) fn axis_offsets(shape: &[usize], axes: &[usize]) -> Vec<usize> {
+    let st = strides(shape);
+    let sub: Vec<usize> = axes.iter().map(|&a| shape[a]).collect();
+    let n: usize = sub.iter().product();
+    let mut idx = vec![0; axes.len()];
+    (0..n)
+        .map(|j| {
+            unravel(j, &sub, &mut idx);
+            axes.iter().zip(&idx).map(|(&a, &i)| i * st[a]).sum()
+        })
+        .collect()
+}
