@@ -104,8 +104,12 @@ fn add_zero(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
     }
 }
 
-/// `x + (-y) → x - y`, `(-x) + y → y - x`.
+/// `x + (-y) → x - y`, `(-x) + y → y - x` (not for `x = 0`: `add-zero`
+/// gives `-y` itself, and a `0 - y` per link would double a chain).
 fn add_neg(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_splat(a[0], 0.0) || cx.is_splat(a[1], 0.0) {
+        return;
+    }
     for (_, n) in cx.nodes(a[1], "neg") {
         out.extend(cx.add(Op::Binary(Binary::Sub), &[a[0], n[0]]));
     }
@@ -165,8 +169,11 @@ fn negated(cx: &mut Ctx<'_>, x: Id, out: &mut Vec<Id>) {
     }
 }
 
-/// `x - (-y) → x + y`.
+/// `x - (-y) → x + y` (not for `x = 0`: `sub-zero` gives `y` itself).
 fn sub_neg(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_splat(a[0], 0.0) {
+        return;
+    }
     for (_, n) in cx.nodes(a[1], "neg") {
         out.extend(cx.add(Op::Binary(Binary::Add), &[a[0], n[0]]));
     }
