@@ -3,8 +3,8 @@
 //! `simplify` benchmark both use this file).
 
 /// The kinds of chain [`chain`] generates.
-pub const KINDS: [&str; 10] =
-    ["sub", "neg", "abs", "not", "max", "select", "convert", "mul_neg_one", "transpose", "reshape"];
+pub const KINDS: [&str; 11] =
+    ["sub", "neg", "abs", "not", "max", "select", "convert", "mul_neg_one", "negations", "transpose", "reshape"];
 
 /// One link of a chain: its index and the value it applies to.
 type Step = fn(usize, &str) -> String;
@@ -25,6 +25,18 @@ pub fn chain(kind: &str, n: usize) -> String {
         "mul_neg_one" => {
             ("%x: f64[4]", "f64[4]", "  %m: f64[4] = const {value = -1.0}\n", |_, v| format!("mul {v}, %m"))
         }
+        // Every form of a negation in turn: `neg`, `0 - x`, `x · -1`, `x / -1`.
+        "negations" => (
+            "%x: f64[4]",
+            "f64[4]",
+            "  %z: f64[4] = const {value = 0.0}\n  %m: f64[4] = const {value = -1.0}\n",
+            |i, v| match i % 4 {
+                0 => format!("neg {v}"),
+                1 => format!("sub %z, {v}"),
+                2 => format!("mul {v}, %m"),
+                _ => format!("div {v}, %m"),
+            },
+        ),
         "transpose" => ("%x: f64[2, 3]", "f64[2, 3]", "", |_, v| format!("transpose {v} {{perm = [1, 0]}}")),
         "reshape" => ("%x: f64[2, 3]", "f64[2, 3]", "", |i, v| {
             format!("reshape {v} {{shape = {}}}", if i % 2 == 0 { "[6]" } else { "[2, 3]" })

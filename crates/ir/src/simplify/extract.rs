@@ -15,6 +15,8 @@
 //! class counted once, counting the classes a switch newly needs and the
 //! ones it frees), never closing a cycle.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -57,25 +59,52 @@ fn choose(
 ) -> Result<HashMap<Id, (f64, Node)>, OutOfTime> {
     let mut classes: Vec<Id> = eg.classes().map(|c| c.id).collect();
     classes.sort_unstable();
+    let pos: HashMap<Id, usize> = classes.iter().enumerate().map(|(i, &c)| (c, i)).collect();
     let mut uses: HashMap<Id, f64> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
+    // The positions of each class's parent classes.
+    let mut parents: Vec<Vec<usize>> = Vec::with_capacity(classes.len());
     for &c in &classes {
-        let mut parents: Vec<Id> = eg[c].parents().map(|p| eg.find(p)).collect();
-        parents.sort_unstable();
-        parents.dedup();
-        uses.insert(c, parents.len() as f64);
+        let mut ps: Vec<usize> = eg[c].parents().map(|p| pos[&eg.find(p)]).collect();
+        ps.sort_unstable();
+        ps.dedup();
+        uses.insert(c, ps.len() as f64);
+        parents.push(ps);
     }
     for r in roots {
         *uses.entry(eg.find(*r)).or_insert(0.0) += 1.0;
     }
-    let own: HashMap<Id, Vec<f64>> =
-        classes.iter().map(|&c| (c, eg[c].nodes.iter().map(|n| own_cost(eg, c, n)).collect())).collect();
+    let own: Vec<Vec<f64>> =
+        classes.iter().map(|&c| eg[c].nodes.iter().map(|n| own_cost(eg, c, n)).collect()).collect();
     let mut best: HashMap<Id, (f64, Node)> = HashMap::with_capacity_and_hasher(classes.len(), Default::default());
-    for _pass in 0..256 {
-        let mut changed = false;
-        for (i, &c) in classes.iter().enumerate() {
-            if i % CLOCK_EVERY == 0 && Instant::now() >= deadline {
-                return Err(OutOfTime);
+    // Passes over the classes in id order, as a fixed point iteration
+    // would make them, but each looks only at the classes whose children
+    // changed since they were last looked at: a class whose children come
+    // after it (a chain whose ids run backwards) would otherwise cost a
+    // pass over the whole e-graph per link. A parent later in the order
+    // is looked at in the same pass, an earlier one in the next.
+    let mut this_pass: BinaryHeap<Reverse<usize>> = (0..classes.len()).map(Reverse).collect();
+    let mut next_pass: BinaryHeap<Reverse<usize>> = BinaryHeap::new();
+    let mut queued: Vec<bool> = vec![true; classes.len()];
+    // Each look costs about one class's nodes; this many looks bound the
+    // work linearly (a fixed point needs about two per class).
+    let mut looks_left = 64 * classes.len() + 1024;
+    let mut since_clock = 0;
+    while !this_pass.is_empty() {
+        while let Some(Reverse(i)) = this_pass.pop() {
+            queued[i] = false;
+            since_clock += 1;
+            if since_clock == CLOCK_EVERY {
+                since_clock = 0;
+                if Instant::now() >= deadline {
+                    return Err(OutOfTime);
+                }
             }
+            if looks_left == 0 {
+                return Ok(best);
+            }
+            looks_left -= 1;
+            let c = classes[i];
+            let mut changed = false;
             for (k, node) in eg[c].nodes.iter().enumerate() {
                 let mut sum = 0.0;
                 let mut max: f64 = 0.0;
@@ -96,7 +125,7 @@ fn choose(
                 if !ready {
                     continue;
                 }
-                let cost = own[&c][k] + sum.max(max);
+                let cost = own[i][k] + sum.max(max);
                 let better = match best.get(&c) {
                     None => true,
                     Some((old, old_node)) => {
@@ -109,10 +138,16 @@ fn choose(
                     changed = true;
                 }
             }
+            if changed {
+                for &p in &parents[i] {
+                    if !queued[p] {
+                        queued[p] = true;
+                        if p > i { this_pass.push(Reverse(p)) } else { next_pass.push(Reverse(p)) }
+                    }
+                }
+            }
         }
-        if !changed {
-            break;
-        }
+        std::mem::swap(&mut this_pass, &mut next_pass);
     }
     Ok(best)
 }
@@ -136,6 +171,9 @@ struct Dag<'a> {
     order: Option<HashMap<Id, usize>>,
     /// The selection turned out cyclic: no order to recompute.
     unordered: bool,
+    /// Classes visited by reference counting and cycle checks so far: the
+    /// search stops when this passes its budget.
+    work: usize,
 }
 
 impl Dag<'_> {
@@ -198,6 +236,7 @@ impl Dag<'_> {
     fn inc(&mut self, c: Id) {
         let mut stack = vec![c];
         while let Some(c) = stack.pop() {
+            self.work += 1;
             let n = self.refs.get(&c).copied().unwrap_or(0);
             self.set_refs(c, n + 1);
             if n == 0 {
@@ -210,6 +249,7 @@ impl Dag<'_> {
     fn dec(&mut self, c: Id) {
         let mut stack = vec![c];
         while let Some(c) = stack.pop() {
+            self.work += 1;
             let n = self.refs[&c];
             self.set_refs(c, n - 1);
             if n == 1 {
@@ -219,10 +259,11 @@ impl Dag<'_> {
         }
     }
 
-    fn reaches(&self, from: &[Id], target: Id) -> bool {
+    fn reaches(&mut self, from: &[Id], target: Id) -> bool {
         let mut seen: HashSet<Id> = HashSet::default();
         let mut stack: Vec<Id> = from.to_vec();
         while let Some(c) = stack.pop() {
+            self.work += 1;
             if c == target {
                 return true;
             }
@@ -234,8 +275,8 @@ impl Dag<'_> {
     }
 
     /// Tries every alternative e-node of class `c`; keeps the best
-    /// improvement. Returns whether one was kept.
-    fn improve(&mut self, c: Id) -> bool {
+    /// improvement. Returns the cost it saved (0 when none was kept).
+    fn improve(&mut self, c: Id) -> f64 {
         let current = self.sel[&c].clone();
         let mut best: Option<(f64, Node, bool)> = None;
         for node in &self.eg[c].nodes {
@@ -266,7 +307,7 @@ impl Dag<'_> {
                 best = Some((gain, node.clone(), ordered));
             }
         }
-        let Some((_, node, ordered)) = best else { return false };
+        let Some((gain, node, ordered)) = best else { return 0.0 };
         if !ordered {
             self.order = None;
         }
@@ -278,39 +319,53 @@ impl Dag<'_> {
         for k in current.children() {
             self.dec(self.eg.find(*k));
         }
-        true
+        -gain
     }
 }
 
-/// [`Dag::improve`] on every live class, a few rounds; stops early (with
-/// a selection as valid as ever) when the deadline passes.
+/// [`Dag::improve`] on every live class with a choice, a few rounds;
+/// stops early (with a selection as valid as ever) when the deadline
+/// passes, when a round saves less than a millionth of the DAG's cost, or
+/// when the search has visited [`SEARCH_WORK_PER_CLASS`] classes per class
+/// of the e-graph: its work is linear in the e-graph, whatever its shape.
 fn improve(eg: &EGraph, roots: &[Id], sel: HashMap<Id, Node>, deadline: Instant) -> HashMap<Id, Node> {
-    let mut dag = Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0, order: None, unordered: false };
+    let mut dag =
+        Dag { eg, sel, refs: HashMap::default(), log: Vec::new(), delta: 0.0, order: None, unordered: false, work: 0 };
     for &r in roots {
         dag.inc(r);
     }
+    let total = dag.delta;
+    let budget = SEARCH_WORK_PER_CLASS * eg.number_of_classes() + 4096;
     for _round in 0..8 {
-        let mut live: Vec<Id> = dag.refs.iter().filter(|(_, n)| **n > 0).map(|(c, _)| *c).collect();
+        let mut live: Vec<Id> =
+            dag.refs.iter().filter(|&(c, n)| *n > 0 && eg[*c].nodes.len() > 1).map(|(c, _)| *c).collect();
         live.sort_unstable();
-        let mut changed = false;
+        let mut saved = 0.0;
         for (i, c) in live.into_iter().enumerate() {
             if i % CLOCK_EVERY == 0 && Instant::now() >= deadline {
                 return dag.sel;
             }
-            if dag.refs.get(&c).copied().unwrap_or(0) > 0 && eg[c].nodes.len() > 1 {
+            if dag.work > budget {
+                return dag.sel;
+            }
+            if dag.refs.get(&c).copied().unwrap_or(0) > 0 {
                 if dag.order.is_none() && !dag.unordered {
                     dag.order = dag.topological_order();
                     dag.unordered = dag.order.is_none();
+                    dag.work += dag.sel.len();
                 }
-                changed |= dag.improve(c);
+                saved += dag.improve(c);
             }
         }
-        if !changed {
+        if saved <= 1e-6 * total.abs() {
             break;
         }
     }
     dag.sel
 }
+
+/// How many classes per e-graph class the local search may visit.
+const SEARCH_WORK_PER_CLASS: usize = 32;
 
 /// Rebuilds `f` from the e-graph: parameters as they were, then the chosen
 /// node of each class needed by the results, in depth-first order of the

@@ -109,8 +109,14 @@ use rules::{Rule, Safety};
 /// Limits and switches of [`simplify`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct SimplifyOptions {
-    /// Stop rewriting once the e-graph holds this many e-nodes.
+    /// Stop rewriting once the e-graph holds this many e-nodes, or
+    /// [`node_limit_per_value`](Self::node_limit_per_value) times the
+    /// input's values, whichever is more.
     pub node_limit: usize,
+    /// The node limit of a large input, per value of the input: a
+    /// function of 100,000 ops starts with 100,000 e-nodes, so a fixed
+    /// limit would leave its rules less room than a small function's.
+    pub node_limit_per_value: usize,
     /// Stop after this many rounds of rule application.
     pub iter_limit: usize,
     /// The time budget of the whole call: rule application checks it
@@ -139,6 +145,7 @@ impl Default for SimplifyOptions {
     fn default() -> SimplifyOptions {
         SimplifyOptions {
             node_limit: 200_000,
+            node_limit_per_value: 4,
             iter_limit: 40,
             time_limit: Duration::from_secs(5),
             unsafe_math: false,
@@ -368,7 +375,7 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule], deadline: Instant
     // The first iteration's limits pass, and then the probe can tell
     // whether it would change anything (debug builds check its answer
     // against the e-graph's).
-    let probe_applies = opts.iter_limit > 0 && n <= opts.node_limit && Instant::now() < deadline;
+    let probe_applies = opts.iter_limit > 0 && n <= node_limit(opts, n) && Instant::now() < deadline;
     if probe_applies && probe::nothing_to_rewrite(input, rules, opts) {
         let kept = Round {
             out: None,
@@ -389,6 +396,11 @@ fn round(input: &Func, opts: &SimplifyOptions, rules: &[Rule], deadline: Instant
         return Ok(kept);
     }
     saturate_and_extract(input, opts, rules, deadline)
+}
+
+/// The node limit of an input of `n` values.
+fn node_limit(opts: &SimplifyOptions, n: usize) -> usize {
+    opts.node_limit.max(opts.node_limit_per_value.saturating_mul(n))
 }
 
 /// A deadline that never comes (the debug check of the probe, tests).
@@ -414,7 +426,7 @@ fn saturate_and_extract(
     };
     let (mut egraph, ids) = lang::to_egraph(input, analyzer);
     let limits = rules::Limits {
-        nodes: opts.node_limit,
+        nodes: node_limit(opts, input.num_values()),
         iterations: opts.iter_limit,
         deadline,
         reassociate_budget: opts.reassociate_budget,

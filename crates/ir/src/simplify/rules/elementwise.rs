@@ -104,8 +104,12 @@ fn add_zero(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
     }
 }
 
-/// `x + (-y) → x - y`, `(-x) + y → y - x`.
+/// `x + (-y) → x - y`, `(-x) + y → y - x` (not for `x = 0`: `add-zero`
+/// gives `-y` itself, and a `0 - y` per link would double a chain).
 fn add_neg(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_splat(a[0], 0.0) || cx.is_splat(a[1], 0.0) {
+        return;
+    }
     for (_, n) in cx.nodes(a[1], "neg") {
         out.extend(cx.add(Op::Binary(Binary::Sub), &[a[0], n[0]]));
     }
@@ -120,12 +124,56 @@ fn sub_zero(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
         out.push(a[0]);
     }
     if cx.is_splat(a[0], 0.0) {
-        out.extend(cx.add(Op::Unary(Unary::Neg), &[a[1]]));
+        negated(cx, a[1], out);
     }
 }
 
-/// `x - (-y) → x + y`.
+/// The classes `y` that class `x` is the negation of, by its e-nodes:
+/// `-y`, `0 - y`, `y · -1`, `-1 · y`, `y / -1` (each exact up to the sign
+/// of a zero).
+fn negations(cx: &Ctx<'_>, x: Id) -> smallvec::SmallVec<[Id; 2]> {
+    let mut ys = smallvec::SmallVec::new();
+    for (_, n) in cx.nodes(x, "neg") {
+        ys.push(n[0]);
+    }
+    for (_, n) in cx.nodes(x, "sub") {
+        if cx.is_splat(n[0], 0.0) {
+            ys.push(n[1]);
+        }
+    }
+    for (_, n) in cx.nodes(x, "mul") {
+        for (y, c) in [(n[0], n[1]), (n[1], n[0])] {
+            if cx.is_splat(c, -1.0) {
+                ys.push(y);
+            }
+        }
+    }
+    for (_, n) in cx.nodes(x, "div") {
+        if cx.is_splat(n[1], -1.0) {
+            ys.push(n[0]);
+        }
+    }
+    ys
+}
+
+/// `-x` for a `0 - x`, `x · -1` or `x / -1`: the class `y` when `x` is
+/// already the negation of `y` (a union, no new e-node: on a chain of
+/// negations, adding `-x` to every link doubled the e-graph before the
+/// next iteration could collapse it), otherwise a new `neg x`.
+fn negated(cx: &mut Ctx<'_>, x: Id, out: &mut Vec<Id>) {
+    let ys = negations(cx, x);
+    if ys.is_empty() {
+        out.extend(cx.add(Op::Unary(Unary::Neg), &[x]));
+    } else {
+        out.extend(ys);
+    }
+}
+
+/// `x - (-y) → x + y` (not for `x = 0`: `sub-zero` gives `y` itself).
 fn sub_neg(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if cx.is_splat(a[0], 0.0) {
+        return;
+    }
     for (_, n) in cx.nodes(a[1], "neg") {
         out.extend(cx.add(Op::Binary(Binary::Add), &[a[0], n[0]]));
     }
@@ -137,7 +185,7 @@ fn mul_one(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
         if cx.is_splat(c, 1.0) {
             out.push(x);
         } else if cx.is_splat(c, -1.0) {
-            out.extend(cx.add(Op::Unary(Unary::Neg), &[x]));
+            negated(cx, x, out);
         }
     }
 }
@@ -196,20 +244,25 @@ fn div_one(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
     if cx.is_splat(a[1], 1.0) {
         out.push(a[0]);
     } else if cx.is_splat(a[1], -1.0) {
-        out.extend(cx.add(Op::Unary(Unary::Neg), &[a[0]]));
+        negated(cx, a[0], out);
     }
 }
 
-/// `-(-x) → x`, `-(a - b) → b - a`, `-(x · c) → x · (-c)` for a constant `c`.
+/// `-(-x) → x` (also `-(0 - x)`, `-(x · -1)`, `-(x / -1)`),
+/// `-(a - b) → b - a`, `-(x · c) → x · (-c)` for a constant `c`.
 fn neg_of(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
-    for (_, n) in cx.nodes(a[0], "neg") {
-        out.push(n[0]);
-    }
+    out.extend(negations(cx, a[0]));
+    // `0 - b` and `x · -1` were negations above.
     for (_, n) in cx.nodes(a[0], "sub") {
-        out.extend(cx.add(Op::Binary(Binary::Sub), &[n[1], n[0]]));
+        if !cx.is_splat(n[0], 0.0) {
+            out.extend(cx.add(Op::Binary(Binary::Sub), &[n[1], n[0]]));
+        }
     }
     for (_, n) in cx.nodes(a[0], "mul") {
         for (x, c) in [(n[0], n[1]), (n[1], n[0])] {
+            if cx.is_splat(c, -1.0) {
+                continue;
+            }
             let Some(k) = cx.facts(c).konst.clone() else { continue };
             if let Some(negated) = negate(&k) {
                 let nc = cx.constant(negated);
