@@ -29,8 +29,9 @@ pub enum LaplaceError {
     /// factorisation and the covariance need, would not fit in the memory
     /// available; refused before anything is allocated.
     #[error(
-        "a dense Hessian of dimension {dim} needs about {bytes} bytes (the Hessian, its factor and the \
-         covariance, {dim}² doubles each), more than the {available} bytes available"
+        "a dense Hessian of dimension {dim} needs about {bytes} bytes (seven {dim}×{dim} matrices of \
+         doubles: the Hessians, the precision, its factor and the covariances), more than the {available} \
+         bytes available"
     )]
     TooLarge {
         /// The dimension.
