@@ -146,7 +146,8 @@ def main():
         for what, argv, as_limit in cases(d):
             wall, rss, code, first = run(argv, as_limit)
             first = first.replace(d + "/", "").replace("|", "\\|")
-            print(f"| {what} | {wall:.2f} s | {rss:.0f} MiB | {code} | `{first}` |", flush=True)
+            first = f"`` {first} ``" if first else "(nothing)"
+            print(f"| {what} | {wall:.2f} s | {rss:.0f} MiB | {code} | {first} |", flush=True)
 
 
 if __name__ == "__main__":
