@@ -31,6 +31,10 @@ pub fn run(a: Args) -> Result<String, CliError> {
     derivative(&a.file, a.func.as_deref(), &a.args, a.wrt, !a.no_simplify, ("gradient", saddle::ad::grad))
 }
 
+/// A derivative the CLI prints: what it is called in messages, and the
+/// transformation that builds it from the function and the parameter.
+pub type Derivative = (&'static str, fn(&Func, usize) -> Result<Func, saddle::ad::Error>);
+
 /// Loads the function, builds `transform(f, wrt)`, compiles it (simplified
 /// unless `simplify` is false), evaluates it on the arguments and prints
 /// its (only) result as JSON.
@@ -40,7 +44,7 @@ pub fn derivative(
     args: &str,
     wrt: usize,
     simplify: bool,
-    (what, transform): (&str, fn(&Func, usize) -> Result<Func, saddle::ad::Error>),
+    (what, transform): Derivative,
 ) -> Result<String, CliError> {
     let m = load_module(file)?;
     verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
