@@ -35,8 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("mode            {:.6}", fit.mode);
     println!("std             {:.6}", fit.std);
-    println!("covariance      {:.6}", fit.covariance.row(0));
-    println!("                {:.6}", fit.covariance.row(1));
+    println!("covariance      {:.6}", fit.covariance.as_ref().expect("d = 2").row(0));
+    println!("                {:.6}", fit.covariance.as_ref().expect("d = 2").row(1));
     println!("log density     {:.6}", fit.log_density_at_mode);
     println!("log evidence    {:.7}", fit.log_evidence);
     println!(

@@ -34,7 +34,7 @@
 //! // Laplace's approximation: mode, covariance = 7/9·Σ, log evidence.
 //! let mut density = saddle::laplace::IrDensity::new(&f, vec![])?;
 //! let fit = saddle::laplace::laplace(&mut density, &[0.0, 0.0], &Default::default())?;
-//! assert!((fit.covariance[[0, 1]] - 7.0 / 18.0).abs() < 1e-9);
+//! assert!((fit.covariance.as_ref().unwrap()[[0, 1]] - 7.0 / 18.0).abs() < 1e-9);
 //! assert!((fit.log_evidence - 1.4427216).abs() < 1e-6);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use saddle::laplace::plot::{PlotOptions, figure};
-use saddle::laplace::{IrDensity, Laplace, LaplaceError, Method, Options, laplace};
+use saddle::laplace::{HessianMode, IrDensity, Laplace, LaplaceError, Method, Options, Precision, laplace};
 
 use super::args::{parse_args, parse_one};
 use super::json::f64_text;
@@ -41,6 +41,12 @@ pub struct Args {
     /// Stop when the gradient's largest absolute entry is at most this.
     #[arg(long = "grad-tol", default_value_t = 1e-8)]
     pub grad_tol: f64,
+    /// Print `covariance` even above 2,000 coordinates.
+    #[arg(long = "full-covariance")]
+    pub full_covariance: bool,
+    /// The Hessian: auto (sparse for large models with sparse Hessians), dense or sparse.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "dense", "sparse"])]
+    pub hessian: String,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
@@ -86,7 +92,19 @@ pub fn run(a: Args) -> Result<String, CliError> {
         "lbfgs" => Method::Lbfgs { memory: 10 },
         _ => Method::Auto,
     };
-    let opts = Options { method, max_iter: a.max_iter, grad_tol: a.grad_tol, ..Options::default() };
+    let hessian = match a.hessian.as_str() {
+        "dense" => HessianMode::Dense,
+        "sparse" => HessianMode::Sparse,
+        _ => HessianMode::Auto,
+    };
+    let opts = Options {
+        method,
+        max_iter: a.max_iter,
+        grad_tol: a.grad_tol,
+        hessian,
+        full_covariance: a.full_covariance,
+        ..Options::default()
+    };
     let fit = laplace(&mut density, &init, &opts).map_err(laplace_err)?;
     if let Some(path) = &a.plot {
         let opts = PlotOptions {
@@ -144,7 +162,11 @@ fn json(fit: &Laplace) -> String {
         let _ = writeln!(s, "  \"{k}\": {v},");
     };
     field("mode", vec_json(fit.mode.as_slice().expect("contiguous")));
-    field("covariance", mat_json(&fit.covariance));
+    // Above 2,000 coordinates the covariance (and the dense precision)
+    // is left out unless --full-covariance asked for it.
+    if let Some(c) = &fit.covariance {
+        field("covariance", mat_json(c));
+    }
     field("std", vec_json(fit.std.as_slice().expect("contiguous")));
     field("log_density_at_mode", f64_text(fit.log_density_at_mode));
     field("log_evidence", f64_text(fit.log_evidence));
@@ -163,7 +185,14 @@ fn json(fit: &Laplace) -> String {
         ),
     );
     field("jitter", f64_text(fit.jitter));
-    field("precision", mat_json(&fit.precision));
+    if fit.covariance.is_some() {
+        field("precision", mat_json(&fit.precision.to_dense()));
+    }
+    field("hessian", format!("\"{}\"", if matches!(fit.precision, Precision::Sparse(_)) { "sparse" } else { "dense" }));
+    if let Some(sp) = &fit.sparse {
+        field("hessian_nnz", sp.hessian_nnz.to_string());
+        field("factor_nnz", sp.factor_nnz.to_string());
+    }
     let _ = write!(
         s,
         "  \"evaluations\": {{\"value_grad\": {}, \"value_grad_hessian\": {}}}\n}}\n",
@@ -187,10 +216,24 @@ fn summary(fit: &Laplace, name: &str) -> String {
         fit.iterations,
         fit.grad_norm
     );
+    if let Some(sp) = &fit.sparse {
+        let _ = writeln!(
+            s,
+            "sparse Hessian: {} entries ({:.3}% of d²), {} in the Cholesky factor",
+            sp.hessian_nnz,
+            100.0 * sp.hessian_nnz as f64 / (d as f64 * d as f64),
+            sp.factor_nnz
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(s, "  {:<8} {:>14} {:>14}", "", "mode", "std");
-    for i in 0..d {
+    // A long parameter vector is summarised: --json prints all of it.
+    let shown = if d > 60 { 50 } else { d };
+    for i in 0..shown {
         let _ = writeln!(s, "  {:<8} {:>14.6} {:>14.6}", format!("θ[{i}]"), fit.mode[i], fit.std[i]);
+    }
+    if shown < d {
+        let _ = writeln!(s, "  … {} more coordinate(s) (--json prints every one)", d - shown);
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "  log density at mode  {:.10}", fit.log_density_at_mode);
@@ -198,8 +241,7 @@ fn summary(fit: &Laplace, name: &str) -> String {
     if fit.jitter > 0.0 {
         let _ = writeln!(s, "  jitter added         {:e}", fit.jitter);
     }
-    if (2..=8).contains(&d) {
-        let c = fit.correlation();
+    if let (true, Some(c)) = ((2..=8).contains(&d), fit.correlation()) {
         let _ = writeln!(s);
         let _ = writeln!(s, "  correlations");
         let _ = write!(s, "  {:<8}", "");

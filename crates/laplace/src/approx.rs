@@ -3,15 +3,20 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use ndarray::{Array1, Array2, ArrayView2};
 
+use crate::curvature::Curvature;
 use crate::density::{Counted, Evaluations, LogDensity};
 use crate::lbfgs::lbfgs;
-use crate::linalg::{Cholesky, norm_inf, smallest_eigen};
+use crate::linalg::{Cholesky, dot, norm_inf, smallest_eigen};
 use crate::newton::newton;
 use crate::rng::Rng;
+use crate::sparse::SparseCholesky;
+use crate::structure::{SparseStructure, SparseSymmetric};
 use crate::transform::{Constraint, Target, Transformed};
-use crate::{LaplaceError, Method, Options};
+use crate::{HessianMode, LaplaceError, Method, Options};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -74,13 +79,17 @@ pub struct Derived {
 pub struct Laplace {
     /// The mode `θ*`.
     pub mode: Array1<f64>,
-    /// `(-∇²f(θ*))⁻¹`.
-    pub covariance: Array2<f64>,
-    /// `-∇²f(θ*)` (plus any jitter).
-    pub precision: Array2<f64>,
-    /// The lower Cholesky factor `L` of the precision, `L Lᵀ = precision`.
-    pub precision_cholesky: Array2<f64>,
-    /// Marginal standard deviations, `sqrt(diag(covariance))`.
+    /// `(-∇²f(θ*))⁻¹`; `None` above [`Options::covariance_max_dim`]
+    /// coordinates unless [`Options::full_covariance`] is set.
+    pub covariance: Option<Array2<f64>>,
+    /// `-∇²f(θ*)` (plus any jitter), dense or sparse as the fit held it.
+    pub precision: Precision,
+    /// The lower Cholesky factor `L` of the precision, `L Lᵀ = precision`
+    /// (dense fits; a sparse fit's factor is permuted, see
+    /// [`crate::SparseCholesky`]).
+    pub precision_cholesky: Option<Array2<f64>>,
+    /// Marginal standard deviations, `sqrt(diag(covariance))` (from the
+    /// selected inverse on sparse fits, without forming the covariance).
     pub std: Array1<f64>,
     /// `f(θ*)` (with the log-Jacobian under
     /// [`Target::UnconstrainedPosterior`]).
@@ -118,13 +127,109 @@ pub struct Laplace {
     /// The mode mapped to the constrained space.
     pub constrained_mode: Array1<f64>,
     /// The covariance in the constrained space by the delta method,
-    /// `D Σ D` with `D = diag(T'(u*))`.
-    pub constrained_covariance: Array2<f64>,
+    /// `D Σ D` with `D = diag(T'(u*))` (when the covariance was formed).
+    pub constrained_covariance: Option<Array2<f64>>,
     /// Square roots of its diagonal.
     pub constrained_std: Array1<f64>,
     /// The user's log density at the constrained mode (no log-Jacobian).
     pub constrained_log_density_at_mode: f64,
-    chol: Cholesky,
+    /// The sparse Hessian's statistics, on sparse fits.
+    pub sparse: Option<SparseInfo>,
+    factor: Factor,
+}
+
+/// The precision of a fit, as it was held.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Precision {
+    /// A dense `d × d` matrix.
+    Dense(Array2<f64>),
+    /// A sparse symmetric matrix.
+    Sparse(SparseSymmetric),
+}
+
+impl Precision {
+    /// Entry `(i, j)`.
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        match self {
+            Precision::Dense(m) => m[[i, j]],
+            Precision::Sparse(s) => s.get(i, j),
+        }
+    }
+
+    /// The dense matrix (a copy for sparse precisions).
+    pub fn to_dense(&self) -> Array2<f64> {
+        match self {
+            Precision::Dense(m) => m.clone(),
+            Precision::Sparse(s) => {
+                let n = s.structure.dim();
+                Array2::from_shape_vec((n, n), s.to_dense()).expect("n × n")
+            }
+        }
+    }
+
+    /// `‖Lᵀ r‖² = rᵀ P r`.
+    fn quad(&self, r: &[f64]) -> f64 {
+        match self {
+            Precision::Dense(m) => {
+                let d = r.len();
+                (0..d).map(|i| r[i] * (0..d).map(|j| m[[i, j]] * r[j]).sum::<f64>()).sum()
+            }
+            Precision::Sparse(s) => {
+                let mut y = vec![0.0; r.len()];
+                s.structure.matvec(&s.values, r, &mut y);
+                dot(r, &y)
+            }
+        }
+    }
+}
+
+/// What a sparse fit held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SparseInfo {
+    /// Entries of the Hessian's pattern (both triangles).
+    pub hessian_nnz: usize,
+    /// Entries of the Cholesky factor after the fill-reducing ordering.
+    pub factor_nnz: usize,
+}
+
+/// The factorisation of the precision a fit keeps for draws and densities.
+#[derive(Clone)]
+enum Factor {
+    Dense(Cholesky),
+    Sparse(Arc<SparseCholesky>),
+}
+
+impl std::fmt::Debug for Factor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Factor::Dense(_) => f.write_str("Factor::Dense"),
+            Factor::Sparse(_) => f.write_str("Factor::Sparse"),
+        }
+    }
+}
+
+impl Factor {
+    fn log_det(&self) -> f64 {
+        match self {
+            Factor::Dense(c) => c.log_det(),
+            Factor::Sparse(c) => c.log_det(),
+        }
+    }
+
+    /// `z ↦` a draw of `N(0, P⁻¹)` from standard normal `z`.
+    fn draw(&self, z: &mut [f64]) {
+        match self {
+            Factor::Dense(c) => c.solve_lt(z),
+            Factor::Sparse(c) => c.draw(z),
+        }
+    }
+
+    fn solve(&self, b: &mut [f64]) {
+        match self {
+            Factor::Dense(c) => c.solve(b),
+            Factor::Sparse(c) => c.solve(b),
+        }
+    }
 }
 
 /// Computes the Laplace approximation of `density` starting from `init`.
@@ -194,7 +299,6 @@ fn fit<D: LogDensity + ?Sized>(
     if let Some((index, &value)) = init.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(LaplaceError::NonFiniteStart { index, value });
     }
-    check_dense_memory(d, saddle_runtime::available_memory())?;
     if constraints.len() != d {
         return Err(LaplaceError::Constraint {
             index: constraints.len().min(d),
@@ -209,9 +313,11 @@ fn fit<D: LogDensity + ?Sized>(
     let jacobian = target == Some(Target::UnconstrainedPosterior);
     let mut transformed = Transformed::new(density, constraints, jacobian);
     let mut counted = Counted::new(&mut transformed);
-    let method = opts.resolve(d, counted.data_size());
+    let mut curv = choose_curvature(&mut counted, d, opts)?;
+    // Sparse Hessians are cheap (a few gradients' worth): Newton all the way.
+    let method = if curv.is_sparse() { Method::Newton } else { opts.resolve(d, counted.data_size()) };
     let opt = match method {
-        Method::Newton | Method::Auto => newton(&mut counted, &u0, opts)?,
+        Method::Newton | Method::Auto => newton(&mut counted, &u0, opts, &mut curv)?,
         Method::Lbfgs { memory } => {
             // L-BFGS ends on a small gradient, step or decrease; whether
             // that point is a mode is Newton's test on the exact Hessian,
@@ -219,7 +325,7 @@ fn fit<D: LogDensity + ?Sized>(
             // it is, a few more steps when L-BFGS stopped short).
             let quasi = lbfgs(&mut counted, &u0, memory, opts)?;
             let rest = Options { max_iter: opts.max_iter.saturating_sub(quasi.iterations), ..opts.clone() };
-            let mut opt = newton(&mut counted, &quasi.x, &rest)?;
+            let mut opt = newton(&mut counted, &quasi.x, &rest, &mut curv)?;
             opt.iterations += quasi.iterations;
             opt
         }
@@ -230,13 +336,82 @@ fn fit<D: LogDensity + ?Sized>(
         Some(h) => (opt.value, opt.grad, h),
         None => {
             let mut g = vec![0.0; d];
-            let mut h = vec![0.0; d * d];
-            let v = counted.value_grad_hess(&opt.x, &mut g, &mut h)?;
+            let mut h = vec![0.0; curv.hess_len()];
+            let v = curv.evaluate(&mut counted, &opt.x, &mut g, &mut h)?;
             (v, g, h)
         }
     };
     let hessian = if method == Method::Newton { Duration::ZERO } else { t_hess.elapsed() };
     let t_factor = Instant::now();
+    let evaluations = counted.counts;
+    let gaussian = match curv {
+        Curvature::Dense { .. } => dense_gaussian(hess, d, opts, &opt.x)?,
+        Curvature::Sparse { structure, chol, .. } => sparse_gaussian(hess, structure, chol, opts, &opt.x)?,
+    };
+    let Gaussian { precision, factor, covariance, variance, jitter, sparse } = gaussian;
+    let log_det = factor.log_det();
+    let mut log_evidence = value + 0.5 * d as f64 * LN_2PI - 0.5 * log_det;
+    let der: Vec<[f64; 5]> = constraints.iter().zip(&opt.x).map(|(c, &u)| c.derivatives(u)).collect();
+    let log_jac: f64 = der.iter().map(|v| v[2]).sum();
+    if target == Some(Target::ConstrainedMode) {
+        // Change of variables of the Gaussian integral from u back to θ.
+        log_evidence += log_jac;
+    }
+    let constrained_log_density_at_mode = if jacobian { value - log_jac } else { value };
+    let std: Array1<f64> = variance.iter().map(|v| v.sqrt()).collect();
+    let constrained_std = (0..d).map(|i| (variance[i] * der[i][0] * der[i][0]).sqrt()).collect();
+    let constrained_covariance =
+        covariance.as_ref().map(|cov| Array2::from_shape_fn((d, d), |(i, j)| cov[[i, j]] * der[i][0] * der[j][0]));
+    let constrained_mode = constraints.iter().zip(&opt.x).map(|(c, &u)| c.to_constrained(u)).collect();
+    let precision_cholesky = match &factor {
+        Factor::Dense(c) => Some(Array2::from_shape_vec((d, d), c.factor_row_major()).expect("d × d")),
+        Factor::Sparse(_) => None,
+    };
+    let factor_time = t_factor.elapsed();
+    Ok(Laplace {
+        mode: Array1::from(opt.x),
+        covariance,
+        precision,
+        precision_cholesky,
+        std,
+        log_density_at_mode: value,
+        log_evidence,
+        iterations: opt.iterations,
+        converged: opt.converged,
+        grad_norm: norm_inf(&grad),
+        gradient: Array1::from(grad),
+        method,
+        jitter,
+        evaluations,
+        timings: Timings { optimize, hessian, factor: factor_time, total: start.elapsed() },
+        constraints: constraints.to_vec(),
+        target,
+        constrained_mode,
+        constrained_covariance,
+        constrained_std,
+        constrained_log_density_at_mode,
+        sparse,
+        factor,
+    })
+}
+
+/// The Gaussian at the mode: the precision, its factor, the variances and
+/// (when asked for) the covariance.
+struct Gaussian {
+    precision: Precision,
+    factor: Factor,
+    covariance: Option<Array2<f64>>,
+    variance: Vec<f64>,
+    jitter: f64,
+    sparse: Option<SparseInfo>,
+}
+
+/// Whether the covariance of `d` coordinates is formed.
+fn wants_covariance(d: usize, opts: &Options) -> bool {
+    d <= opts.covariance_max_dim || opts.full_covariance
+}
+
+fn dense_gaussian(hess: Vec<f64>, d: usize, opts: &Options, x: &[f64]) -> Result<Gaussian, LaplaceError> {
     if let Some(k) = hess.iter().position(|v| !v.is_finite()) {
         return Err(LaplaceError::NonFiniteHessian { row: k / d, col: k % d, value: hess[k] });
     }
@@ -248,53 +423,187 @@ fn fit<D: LogDensity + ?Sized>(
             precision[j * d + i] = s;
         }
     }
-    let (chol, jitter) = factor_precision(&precision, d, opts.jitter, &opt.x)?;
+    let (chol, jitter) = factor_precision(&precision, d, opts.jitter, x)?;
     if jitter > 0.0 {
         for i in 0..d {
             precision[i * d + i] += jitter;
         }
     }
     let cov = chol.inverse();
-    let log_det = chol.log_det();
-    let evaluations = counted.counts;
-    let mut log_evidence = value + 0.5 * d as f64 * LN_2PI - 0.5 * log_det;
-    let der: Vec<[f64; 5]> = constraints.iter().zip(&opt.x).map(|(c, &u)| c.derivatives(u)).collect();
-    let log_jac: f64 = der.iter().map(|v| v[2]).sum();
-    if target == Some(Target::ConstrainedMode) {
-        // Change of variables of the Gaussian integral from u back to θ.
-        log_evidence += log_jac;
-    }
-    let constrained_log_density_at_mode = if jacobian { value - log_jac } else { value };
+    let variance = (0..d).map(|i| cov[i * d + i]).collect();
     let mat = |v: Vec<f64>| Array2::from_shape_vec((d, d), v).expect("d × d");
-    let std: Array1<f64> = (0..d).map(|i| cov[i * d + i].sqrt()).collect();
-    let ccov: Vec<f64> = (0..d * d).map(|k| cov[k] * der[k / d][0] * der[k % d][0]).collect();
-    let constrained_std = (0..d).map(|i| ccov[i * d + i].sqrt()).collect();
-    let constrained_mode = constraints.iter().zip(&opt.x).map(|(c, &u)| c.to_constrained(u)).collect();
-    let factor = t_factor.elapsed();
-    Ok(Laplace {
-        mode: Array1::from(opt.x),
-        covariance: mat(cov),
-        precision: mat(precision),
-        precision_cholesky: mat(chol.factor_row_major()),
-        std,
-        log_density_at_mode: value,
-        log_evidence,
-        iterations: opt.iterations,
-        converged: opt.converged,
-        grad_norm: norm_inf(&grad),
-        gradient: Array1::from(grad),
-        method,
+    let covariance = wants_covariance(d, opts).then(|| mat(cov));
+    Ok(Gaussian {
+        precision: Precision::Dense(mat(precision)),
+        factor: Factor::Dense(chol),
+        covariance,
+        variance,
         jitter,
-        evaluations,
-        timings: Timings { optimize, hessian, factor, total: start.elapsed() },
-        constraints: constraints.to_vec(),
-        target,
-        constrained_mode,
-        constrained_covariance: mat(ccov),
-        constrained_std,
-        constrained_log_density_at_mode,
-        chol,
+        sparse: None,
     })
+}
+
+fn sparse_gaussian(
+    hess: Vec<f64>,
+    structure: SparseStructure,
+    mut chol: SparseCholesky,
+    opts: &Options,
+    x: &[f64],
+) -> Result<Gaussian, LaplaceError> {
+    let d = structure.dim();
+    if let Some(k) = hess.iter().position(|v| !v.is_finite()) {
+        let col = structure.col_ptr().partition_point(|&p| p <= k) - 1;
+        return Err(LaplaceError::NonFiniteHessian { row: structure.row_indices()[k], col, value: hess[k] });
+    }
+    let mut values: Vec<f64> = hess.iter().map(|v| -v).collect();
+    let mut jitter = 0.0;
+    if !chol.factor(&values, 0.0) {
+        let scale = (0..d).map(|j| values[structure.diagonal_position(j)].abs()).fold(0.0_f64, f64::max).max(1.0);
+        let mut done = false;
+        if let Some(max) = opts.jitter {
+            let mut tau = (1e-10 * scale).min(max);
+            loop {
+                if chol.factor(&values, tau) {
+                    jitter = tau;
+                    done = true;
+                    break;
+                }
+                if tau >= max {
+                    break;
+                }
+                tau = (tau * 10.0).min(max);
+            }
+        }
+        if !done {
+            let (eigenvalue, direction) = smallest_eigen_sparse(&structure, &values);
+            return Err(LaplaceError::NotNegativeDefinite { eigenvalue, direction, mode: x.to_vec() });
+        }
+        for j in 0..d {
+            values[structure.diagonal_position(j)] += jitter;
+        }
+    }
+    let variance = chol.inverse_diagonal();
+    let covariance = if wants_covariance(d, opts) {
+        Some(Array2::from_shape_vec((d, d), chol.inverse_dense()?).expect("d × d"))
+    } else {
+        None
+    };
+    let sparse = Some(SparseInfo { hessian_nnz: structure.nnz_full(), factor_nnz: chol.factor_nnz() });
+    Ok(Gaussian {
+        precision: Precision::Sparse(SparseSymmetric { structure, values }),
+        factor: Factor::Sparse(Arc::new(chol)),
+        covariance,
+        variance,
+        jitter,
+        sparse,
+    })
+}
+
+/// The smallest eigenvalue of a sparse symmetric matrix and a unit
+/// eigenvector: dense up to 2,000 coordinates, above by power iteration
+/// on `σI − A` (σ a Gershgorin bound), an estimate for the diagnostic.
+fn smallest_eigen_sparse(structure: &SparseStructure, values: &[f64]) -> (f64, Vec<f64>) {
+    let d = structure.dim();
+    if d <= 2000 {
+        return smallest_eigen(&structure.to_dense(values), d).unwrap_or((f64::NAN, vec![f64::NAN; d]));
+    }
+    let mut radius = vec![0.0; d];
+    let (cp, rows) = (structure.col_ptr(), structure.row_indices());
+    for j in 0..d {
+        for k in cp[j] + 1..cp[j + 1] {
+            radius[j] += values[k].abs();
+            radius[rows[k]] += values[k].abs();
+        }
+    }
+    let sigma = (0..d).map(|j| values[cp[j]] + radius[j]).fold(f64::NEG_INFINITY, f64::max);
+    // A fixed, deterministic start that is not orthogonal to anything in
+    // particular.
+    let mut v: Vec<f64> = (0..d).map(|i| 1.0 + ((i * 7919) % 13) as f64 / 13.0).collect();
+    let mut y = vec![0.0; d];
+    let mut mu = 0.0;
+    for _ in 0..500 {
+        let n = dot(&v, &v).sqrt();
+        v.iter_mut().for_each(|a| *a /= n);
+        structure.matvec(values, &v, &mut y);
+        // (σI − A) v
+        for i in 0..d {
+            y[i] = sigma * v[i] - y[i];
+        }
+        mu = dot(&v, &y);
+        std::mem::swap(&mut v, &mut y);
+    }
+    let n = dot(&v, &v).sqrt();
+    v.iter_mut().for_each(|a| *a /= n);
+    (sigma - mu, v)
+}
+
+/// Picks the Hessian's storage, and refuses, before anything large is
+/// allocated, a fit that cannot fit in memory either way.
+fn choose_curvature<D: LogDensity + ?Sized>(
+    f: &mut Counted<'_, D>,
+    d: usize,
+    opts: &Options,
+) -> Result<Curvature, LaplaceError> {
+    let available = saddle_runtime::available_memory();
+    match opts.hessian {
+        HessianMode::Dense => {
+            check_dense_memory(d, available)?;
+            Ok(Curvature::dense(d))
+        }
+        HessianMode::Sparse => {
+            let structure = match f.hessian_structure()? {
+                Some(s) => s,
+                None => {
+                    // Unknown pattern: every entry, stored sparse.
+                    check_dense_memory(d, available)?;
+                    SparseStructure::dense(d)
+                }
+            };
+            sparse_curvature(structure, available)
+        }
+        HessianMode::Auto if d < opts.sparse_min_dim => {
+            check_dense_memory(d, available)?;
+            Ok(Curvature::dense(d))
+        }
+        HessianMode::Auto => {
+            let dense_fits = check_dense_memory(d, available);
+            match (f.hessian_structure(), dense_fits) {
+                (Ok(Some(s)), Ok(())) if (s.nnz_full() as f64) > opts.sparse_max_density * (d as f64).powi(2) => {
+                    Ok(Curvature::dense(d))
+                }
+                (Ok(Some(s)), _) => sparse_curvature(s, available),
+                (Ok(None) | Err(_), Ok(())) => Ok(Curvature::dense(d)),
+                (Ok(None), Err(e)) => Err(e),
+                (Err(sparse), Err(dense)) => Err(LaplaceError::NoFeasibleHessian {
+                    dim: d,
+                    dense: dense.to_string(),
+                    sparse: sparse.to_string(),
+                }),
+            }
+        }
+    }
+}
+
+/// Entries of the Hessian's pattern held at once by a sparse fit: the
+/// Hessian and the trial Hessian of a Newton step, the precision, and the
+/// final precision.
+const SPARSE_COPIES: u128 = 4;
+
+/// The sparse storage, after its symbolic analysis, when it fits.
+fn sparse_curvature(structure: SparseStructure, available: u128) -> Result<Curvature, LaplaceError> {
+    let chol = SparseCholesky::analyse(structure.dim(), structure.col_ptr(), structure.row_indices())?;
+    let d = structure.dim() as u128;
+    let bytes = chol.factor_bytes() + structure.nnz() as u128 * 8 * SPARSE_COPIES + d * 8 * 16;
+    if bytes > available {
+        return Err(LaplaceError::SparseTooLarge {
+            dim: structure.dim(),
+            nnz: structure.nnz(),
+            factor_nnz: chol.factor_nnz(),
+            bytes,
+            available,
+        });
+    }
+    Ok(Curvature::sparse(structure, chol))
 }
 
 /// How many `d × d` matrices of doubles a fit holds at once: the Hessian,
@@ -341,7 +650,8 @@ impl Laplace {
     }
 
     /// `n` draws from the approximation (rows), reproducible from `seed`:
-    /// `θ* + L⁻ᵀ z` with `z` standard normal.
+    /// `θ* + L⁻ᵀ z` with `z` standard normal (through the sparse factor on
+    /// sparse fits, with its permutation).
     pub fn draws(&self, n: usize, seed: u64) -> Array2<f64> {
         let d = self.dim();
         let mut rng = Rng::new(seed);
@@ -349,7 +659,7 @@ impl Laplace {
         let mut z = vec![0.0; d];
         for mut row in out.rows_mut() {
             z.iter_mut().for_each(|v| *v = rng.normal());
-            self.chol.solve_lt(&mut z);
+            self.factor.draw(&mut z);
             for j in 0..d {
                 row[j] = self.mode[j] + z[j];
             }
@@ -376,7 +686,11 @@ impl Laplace {
             return f64::NAN;
         }
         let r: Vec<f64> = x.iter().zip(&self.mode).map(|(a, b)| a - b).collect();
-        -0.5 * (d as f64 * LN_2PI - self.chol.log_det() + self.chol.quad(&r))
+        let quad = match &self.factor {
+            Factor::Dense(c) => c.quad(&r),
+            Factor::Sparse(_) => self.precision.quad(&r),
+        };
+        -0.5 * (d as f64 * LN_2PI - self.factor.log_det() + quad)
     }
 
     /// The Gaussian marginal of coordinate `i` (`None` out of range).
@@ -384,15 +698,16 @@ impl Laplace {
         (i < self.dim()).then(|| Normal { mean: self.mode[i], std: self.std[i] })
     }
 
-    /// The correlation matrix.
-    pub fn correlation(&self) -> Array2<f64> {
+    /// The correlation matrix (when the covariance was formed).
+    pub fn correlation(&self) -> Option<Array2<f64>> {
         let d = self.dim();
-        Array2::from_shape_fn(
+        let cov = self.covariance.as_ref()?;
+        Some(Array2::from_shape_fn(
             (d, d),
             |(i, j)| {
-                if i == j { 1.0 } else { self.covariance[[i, j]] / (self.std[i] * self.std[j]) }
+                if i == j { 1.0 } else { cov[[i, j]] / (self.std[i] * self.std[j]) }
             },
-        )
+        ))
     }
 
     /// Delta-method standard errors of derived quantities `g` with value
@@ -408,8 +723,20 @@ impl Laplace {
                 loc: None,
             });
         }
-        let jc = jacobian.dot(&self.covariance);
-        let mut covariance = jc.dot(&jacobian.t());
+        let mut covariance = match &self.covariance {
+            Some(cov) => jacobian.dot(cov).dot(&jacobian.t()),
+            None => {
+                // Σ Jᵀ by one solve per quantity, without forming Σ.
+                let mut sj = Array2::zeros((d, k));
+                let mut col = vec![0.0; d];
+                for r in 0..k {
+                    col.iter_mut().zip(jacobian.row(r)).for_each(|(c, &v)| *c = v);
+                    self.factor.solve(&mut col);
+                    sj.column_mut(r).iter_mut().zip(&col).for_each(|(s, &v)| *s = v);
+                }
+                jacobian.dot(&sj)
+            }
+        };
         for i in 0..k {
             for j in 0..i {
                 let s = 0.5 * (covariance[[i, j]] + covariance[[j, i]]);

@@ -1,7 +1,7 @@
 //! The interface the optimiser sees: a log density with its value,
 //! gradient and Hessian at a point.
 
-use crate::LaplaceError;
+use crate::{LaplaceError, SparseStructure};
 
 /// A log density `f: ℝᵈ → ℝ` with derivatives, as the optimiser uses it.
 ///
@@ -31,6 +31,38 @@ pub trait LogDensity {
     fn data_size(&self) -> usize {
         0
     }
+
+    /// The pattern of the Hessian, when the density knows it: `Ok(None)`
+    /// (the default) means "dense, or unknown". A density that returns a
+    /// pattern must implement [`LogDensity::value_grad_sparse_hess`]; the
+    /// optimiser then works with sparse Hessians and a sparse Cholesky
+    /// factorisation when that pays (see [`crate::HessianMode`]).
+    ///
+    /// The pattern may be a superset of the true one; it must contain
+    /// every entry that can be nonzero anywhere the optimiser looks.
+    fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
+        Ok(None)
+    }
+
+    /// `f(x)`, writing `∇f(x)` into `grad` and the entries of `∇²f(x)` on
+    /// the pattern of [`LogDensity::hessian_structure`] into `values` (the
+    /// lower triangle, in the pattern's order).
+    ///
+    /// The default evaluates the dense Hessian and gathers its entries: it
+    /// is right for every density, and as slow as the dense path.
+    fn value_grad_sparse_hess(
+        &mut self,
+        x: &[f64],
+        grad: &mut [f64],
+        structure: &SparseStructure,
+        values: &mut [f64],
+    ) -> Result<f64, LaplaceError> {
+        let d = self.dim();
+        let mut dense = vec![0.0; d * d];
+        let v = self.value_grad_hess(x, grad, &mut dense)?;
+        structure.gather(&dense, values);
+        Ok(v)
+    }
 }
 
 impl<T: LogDensity + ?Sized> LogDensity for &mut T {
@@ -48,6 +80,18 @@ impl<T: LogDensity + ?Sized> LogDensity for &mut T {
     }
     fn data_size(&self) -> usize {
         (**self).data_size()
+    }
+    fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
+        (**self).hessian_structure()
+    }
+    fn value_grad_sparse_hess(
+        &mut self,
+        x: &[f64],
+        grad: &mut [f64],
+        structure: &SparseStructure,
+        values: &mut [f64],
+    ) -> Result<f64, LaplaceError> {
+        (**self).value_grad_sparse_hess(x, grad, structure, values)
     }
 }
 
@@ -138,5 +182,18 @@ impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
     pub(crate) fn value_grad_hess(&mut self, x: &[f64], g: &mut [f64], h: &mut [f64]) -> Result<f64, LaplaceError> {
         self.counts.hess += 1;
         self.inner.value_grad_hess(x, g, h)
+    }
+    pub(crate) fn value_grad_sparse_hess(
+        &mut self,
+        x: &[f64],
+        g: &mut [f64],
+        s: &SparseStructure,
+        h: &mut [f64],
+    ) -> Result<f64, LaplaceError> {
+        self.counts.hess += 1;
+        self.inner.value_grad_sparse_hess(x, g, s, h)
+    }
+    pub(crate) fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
+        self.inner.hessian_structure()
     }
 }

@@ -41,6 +41,43 @@ pub enum LaplaceError {
         /// Bytes available to the process.
         available: u128,
     },
+    /// The sparse factorisation of the precision would not fit in the
+    /// memory available (estimated after the symbolic analysis, before
+    /// any numeric work), or the Hessian's pattern is too dense to store.
+    #[error(
+        "a sparse fit of dimension {dim} needs about {bytes} bytes ({nnz} Hessian entries, {factor_nnz} \
+         entries in the Cholesky factor), more than the {available} bytes available"
+    )]
+    SparseTooLarge {
+        /// The dimension.
+        dim: usize,
+        /// Stored entries of the Hessian (lower triangle).
+        nnz: usize,
+        /// Entries of the Cholesky factor after the fill-reducing ordering.
+        factor_nnz: usize,
+        /// Bytes needed (estimate).
+        bytes: u128,
+        /// Bytes available to the process.
+        available: u128,
+    },
+    /// Neither a dense nor a sparse Hessian fits: the dense one is too
+    /// large and the density's Hessian is not sparse enough (or its
+    /// pattern is not known).
+    #[error("a Hessian of dimension {dim} cannot be held: {dense}; and no sparse Hessian is possible: {sparse}")]
+    NoFeasibleHessian {
+        /// The dimension.
+        dim: usize,
+        /// Why the dense Hessian does not fit.
+        dense: String,
+        /// Why the sparse path is not possible.
+        sparse: String,
+    },
+    /// A sparse matrix pattern is malformed.
+    #[error("invalid sparse pattern: {message}")]
+    Structure {
+        /// What is wrong.
+        message: String,
+    },
     /// The gradient became small but Newton's method kept moving: the log
     /// density has no maximum along some direction (it keeps increasing
     /// ever more slowly, as `-exp(-t)` does), so there is no mode to

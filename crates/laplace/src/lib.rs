@@ -5,6 +5,7 @@
 #![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
 
 mod approx;
+mod curvature;
 mod density;
 mod error;
 mod exec;
@@ -17,11 +18,15 @@ mod options;
 #[cfg(feature = "plot")]
 pub mod plot;
 mod rng;
+mod sparse;
+mod structure;
 mod transform;
 
-pub use approx::{Derived, Laplace, Normal, Timings, laplace, laplace_constrained};
+pub use approx::{Derived, Laplace, Normal, Precision, SparseInfo, Timings, laplace, laplace_constrained};
 pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
 pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
-pub use options::{Method, Options};
+pub use options::{HessianMode, Method, Options};
+pub use sparse::SparseCholesky;
+pub use structure::{SparseStructure, SparseSymmetric};
 pub use transform::{Constraint, Target};

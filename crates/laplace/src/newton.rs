@@ -17,8 +17,9 @@
 //! still rising far out (no mode); steps that shrink to rounding with a
 //! large gradient are a stall; both are errors.
 
+use crate::curvature::Curvature;
 use crate::density::{Counted, LogDensity};
-use crate::linalg::{Cholesky, dot, matvec, norm_inf};
+use crate::linalg::{dot, norm_inf};
 use crate::optimum::{Optimum, check_start};
 use crate::{LaplaceError, Options};
 
@@ -34,21 +35,24 @@ fn converged(x: Vec<f64>, value: f64, grad: Vec<f64>, hess: Vec<f64>, iterations
     Optimum { x, value, grad, hess: Some(hess), iterations, converged: true }
 }
 
+/// Newton from `init`, with the Hessian held and factored as `curv`
+/// holds it (dense or sparse).
 pub(crate) fn newton<D: LogDensity + ?Sized>(
     f: &mut Counted<'_, D>,
     init: &[f64],
     opts: &Options,
+    curv: &mut Curvature,
 ) -> Result<Optimum, LaplaceError> {
     let d = f.dim();
+    let hl = curv.hess_len();
     let mut x = init.to_vec();
     let mut g = vec![0.0; d];
-    let mut h = vec![0.0; d * d];
-    let mut fx = f.value_grad_hess(&x, &mut g, &mut h)?;
+    let mut h = vec![0.0; hl];
+    let mut fx = curv.evaluate(f, &x, &mut g, &mut h)?;
     check_start(fx, &g)?;
-    let (mut xt, mut gt, mut ht) = (vec![0.0; d], vec![0.0; d], vec![0.0; d * d]);
+    let (mut xt, mut gt, mut ht) = (vec![0.0; d], vec![0.0; d], vec![0.0; hl]);
     let mut p = vec![0.0; d];
     let mut pp = vec![0.0; d];
-    let mut prec = vec![0.0; d * d];
     let mut lambda = 0.0_f64;
     let mut iterations = 0;
     let mut small_step = false;
@@ -58,15 +62,12 @@ pub(crate) fn newton<D: LogDensity + ?Sized>(
         // (a log density summing 10⁶ terms has rounding noise far above
         // an absolute tolerance of 10⁻⁸).
         let gtest = gnorm <= opts.grad_tol || gnorm * norm_inf(&x).max(1.0) <= opts.grad_tol * fx.abs().max(1.0);
-        for (q, v) in prec.iter_mut().zip(&h) {
-            *q = -v;
-        }
+        curv.load(&h);
         // The undamped Newton step from here, relative to the size of x:
         // how far the quadratic model puts the mode.
-        let mut undamped = Cholesky::new(&prec, d, 0.0);
-        let step = undamped.as_ref().map(|c| {
+        let step = curv.factor(0.0).then(|| {
             p.copy_from_slice(&g);
-            c.solve(&mut p);
+            curv.solve(&mut p);
             norm_inf(&p) / (1.0 + norm_inf(&x))
         });
         match step {
@@ -103,29 +104,25 @@ pub(crate) fn newton<D: LogDensity + ?Sized>(
             return Optimum::unconverged(x, fx, g, Some(h), iterations, opts);
         }
         iterations += 1;
-        let scale = (0..d).map(|i| prec[i * d + i].abs()).fold(0.0_f64, f64::max).max(f64::MIN_POSITIVE.sqrt());
+        let scale = curv.diag_scale().max(f64::MIN_POSITIVE.sqrt());
         let lambda0 = 1e-8 * scale;
         let bump = |l: f64, factor: f64| if l < lambda0 { lambda0 } else { l * factor };
         let mut accepted = None;
         for _ in 0..MAX_TRIES {
             // The undamped factor of the convergence test serves the first
-            // undamped try.
-            let factor = match undamped.take() {
-                Some(c) if lambda == 0.0 => Some(c),
-                _ => Cholesky::new(&prec, d, lambda),
-            };
-            let Some(chol) = factor else {
+            // undamped try (the curvature keeps it).
+            if !curv.factor(lambda) {
                 lambda = bump(lambda, 10.0);
                 continue;
-            };
+            }
             p.copy_from_slice(&g);
-            chol.solve(&mut p);
-            matvec(&prec, &p, &mut pp);
+            curv.solve(&mut p);
+            curv.prec_times(&p, &mut pp);
             let predicted = dot(&g, &p) - 0.5 * dot(&p, &pp);
             for i in 0..d {
                 xt[i] = x[i] + p[i];
             }
-            let ft = f.value_grad_hess(&xt, &mut gt, &mut ht)?;
+            let ft = curv.evaluate(f, &xt, &mut gt, &mut ht)?;
             let finite = ft.is_finite()
                 && xt.iter().all(|v| v.is_finite())
                 && gt.iter().all(|v| v.is_finite())

@@ -23,6 +23,25 @@ pub enum Method {
     },
 }
 
+/// How the Hessian is held: dense, or sparse with a sparse Cholesky
+/// factorisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HessianMode {
+    /// Dense below [`Options::sparse_min_dim`] coordinates. From there,
+    /// sparse when the density knows its Hessian's pattern
+    /// ([`crate::LogDensity::hessian_structure`]) and at most
+    /// [`Options::sparse_max_density`] of the entries are in it, or when
+    /// the dense Hessian would not fit in memory; dense otherwise.
+    #[default]
+    Auto,
+    /// Always dense.
+    Dense,
+    /// Always sparse: Newton's method with a sparse Cholesky
+    /// factorisation (a density that does not know its pattern is taken
+    /// as dense, stored sparse).
+    Sparse,
+}
+
 /// Options of [`crate::laplace`].
 ///
 /// ```
@@ -67,6 +86,23 @@ pub struct Options {
     /// error ([`LaplaceError::NoConvergence`]); when `false`, the
     /// approximation at the last point is returned with `converged: false`.
     pub require_convergence: bool,
+    /// Dense or sparse Hessians.
+    pub hessian: HessianMode,
+    /// With [`HessianMode::Auto`], the smallest dimension for which the
+    /// density's pattern is asked for (default 1,000: below it a dense
+    /// Hessian costs little).
+    pub sparse_min_dim: usize,
+    /// With [`HessianMode::Auto`], the largest fraction of the `d²`
+    /// entries of the Hessian in its pattern for which the sparse path is
+    /// taken (default 0.05).
+    pub sparse_max_density: f64,
+    /// Form the dense covariance even above
+    /// [`Options::covariance_max_dim`] coordinates (`std` is always
+    /// there; the covariance of 10⁵ coordinates takes 80 GB).
+    pub full_covariance: bool,
+    /// Above this many coordinates the covariance is left out unless
+    /// [`Options::full_covariance`] is set (default 2,000).
+    pub covariance_max_dim: usize,
 }
 
 impl Default for Options {
@@ -81,6 +117,11 @@ impl Default for Options {
             max_iter: 200,
             jitter: None,
             require_convergence: true,
+            hessian: HessianMode::Auto,
+            sparse_min_dim: 1000,
+            sparse_max_density: 0.05,
+            full_covariance: false,
+            covariance_max_dim: 2000,
         }
     }
 }
@@ -101,6 +142,9 @@ impl Options {
             if !(j > 0.0 && j.is_finite()) {
                 return bad("jitter", "must be a finite number > 0");
             }
+        }
+        if !(0.0..=1.0).contains(&self.sparse_max_density) {
+            return bad("sparse_max_density", "must be a number in [0, 1]");
         }
         if let Method::Lbfgs { memory: 0 } = self.method {
             return bad("method", "L-BFGS needs a memory of at least 1");

@@ -105,7 +105,7 @@ pub fn figure<D: LogDensity + ?Sized>(
     let mut truth = vec![0.0; n * n];
     // The Gaussian restricted to the plotted plane: its 2 × 2 precision block.
     let p = &fit.precision;
-    let (pii, pij, pjj) = (p[[i, i]], p[[i, j]], p[[j, j]]);
+    let (pii, pij, pjj) = (p.get(i, i), p.get(i, j), p.get(j, j));
     let mut x = fit.mode.to_vec();
     for (a, &xa) in xs.iter().enumerate() {
         for (b, &yb) in ys.iter().enumerate() {

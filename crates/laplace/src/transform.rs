@@ -2,6 +2,7 @@
 //! with their log-Jacobians.
 
 use crate::LaplaceError;
+use crate::SparseStructure;
 use crate::density::LogDensity;
 
 /// The support of one coordinate of the parameter, and how it is mapped
@@ -173,6 +174,34 @@ impl<D: LogDensity + ?Sized> LogDensity for Transformed<'_, D> {
             let jac = if self.jacobian { (der[i][3], der[i][4]) } else { (0.0, 0.0) };
             hess[i * d + i] += self.gt[i] * der[i][1] + jac.1;
             grad[i] = self.gt[i] * der[i][0] + jac.0;
+        }
+        Ok(v + lj)
+    }
+
+    fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
+        // The chain rule scales entries and adds to the diagonal, which
+        // every pattern stores: the pattern is the inner density's.
+        self.inner.hessian_structure()
+    }
+
+    fn value_grad_sparse_hess(
+        &mut self,
+        u: &[f64],
+        grad: &mut [f64],
+        structure: &SparseStructure,
+        values: &mut [f64],
+    ) -> Result<f64, LaplaceError> {
+        let lj = self.map(u);
+        let v = self.inner.value_grad_sparse_hess(&self.theta, &mut self.gt, structure, values)?;
+        let der: Vec<[f64; 5]> = self.constraints.iter().zip(u).map(|(c, &ui)| c.derivatives(ui)).collect();
+        let (cp, rows) = (structure.col_ptr(), structure.row_indices());
+        for j in 0..der.len() {
+            for k in cp[j]..cp[j + 1] {
+                values[k] *= der[rows[k]][0] * der[j][0];
+            }
+            let jac = if self.jacobian { (der[j][3], der[j][4]) } else { (0.0, 0.0) };
+            values[cp[j]] += self.gt[j] * der[j][1] + jac.1;
+            grad[j] = self.gt[j] * der[j][0] + jac.0;
         }
         Ok(v + lj)
     }
