@@ -48,11 +48,16 @@
 //!
 //! The rules live in one file per op family, mirroring `saddle_ir::op`.
 
+mod colour;
+mod compressed;
 mod elementwise;
 mod index;
 mod layout;
 mod linalg;
 mod reduce;
+
+pub use colour::{Colouring, check_star_colouring, star_colouring};
+pub use compressed::{SparseHessian, sparse_hessian, sparse_hessian_with};
 
 use saddle_ir::{Array, Func, Op, TensorType};
 
@@ -94,6 +99,53 @@ pub enum Error {
         nnz: u64,
         /// The limit.
         limit: u64,
+    },
+    /// A pattern entry outside the pattern's extent.
+    #[error("entry ({row}, {col}) is outside a {nrows} x {ncols} pattern")]
+    EntryOutOfRange {
+        /// The entry's row.
+        row: usize,
+        /// The entry's column.
+        col: usize,
+        /// Rows of the pattern.
+        nrows: usize,
+        /// Columns of the pattern.
+        ncols: usize,
+    },
+    /// A colouring of a pattern that is not square.
+    #[error("a symmetric colouring needs a square pattern, this one is {nrows} x {ncols}")]
+    NotSquare {
+        /// Rows of the pattern.
+        nrows: usize,
+        /// Columns of the pattern.
+        ncols: usize,
+    },
+    /// A colouring with a number of colours other than the pattern's columns.
+    #[error("the colouring has {found} columns, the pattern {expected}")]
+    ColouringLength {
+        /// Columns of the pattern.
+        expected: usize,
+        /// Columns of the colouring.
+        found: usize,
+    },
+    /// A colouring from which entry `(row, col)` cannot be read directly:
+    /// two columns of one colour meet in both its row and its column.
+    #[error("the colouring does not determine entry ({row}, {col}) directly")]
+    InvalidColouring {
+        /// The entry's row.
+        row: usize,
+        /// The entry's column.
+        col: usize,
+    },
+    /// A buffer of the wrong length given to [`SparseHessian::recover`].
+    #[error("{what} has {found} values, expected {expected}")]
+    Length {
+        /// Which buffer.
+        what: &'static str,
+        /// The length needed.
+        expected: usize,
+        /// The length given.
+        found: usize,
     },
 }
 
@@ -170,6 +222,44 @@ impl Pattern {
     /// Whether entry `(i, j)` is in the pattern.
     pub fn contains(&self, i: usize, j: usize) -> bool {
         u32::try_from(i).is_ok_and(|i| self.column(j).binary_search(&i).is_ok())
+    }
+
+    /// A pattern from its entries, in any order, duplicates allowed; the
+    /// entries outside `nrows × ncols` are refused with
+    /// [`Error::EntryOutOfRange`], patterns of 2³² rows or more with
+    /// [`Error::TooManyEntries`].
+    ///
+    /// ```
+    /// use saddle_ad::sparsity::Pattern;
+    /// let p = Pattern::from_entries(2, 3, [(1, 2), (0, 0), (1, 2)]).unwrap();
+    /// assert_eq!(p.entries().collect::<Vec<_>>(), vec![(0, 0), (1, 2)]);
+    /// assert!(Pattern::from_entries(2, 2, [(2, 0)]).is_err());
+    /// ```
+    pub fn from_entries(
+        nrows: usize,
+        ncols: usize,
+        entries: impl IntoIterator<Item = (usize, usize)>,
+    ) -> Result<Pattern, Error> {
+        if nrows >= u32::MAX as usize {
+            return Err(Error::TooManyEntries { nnz: nrows as u64, limit: u32::MAX as u64 - 1 });
+        }
+        let mut cols: Vec<Vec<u32>> = vec![Vec::new(); ncols];
+        for (row, col) in entries {
+            if row >= nrows || col >= ncols {
+                return Err(Error::EntryOutOfRange { row, col, nrows, ncols });
+            }
+            cols[col].push(row as u32);
+        }
+        let mut col_ptr = Vec::with_capacity(ncols + 1);
+        col_ptr.push(0);
+        let mut row_idx = Vec::new();
+        for mut c in cols {
+            c.sort_unstable();
+            c.dedup();
+            row_idx.extend_from_slice(&c);
+            col_ptr.push(row_idx.len());
+        }
+        Ok(Pattern { nrows, col_ptr, row_idx })
     }
 
     /// Every entry as `(row, column)`, column by column.
