@@ -15,7 +15,7 @@ use ndarray::{Array2, ArrayD, IxDyn};
 use saddle_ir::{Array, DType, Func};
 
 use crate::exec::Compiled;
-use crate::{Derived, Laplace, LaplaceError, LogDensity};
+use crate::{Derived, Laplace, LaplaceError, LogDensity, SparseStructure};
 
 /// When [`IrDensity`] runs the equality-saturation simplifier on its
 /// derived functions.
@@ -66,6 +66,13 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
     /// How many functions were compiled (each at most once).
     pub compiled: usize,
+    /// Detecting the Hessian's sparsity pattern and colouring it (zero
+    /// unless a sparse Hessian was asked for).
+    pub sparsity: Duration,
+    /// Entries of the sparse Hessian's pattern (both triangles) and the
+    /// number of colours (Hessian-vector products per evaluation), once
+    /// built.
+    pub sparse_hessian: Option<(usize, usize)>,
 }
 
 /// A log density given as saddle IR, with compiled derivatives.
@@ -94,7 +101,20 @@ pub struct IrDensity {
     value: OnceCell<Compiled>,
     value_grad: OnceCell<Compiled>,
     value_grad_hess: OnceCell<Compiled>,
+    /// The compressed sparse Hessian, built on first request.
+    sparse: Option<Sparse>,
     report: BuildReport,
+}
+
+/// The compiled `[f, ∇f, H·Sᵀ]` with what recovers the entries.
+struct Sparse {
+    hessian: saddle_ad::sparsity::SparseHessian,
+    structure: SparseStructure,
+    exe: Compiled,
+    /// The seed matrix `S`, the compressed function's last argument.
+    seeds: Array,
+    /// `H·Sᵀ` as f64 (for f32 functions).
+    buf: Vec<f64>,
 }
 
 impl IrDensity {
@@ -120,6 +140,7 @@ impl IrDensity {
             value: OnceCell::new(),
             value_grad: OnceCell::new(),
             value_grad_hess: OnceCell::new(),
+            sparse: None,
             report: BuildReport::default(),
         })
     }
@@ -150,6 +171,8 @@ impl IrDensity {
         check_data(&self.func, &data)?;
         self.args.truncate(1);
         self.args.extend(data);
+        // The sparsity pattern depends on the data (index arrays).
+        self.sparse = None;
         Ok(())
     }
 
@@ -166,6 +189,23 @@ impl IrDensity {
         let derived = derive(&self.func, kind)?;
         self.report.differentiate += t.elapsed();
         let before = derived.insts().len();
+        let compiled = self.simplify_and_compile(derived, kind != Kind::Value)?;
+        if kind == Kind::ValueGradHess {
+            self.report.hessian_ops = (before, compiled.1);
+        }
+        let cell = match kind {
+            Kind::Value => &self.value,
+            Kind::ValueGrad => &self.value_grad,
+            Kind::ValueGradHess => &self.value_grad_hess,
+        };
+        let _ = cell.set(compiled.0);
+        Ok(())
+    }
+
+    /// Simplifies a derived function as the build options say (when
+    /// `may_simplify`), and compiles it; also returns its instruction count
+    /// after simplification.
+    fn simplify_and_compile(&mut self, derived: Func, may_simplify: bool) -> Result<(Compiled, usize), LaplaceError> {
         let t = Instant::now();
         let wanted = match self.opts.simplify {
             Simplify::Never => false,
@@ -174,7 +214,7 @@ impl IrDensity {
                 (0..derived.num_values()).any(|v| derived.ty(saddle_ir::Value::from_index(v)).num_elements() >= n)
             }
         };
-        let derived = if wanted && kind != Kind::Value {
+        let derived = if wanted && may_simplify {
             let (g, rep) = saddle_ir::simplify::simplify(&derived, &self.opts.simplify_options)
                 .map_err(|e| LaplaceError::Build { stage: "simplification", message: e.to_string() })?;
             self.report.warnings.extend(rep.warnings());
@@ -183,15 +223,35 @@ impl IrDensity {
             derived
         };
         self.report.simplify += t.elapsed();
-        if kind == Kind::ValueGradHess {
-            self.report.hessian_ops = (before, derived.insts().len());
-        }
+        let ops = derived.insts().len();
         let t = Instant::now();
         let compiled = Compiled::new(derived)?;
         self.report.compile += t.elapsed();
         self.report.compiled += 1;
-        let _ = cell.set(compiled);
-        Ok(())
+        Ok((compiled, ops))
+    }
+
+    /// Detects the Hessian's pattern given the data, colours it, and
+    /// compiles the compressed Hessian (once).
+    fn ensure_sparse(&mut self) -> Result<&mut Sparse, LaplaceError> {
+        if self.sparse.is_none() {
+            let t = Instant::now();
+            let f1 = first_result_only(&self.func)?;
+            let mut data: Vec<Option<&Array>> = self.args.iter().map(Some).collect();
+            data[0] = None;
+            let hessian = saddle_ad::sparsity::sparse_hessian(&f1, 0, &data)
+                .map_err(|e| LaplaceError::Build { stage: "sparsity detection", message: e.to_string() })?;
+            self.report.sparsity += t.elapsed();
+            let lower = hessian.lower();
+            let rows = lower.row_indices().iter().map(|&r| r as usize).collect();
+            let structure = SparseStructure::new(hessian.dim(), lower.col_ptr().to_vec(), rows)?;
+            self.report.sparse_hessian = Some((hessian.pattern().nnz(), hessian.num_colours()));
+            let (exe, _) = self.simplify_and_compile(hessian.func().clone(), true)?;
+            let seeds = hessian.seeds();
+            let buf = vec![0.0; hessian.num_colours() * hessian.dim()];
+            self.sparse = Some(Sparse { hessian, structure, exe, seeds, buf });
+        }
+        Ok(self.sparse.as_mut().expect("built above"))
     }
 
     fn call(&mut self, kind: Kind, x: &[f64]) -> Result<&[Array], LaplaceError> {
@@ -383,6 +443,42 @@ impl LogDensity for IrDensity {
 
     fn data_size(&self) -> usize {
         self.args[1..].iter().map(Array::len).sum()
+    }
+
+    fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
+        Ok(Some(self.ensure_sparse()?.structure.clone()))
+    }
+
+    fn value_grad_sparse_hess(
+        &mut self,
+        x: &[f64],
+        grad: &mut [f64],
+        structure: &SparseStructure,
+        values: &mut [f64],
+    ) -> Result<f64, LaplaceError> {
+        self.ensure_sparse()?;
+        set_vector(&mut self.args[0], self.dtype, x);
+        let sparse = self.sparse.as_mut().expect("ensured above");
+        if &sparse.structure != structure {
+            return Err(LaplaceError::Structure {
+                message: "the pattern asked for is not the one this density detected".into(),
+            });
+        }
+        // The compressed function takes the density's arguments, then the seeds.
+        self.args.push(std::mem::replace(&mut sparse.seeds, Array::F64(ArrayD::zeros(IxDyn(&[0])))));
+        let run = sparse.exe.run(&self.args).map(|_| ());
+        sparse.seeds = self.args.pop().expect("pushed above");
+        if let Err(e) = run {
+            return Err(in_user_terms(&self.func, &self.args, e));
+        }
+        let out = sparse.exe.outputs();
+        copy_into(&out[1], grad)?;
+        copy_into(&out[2], &mut sparse.buf)?;
+        sparse
+            .hessian
+            .recover(&sparse.buf, values)
+            .map_err(|e| LaplaceError::Eval(format!("recovering the sparse Hessian: {e}")))?;
+        Ok(scalar_of(&out[0]))
     }
 }
 
