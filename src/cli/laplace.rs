@@ -4,7 +4,9 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use saddle::laplace::plot::{PlotOptions, figure};
-use saddle::laplace::{HessianMode, IrDensity, Laplace, LaplaceError, Method, Options, Precision, laplace};
+use saddle::laplace::{
+    BuildReport, HessianMode, IrDensity, Laplace, LaplaceError, Method, Options, Precision, laplace,
+};
 
 use super::args::{parse_args, parse_one};
 use super::json::f64_text;
@@ -44,6 +46,10 @@ pub struct Args {
     /// Print `covariance` even above 2,000 coordinates.
     #[arg(long = "full-covariance")]
     pub full_covariance: bool,
+    /// Print how the fit went on stderr: the Hessian's storage, pattern,
+    /// colours and fill, and where the time went.
+    #[arg(long)]
+    pub stats: bool,
     /// The Hessian: auto (sparse for large models with sparse Hessians), dense or sparse.
     #[arg(long, default_value = "auto", value_parser = ["auto", "dense", "sparse"])]
     pub hessian: String,
@@ -106,6 +112,9 @@ pub fn run(a: Args) -> Result<String, CliError> {
         ..Options::default()
     };
     let fit = laplace(&mut density, &init, &opts).map_err(laplace_err)?;
+    if a.stats {
+        eprint!("{}", stats(&fit, density.report()));
+    }
     if let Some(path) = &a.plot {
         let opts = PlotOptions {
             dims: plot_dims.unwrap_or((0, 1)),
@@ -257,5 +266,48 @@ fn summary(fit: &Laplace, name: &str) -> String {
             let _ = writeln!(s);
         }
     }
+    s
+}
+
+/// The `--stats` lines.
+fn stats(fit: &Laplace, report: &BuildReport) -> String {
+    let mut s = String::new();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    match (&fit.sparse, report.sparse_hessian) {
+        (Some(sp), colours) => {
+            let d = fit.dim();
+            let lower = (sp.hessian_nnz + d) / 2;
+            let _ = writeln!(
+                s,
+                "stats: hessian sparse: {} entries ({:.4}% of d²){}, factor {} entries (fill {:.2}× the lower triangle)",
+                sp.hessian_nnz,
+                100.0 * sp.hessian_nnz as f64 / (d as f64 * d as f64),
+                colours.map(|(_, c)| format!(", {c} colours")).unwrap_or_default(),
+                sp.factor_nnz,
+                sp.factor_nnz as f64 / lower.max(1) as f64
+            );
+        }
+        (None, _) => {
+            let _ = writeln!(s, "stats: hessian dense ({0}×{0})", fit.dim());
+        }
+    }
+    let _ = writeln!(
+        s,
+        "stats: build: differentiate {:.1} ms, sparsity {:.1} ms, simplify {:.1} ms, compile {:.1} ms",
+        ms(report.differentiate),
+        ms(report.sparsity),
+        ms(report.simplify),
+        ms(report.compile)
+    );
+    let _ = writeln!(
+        s,
+        "stats: fit: optimise {:.1} ms, hessian {:.1} ms, factor {:.1} ms, total {:.1} ms; {} gradient and {} Hessian evaluations",
+        ms(fit.timings.optimize),
+        ms(fit.timings.hessian),
+        ms(fit.timings.factor),
+        ms(fit.timings.total),
+        fit.evaluations.grad,
+        fit.evaluations.hess
+    );
     s
 }
