@@ -98,3 +98,40 @@ fn hessian_flag_forces_either_path_with_the_same_answer() {
     let bad = saddle(&["laplace", &model, "--init", &init, "--hessian", "banded"]);
     assert_eq!(bad.status.code(), Some(2), "an unknown --hessian value is a usage error");
 }
+
+#[test]
+fn a_dense_hessian_of_a_hundred_thousand_coordinates_is_refused_at_once() {
+    // -½((Σx)² + Σx²): every entry of the Hessian is nonzero.
+    let d = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("dense.sir");
+    std::fs::write(
+        &model,
+        format!(
+            "func @dense(%x: f64[{d}]) -> f64[] {{
+  %s: f64[] = reduce_sum %x {{axes = [0]}}
+  %s2: f64[] = mul %s, %s
+  %x2: f64[{d}] = mul %x, %x
+  %q: f64[] = reduce_sum %x2 {{axes = [0]}}
+  %t: f64[] = add %s2, %q
+  %h: f64[] = const {{value = -0.5}}
+  %lp: f64[] = mul %h, %t
+  return %lp
+}}
+"
+        ),
+    )
+    .unwrap();
+    let init = dir.path().join("init.json");
+    std::fs::write(&init, format!("{:?}", vec![0.0; d])).unwrap();
+    let init = format!("@{}", init.display());
+    let model = model.display().to_string();
+    for hessian in ["auto", "sparse", "dense"] {
+        let out = saddle(&["laplace", &model, "--init", &init, "--json", "--hessian", hessian]);
+        assert_eq!(out.status.code(), Some(1), "{hessian}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with("error: "), "{hessian}: {err}");
+        assert!(err.contains("100000"), "{hessian}: {err}");
+    }
+}
