@@ -17,6 +17,7 @@ mod options;
 #[cfg(feature = "plot")]
 pub mod plot;
 mod rng;
+mod sparse;
 mod transform;
 
 pub use approx::{Derived, Laplace, Normal, Timings, laplace, laplace_constrained};
@@ -24,4 +25,5 @@ pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
 pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{Method, Options};
+pub use sparse::{FactorKind, SparseCholesky, SparseError, sym_matvec};
 pub use transform::{Constraint, Target};
