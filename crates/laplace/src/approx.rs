@@ -212,7 +212,7 @@ impl Factor {
     fn log_det(&self) -> f64 {
         match self {
             Factor::Dense(c) => c.log_det(),
-            Factor::Sparse(c) => c.log_det(),
+            Factor::Sparse(c) => c.log_det().unwrap_or(f64::NAN),
         }
     }
 
@@ -220,14 +220,24 @@ impl Factor {
     fn draw(&self, z: &mut [f64]) {
         match self {
             Factor::Dense(c) => c.solve_lt(z),
-            Factor::Sparse(c) => c.draw(z),
+            Factor::Sparse(c) => {
+                // The factor is factored by construction; a failure would
+                // show as NaN, never as a plausible draw.
+                if c.draw(z).is_err() {
+                    z.iter_mut().for_each(|v| *v = f64::NAN);
+                }
+            }
         }
     }
 
     fn solve(&self, b: &mut [f64]) {
         match self {
             Factor::Dense(c) => c.solve(b),
-            Factor::Sparse(c) => c.solve(b),
+            Factor::Sparse(c) => {
+                if c.solve(b).is_err() {
+                    b.iter_mut().for_each(|v| *v = f64::NAN);
+                }
+            }
         }
     }
 }
@@ -457,13 +467,13 @@ fn sparse_gaussian(
     }
     let mut values: Vec<f64> = hess.iter().map(|v| -v).collect();
     let mut jitter = 0.0;
-    if !chol.factor(&values, 0.0) {
+    if !chol.factor(&values, 0.0)? {
         let scale = (0..d).map(|j| values[structure.diagonal_position(j)].abs()).fold(0.0_f64, f64::max).max(1.0);
         let mut done = false;
         if let Some(max) = opts.jitter {
             let mut tau = (1e-10 * scale).min(max);
             loop {
-                if chol.factor(&values, tau) {
+                if chol.factor(&values, tau)? {
                     jitter = tau;
                     done = true;
                     break;
@@ -482,7 +492,7 @@ fn sparse_gaussian(
             values[structure.diagonal_position(j)] += jitter;
         }
     }
-    let variance = chol.inverse_diagonal();
+    let variance = chol.inverse_diagonal()?;
     let covariance = if wants_covariance(d, opts) {
         Some(Array2::from_shape_vec((d, d), chol.inverse_dense()?).expect("d × d"))
     } else {

@@ -85,7 +85,10 @@ impl Curvature {
                 chol.is_some()
             }
             Curvature::Sparse { prec, chol, factored, .. } => {
-                let ok = chol.factor(prec, shift);
+                // An error here (a length mismatch) cannot happen: the
+                // storage was built for this pattern; it counts as a failed
+                // factorisation.
+                let ok = matches!(chol.factor(prec, shift), Ok(true));
                 *factored = ok.then_some(shift);
                 ok
             }
@@ -97,7 +100,11 @@ impl Curvature {
         match self {
             Curvature::Dense { chol: Some(c), .. } => c.solve(b),
             Curvature::Dense { chol: None, .. } => b.iter_mut().for_each(|v| *v = f64::NAN),
-            Curvature::Sparse { chol, .. } => chol.solve(b),
+            Curvature::Sparse { chol, .. } => {
+                if chol.solve(b).is_err() {
+                    b.iter_mut().for_each(|v| *v = f64::NAN);
+                }
+            }
         }
     }
 

@@ -201,4 +201,8 @@ pub enum LaplaceError {
         /// The underlying message.
         message: String,
     },
+    /// A sparse pattern, its values or a vector were refused, or a sparse
+    /// factorisation could not be used.
+    #[error(transparent)]
+    Sparse(#[from] crate::sparse::SparseError),
 }

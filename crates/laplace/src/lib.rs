@@ -27,6 +27,6 @@ pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
 pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{HessianMode, Method, Options};
-pub use sparse::SparseCholesky;
+pub use sparse::{FactorKind, SparseCholesky, SparseError, sym_matvec};
 pub use structure::{SparseStructure, SparseSymmetric};
 pub use transform::{Constraint, Target};

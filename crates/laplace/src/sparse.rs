@@ -1,68 +1,783 @@
-//! Placeholder sparse Cholesky on dense storage (replaced by the faer-based factorisation).
+//! Sparse Cholesky factorisation of a precision matrix, on faer.
+//!
+//! The precision `A` (the negative Hessian of a log density at its mode)
+//! crosses this API as its lower triangle in compressed sparse column form:
+//! `col_ptr` (`n + 1` offsets), `row_idx` (rows, increasing within each
+//! column, the diagonal always present) and `values` aligned with
+//! `row_idx`. [`SparseCholesky::analyse`] orders the pattern with
+//! approximate minimum degree and computes the factor's structure once;
+//! [`SparseCholesky::factor`] then factors `P (A + shift·I) Pᵀ = L Lᵀ` for
+//! each new set of values (each Newton step), reusing that analysis and its
+//! workspace.
+//!
+//! Besides solves and log-determinants, the factor gives Gaussian draws
+//! (`x = Pᵀ L⁻ᵀ z`) and the *selected inverse*: the entries of `A⁻¹` on
+//! the pattern of `L`, by the Takahashi recursions, at about the cost of
+//! the factorisation and without forming `A⁻¹`. Marginal variances are its
+//! diagonal.
+
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::sparse::linalg::SupernodalThreshold;
+use faer::sparse::linalg::cholesky::supernodal::SupernodalLltRef;
+use faer::sparse::linalg::cholesky::{
+    CholeskySymbolicParams, LltRef, SymbolicCholesky, SymbolicCholeskyRaw, SymmetricOrdering,
+    factorize_symbolic_cholesky,
+};
+use faer::sparse::linalg::triangular_solve;
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par, Side};
 
 use crate::LaplaceError;
-use crate::linalg::Cholesky;
 
-/// A symmetric positive definite sparse matrix's Cholesky factorisation.
-#[derive(Clone, Debug)]
-pub struct SparseCholesky {
-    n: usize,
-    col_ptr: Vec<usize>,
-    row_idx: Vec<usize>,
-    chol: Option<Cholesky>,
+/// Why a sparse pattern, its values or a vector were refused, or why a
+/// factorisation could not be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SparseError {
+    /// The column pointers do not have `n + 1` entries.
+    #[error("the column pointers have {found} entries, a pattern of dimension {dim} needs {}", dim + 1)]
+    PointerCount {
+        /// The dimension.
+        dim: usize,
+        /// The number of column pointers given.
+        found: usize,
+    },
+    /// A column's entries do not form a range within the row indices (the
+    /// pointers must start at 0, never decrease and end at the number of
+    /// row indices).
+    #[error("column {column} runs from entry {start} to {end}, outside 0..={entries} or backwards")]
+    PointerOrder {
+        /// The column.
+        column: usize,
+        /// Its first entry.
+        start: usize,
+        /// One past its last entry.
+        end: usize,
+        /// The number of row indices.
+        entries: usize,
+    },
+    /// A row index is not below the dimension.
+    #[error("row {row} in column {column} is out of range for dimension {dim}")]
+    RowOutOfRange {
+        /// The row.
+        row: usize,
+        /// The column.
+        column: usize,
+        /// The dimension.
+        dim: usize,
+    },
+    /// An entry lies above the diagonal; the pattern is the lower triangle.
+    #[error("entry [{row}, {column}] lies above the diagonal (the pattern is the lower triangle)")]
+    AboveDiagonal {
+        /// The row.
+        row: usize,
+        /// The column.
+        column: usize,
+    },
+    /// The rows of a column are not strictly increasing.
+    #[error("column {column}: row {row} follows row {previous} (rows must increase strictly)")]
+    RowOrder {
+        /// The column.
+        column: usize,
+        /// The row out of order.
+        row: usize,
+        /// The row before it.
+        previous: usize,
+    },
+    /// A diagonal entry is missing from the pattern.
+    #[error("the diagonal entry of column {column} is missing from the pattern")]
+    MissingDiagonal {
+        /// The column.
+        column: usize,
+    },
+    /// The values do not match the pattern's length.
+    #[error("{found} values given for a pattern of {expected} entries")]
+    ValueCount {
+        /// Entries of the pattern.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// A vector has the wrong length.
+    #[error("a vector of length {found} given where the dimension is {expected}")]
+    VectorLength {
+        /// The dimension.
+        expected: usize,
+        /// The length given.
+        found: usize,
+    },
+    /// The matrix has not been factored successfully since the analysis or
+    /// since a factorisation that found it not positive definite.
+    #[error("no positive definite factorisation is held (factor the matrix first)")]
+    NotFactored,
+    /// An allocation the factorisation needs could not be made.
+    #[error("the sparse factorisation could not allocate {bytes} bytes")]
+    OutOfMemory {
+        /// Bytes asked for.
+        bytes: u128,
+    },
+    /// The symbolic analysis failed (memory or index overflow).
+    #[error("the symbolic analysis failed: {message}")]
+    Analysis {
+        /// faer's message.
+        message: String,
+    },
+    /// The dense inverse would not fit in the memory available.
+    #[error(
+        "a dense inverse of dimension {dim} needs {bytes} bytes ({dim}×{dim} doubles), more than the \
+         {available} bytes available"
+    )]
+    DenseTooLarge {
+        /// The dimension.
+        dim: usize,
+        /// Bytes needed.
+        bytes: u128,
+        /// Bytes available to the process.
+        available: u128,
+    },
 }
 
+/// Which form of faer's numeric factorisation to use.
+///
+/// Simplicial factorisations work column by column and suit very sparse
+/// factors (chains, trees); supernodal ones work on dense blocks and suit
+/// factors with much fill (grids, lattices). Both give the same results to
+/// rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FactorKind {
+    /// faer's choice from the flop count per factor entry.
+    #[default]
+    Auto,
+    /// Always simplicial.
+    Simplicial,
+    /// Always supernodal.
+    Supernodal,
+}
+
+/// The Cholesky factorisation of a sparse symmetric positive definite
+/// matrix, `P A Pᵀ = L Lᵀ`, analysed once per pattern and refactored per
+/// Newton step.
+///
+/// ```
+/// use saddle_laplace::SparseCholesky;
+/// // A = [[4, 1], [1, 3]], lower triangle in CSC.
+/// let (col_ptr, row_idx) = (vec![0, 2, 3], vec![0, 1, 1]);
+/// let mut chol = SparseCholesky::analyse(2, &col_ptr, &row_idx)?;
+/// assert!(chol.factor(&[4.0, 1.0, 3.0], 0.0)?);
+/// assert!((chol.log_det()? - 11f64.ln()).abs() < 1e-12);
+/// let mut b = vec![1.0, 2.0];
+/// chol.solve(&mut b)?; // A x = b: x = (1/11, 7/11)
+/// assert!((b[0] - 1.0 / 11.0).abs() < 1e-12 && (b[1] - 7.0 / 11.0).abs() < 1e-12);
+/// // A⁻¹ = [[3, -1], [-1, 4]] / 11, on the pattern: (0,0), (1,0), (1,1).
+/// let z = chol.selected_inverse()?;
+/// assert!((z[1] + 1.0 / 11.0).abs() < 1e-12);
+/// # Ok::<(), saddle_laplace::LaplaceError>(())
+/// ```
+pub struct SparseCholesky {
+    n: usize,
+    /// Entries of the user's pattern.
+    nnz: usize,
+    /// The user's pattern (lower triangle, CSC).
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
+    /// Position of each diagonal entry in the user's values.
+    diag_pos: Vec<usize>,
+    symbolic: SymbolicCholesky<usize>,
+    /// `perm_inv[i]`: the position of original index `i` in the permuted
+    /// order (`P A Pᵀ` has entry `[perm_inv[r], perm_inv[c]]` = `A[r, c]`).
+    perm_inv: Vec<usize>,
+    /// For the supernodal form, the supernode of each column.
+    col_super: Vec<usize>,
+    /// For each entry of the user's pattern, its position in `L`'s values.
+    user_to_l: Vec<usize>,
+    /// The numeric factor (allocated on the first factorisation).
+    l_values: Vec<f64>,
+    /// `A + shift·I` in the user's order.
+    shifted: Vec<f64>,
+    /// Workspace of the numeric factorisation (allocated on first use).
+    mem: Option<MemBuffer>,
+    factored: bool,
+    log_det: f64,
+    par: Par,
+}
+
+impl std::fmt::Debug for SparseCholesky {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SparseCholesky")
+            .field("n", &self.n)
+            .field("nnz", &self.nnz)
+            .field("factor_nnz", &self.factor_nnz())
+            .field("supernodal", &self.is_supernodal())
+            .field("factored", &self.factored)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One column of `L`: where its values start and its rows (diagonal first,
+/// then increasing).
+type Rows<'a> = std::iter::Chain<std::ops::Range<usize>, std::iter::Copied<std::slice::Iter<'a, usize>>>;
+
 impl SparseCholesky {
-    /// Symbolic analysis.
+    /// Symbolic analysis of the pattern given as the lower triangle in CSC
+    /// (diagonal included and present in every column, rows strictly
+    /// increasing within a column), with an AMD fill-reducing ordering and
+    /// faer's choice between simplicial and supernodal factorisation.
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// // Tridiagonal 3×3: columns {0,1}, {1,2}, {2}.
+    /// let chol = SparseCholesky::analyse(3, &[0, 2, 4, 5], &[0, 1, 1, 2, 2])?;
+    /// assert_eq!(chol.factor_nnz(), 5); // no fill
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
     pub fn analyse(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<SparseCholesky, LaplaceError> {
-        Ok(SparseCholesky { n, col_ptr: col_ptr.to_vec(), row_idx: row_idx.to_vec(), chol: None })
+        SparseCholesky::analyse_with(n, col_ptr, row_idx, FactorKind::Auto)
     }
-    /// Entries of L.
-    pub fn factor_nnz(&self) -> usize {
-        self.n * (self.n + 1) / 2
-    }
-    /// Bytes.
-    pub fn factor_bytes(&self) -> u128 {
-        (self.n * self.n * 8) as u128
-    }
-    /// Numeric factorisation.
-    pub fn factor(&mut self, values: &[f64], shift: f64) -> bool {
-        let n = self.n;
-        let mut a = vec![0.0; n * n];
-        for j in 0..n {
-            for k in self.col_ptr[j]..self.col_ptr[j + 1] {
-                let i = self.row_idx[k];
-                a[i * n + j] = values[k];
-                a[j * n + i] = values[k];
+
+    /// [`SparseCholesky::analyse`] with the form of the factorisation chosen
+    /// by the caller.
+    ///
+    /// ```
+    /// use saddle_laplace::{FactorKind, SparseCholesky};
+    /// let chol = SparseCholesky::analyse_with(2, &[0, 2, 3], &[0, 1, 1], FactorKind::Supernodal)?;
+    /// assert!(chol.is_supernodal());
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
+    pub fn analyse_with(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        kind: FactorKind,
+    ) -> Result<SparseCholesky, LaplaceError> {
+        if n == 0 {
+            return Err(LaplaceError::EmptyParameter);
+        }
+        let diag_pos = check_lower_pattern(n, col_ptr, row_idx)?;
+        let pattern = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
+        let threshold = match kind {
+            FactorKind::Auto => SupernodalThreshold::AUTO,
+            FactorKind::Simplicial => SupernodalThreshold::FORCE_SIMPLICIAL,
+            FactorKind::Supernodal => SupernodalThreshold::FORCE_SUPERNODAL,
+        };
+        let params = CholeskySymbolicParams { supernodal_flop_ratio_threshold: threshold, ..Default::default() };
+        let symbolic = factorize_symbolic_cholesky(pattern, Side::Lower, SymmetricOrdering::Amd, params)
+            .map_err(|e| SparseError::Analysis { message: format!("{e:?}").to_lowercase() })?;
+        let perm_inv = match symbolic.perm() {
+            Some(perm) => perm.arrays().1.to_vec(),
+            None => (0..n).collect(),
+        };
+        let col_super = match symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(_) => Vec::new(),
+            SymbolicCholeskyRaw::Supernodal(s) => {
+                let mut col_super = vec![0; n];
+                for (k, (&b, &e)) in s.supernode_begin().iter().zip(s.supernode_end()).enumerate() {
+                    col_super[b..e].fill(k);
+                }
+                col_super
+            }
+        };
+        let mut chol = SparseCholesky {
+            n,
+            nnz: row_idx.len(),
+            col_ptr: col_ptr.to_vec(),
+            row_idx: row_idx.to_vec(),
+            diag_pos,
+            symbolic,
+            perm_inv,
+            col_super,
+            user_to_l: Vec::new(),
+            l_values: Vec::new(),
+            shifted: Vec::new(),
+            mem: None,
+            factored: false,
+            log_det: f64::NAN,
+            par: faer::get_global_parallelism(),
+        };
+        let mut user_to_l = Vec::with_capacity(row_idx.len());
+        for c in 0..n {
+            for &r in &row_idx[col_ptr[c]..col_ptr[c + 1]] {
+                let (pr, pc) = (chol.perm_inv[r], chol.perm_inv[c]);
+                let (lo, hi) = (pr.min(pc), pr.max(pc));
+                let Some(pos) = chol.find_in_column(lo, hi) else {
+                    return Err(SparseError::Analysis {
+                        message: format!("entry [{r}, {c}] is missing from the factor's pattern"),
+                    }
+                    .into());
+                };
+                user_to_l.push(pos);
             }
         }
-        self.chol = Cholesky::new(&a, n, shift);
-        self.chol.is_some()
+        chol.user_to_l = user_to_l;
+        Ok(chol)
     }
-    /// log det.
-    pub fn log_det(&self) -> f64 {
-        self.chol.as_ref().map_or(f64::NAN, |c| c.log_det())
+
+    /// The dimension `n`.
+    pub fn dim(&self) -> usize {
+        self.n
     }
-    /// Solve.
-    pub fn solve(&self, b: &mut [f64]) {
-        if let Some(c) = &self.chol {
-            c.solve(b)
+
+    /// Whether faer chose (or was told to use) the supernodal form.
+    pub fn is_supernodal(&self) -> bool {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(_) => false,
+            SymbolicCholeskyRaw::Supernodal(_) => true,
         }
     }
-    /// Draw.
-    pub fn draw(&self, z: &mut [f64]) {
-        if let Some(c) = &self.chol {
-            c.solve_lt(z)
+
+    /// Entries of the lower triangle of `L` known from the symbolic
+    /// analysis, diagonal included (for the supernodal form, the entries of
+    /// its blocks, which may include a few structural zeros), before any
+    /// numeric work.
+    pub fn factor_nnz(&self) -> usize {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(s) => s.len_val(),
+            SymbolicCholeskyRaw::Supernodal(s) => (0..s.n_supernodes())
+                .map(|k| {
+                    let w = s.supernode_end()[k] - s.supernode_begin()[k];
+                    w * (w + 1) / 2 + w * s.supernode(k).pattern().len()
+                })
+                .sum(),
         }
     }
-    /// Diagonal of the inverse.
-    pub fn inverse_diagonal(&self) -> Vec<f64> {
-        let n = self.n;
-        let inv = self.chol.as_ref().map(|c| c.inverse()).unwrap_or_default();
-        (0..n).map(|i| inv[i * n + i]).collect()
+
+    /// Bytes a numeric factorisation will hold: the values of `L` (with the
+    /// upper halves of the supernodal diagonal blocks), faer's workspace and
+    /// the shifted copy of the matrix's values. The selected inverse needs
+    /// another `8 × factor_nnz()` bytes or so while it runs.
+    pub fn factor_bytes(&self) -> u128 {
+        let values = 8 * self.symbolic.len_val() as u128;
+        let shifted = 8 * self.nnz as u128;
+        values + shifted + self.factor_req().size_bytes() as u128
     }
-    /// Dense inverse.
+
+    fn factor_req(&self) -> StackReq {
+        self.symbolic.factorize_numeric_llt_scratch::<f64>(self.par, Default::default())
+    }
+
+    /// Numeric factorisation of `A + shift·I`, with `values` aligned with
+    /// the pattern given to the analysis. `Ok(false)` (no error) when the
+    /// matrix is not numerically positive definite or has a value that is
+    /// not finite. Reuses the symbolic analysis and the workspace: no
+    /// allocation after the first call.
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// // [[1, 2], [2, 1]] is indefinite; adding 2·I makes it definite.
+    /// let mut chol = SparseCholesky::analyse(2, &[0, 2, 3], &[0, 1, 1])?;
+    /// assert!(!chol.factor(&[1.0, 2.0, 1.0], 0.0)?);
+    /// assert!(chol.factor(&[1.0, 2.0, 1.0], 2.0)?);
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
+    pub fn factor(&mut self, values: &[f64], shift: f64) -> Result<bool, LaplaceError> {
+        if values.len() != self.nnz {
+            return Err(SparseError::ValueCount { expected: self.nnz, found: values.len() }.into());
+        }
+        self.factored = false;
+        self.log_det = f64::NAN;
+        if !shift.is_finite() || values.iter().any(|v| !v.is_finite()) {
+            return Ok(false);
+        }
+        if self.mem.is_none() {
+            let bytes = self.factor_bytes();
+            let oom = || SparseError::OutOfMemory { bytes };
+            let len = self.symbolic.len_val();
+            self.l_values.try_reserve_exact(len).map_err(|_| oom())?;
+            self.l_values.resize(len, 0.0);
+            self.shifted.try_reserve_exact(self.nnz).map_err(|_| oom())?;
+            self.shifted.resize(self.nnz, 0.0);
+            self.mem = Some(MemBuffer::try_new(self.factor_req()).map_err(|_| oom())?);
+        }
+        self.shifted.copy_from_slice(values);
+        for &p in &self.diag_pos {
+            self.shifted[p] += shift;
+        }
+        let Some(mem) = self.mem.as_mut() else {
+            return Err(SparseError::NotFactored.into());
+        };
+        let ok = self
+            .symbolic
+            .factorize_numeric_llt(
+                &mut self.l_values,
+                SparseColMatRef::new(
+                    SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.col_ptr, None, &self.row_idx),
+                    &self.shifted,
+                ),
+                Side::Lower,
+                LltRegularization::default(),
+                self.par,
+                MemStack::new(mem),
+                Default::default(),
+            )
+            .is_ok();
+        if !ok {
+            return Ok(false);
+        }
+        let mut log_det = 0.0;
+        for j in 0..self.n {
+            let (start, _) = self.column(j);
+            log_det += self.l_values[start].ln();
+        }
+        self.log_det = 2.0 * log_det;
+        self.factored = self.log_det.is_finite();
+        Ok(self.factored)
+    }
+
+    /// `log det(A + shift·I)` of the last successful factorisation.
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// let mut chol = SparseCholesky::analyse(1, &[0, 1], &[0])?;
+    /// chol.factor(&[2.0], 1.0)?;
+    /// assert!((chol.log_det()? - 3f64.ln()).abs() < 1e-15);
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
+    pub fn log_det(&self) -> Result<f64, LaplaceError> {
+        self.check_factored()?;
+        Ok(self.log_det)
+    }
+
+    /// Solves `(A + shift·I) x = b` in place, `b` in the original order.
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// let mut chol = SparseCholesky::analyse(2, &[0, 1, 2], &[0, 1])?;
+    /// chol.factor(&[2.0, 4.0], 0.0)?;
+    /// let mut b = vec![1.0, 1.0];
+    /// chol.solve(&mut b)?;
+    /// assert_eq!(b, vec![0.5, 0.25]);
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
+    pub fn solve(&self, b: &mut [f64]) -> Result<(), LaplaceError> {
+        self.check_factored()?;
+        self.check_len(b.len())?;
+        let req = self.symbolic.solve_in_place_scratch::<f64>(1, self.par);
+        let mut mem = self.buffer(req)?;
+        let llt = LltRef::new(&self.symbolic, &self.l_values);
+        llt.solve_in_place_with_conj(
+            Conj::No,
+            MatMut::from_column_major_slice_mut(b, self.n, 1),
+            self.par,
+            MemStack::new(&mut mem),
+        );
+        Ok(())
+    }
+
+    /// Maps a standard normal vector `z` in place to a draw of
+    /// `N(0, (A + shift·I)⁻¹)`: `x = Pᵀ L⁻ᵀ z`, in the original order.
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// let mut chol = SparseCholesky::analyse(1, &[0, 1], &[0])?;
+    /// chol.factor(&[4.0], 0.0)?;
+    /// let mut z = vec![1.0];
+    /// chol.draw(&mut z)?;
+    /// assert_eq!(z, vec![0.5]); // standard deviation 1/2
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
+    pub fn draw(&self, z: &mut [f64]) -> Result<(), LaplaceError> {
+        self.check_factored()?;
+        self.check_len(z.len())?;
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(s) => {
+                let l = SparseColMatRef::new(s.factor(), &self.l_values);
+                triangular_solve::solve_lower_triangular_transpose_in_place(
+                    l,
+                    Conj::No,
+                    MatMut::from_column_major_slice_mut(z, self.n, 1),
+                    self.par,
+                );
+            }
+            SymbolicCholeskyRaw::Supernodal(s) => {
+                let mut mem = self.buffer(s.solve_in_place_scratch::<f64>(1, self.par))?;
+                SupernodalLltRef::new(s, &self.l_values).l_transpose_solve_with_conj(
+                    Conj::No,
+                    MatMut::from_column_major_slice_mut(z, self.n, 1),
+                    self.par,
+                    MemStack::new(&mut mem),
+                );
+            }
+        }
+        // z now holds y = L⁻ᵀ z in the permuted order; x[i] = y[perm_inv[i]].
+        let y = z.to_vec();
+        for (x, &p) in z.iter_mut().zip(&self.perm_inv) {
+            *x = y[p];
+        }
+        Ok(())
+    }
+
+    /// The selected inverse: the entries of `(A + shift·I)⁻¹` on the
+    /// pattern given to the analysis, in the order of its values, by the
+    /// Takahashi recursions on the factor's pattern (which contains the
+    /// matrix's), never forming the inverse. Costs about as much as the
+    /// factorisation.
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// // A = [[2, -1, 0], [-1, 2, -1], [0, -1, 2]], A⁻¹ = [[3, 2, 1], [2, 4, 2], [1, 2, 3]] / 4.
+    /// let mut chol = SparseCholesky::analyse(3, &[0, 2, 4, 5], &[0, 1, 1, 2, 2])?;
+    /// chol.factor(&[2.0, -1.0, 2.0, -1.0, 2.0], 0.0)?;
+    /// let z = chol.selected_inverse()?;
+    /// let want = [0.75, 0.5, 1.0, 0.5, 0.75];
+    /// assert!(z.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-14));
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
+    pub fn selected_inverse(&self) -> Result<Vec<f64>, LaplaceError> {
+        let z = self.takahashi()?;
+        Ok(self.user_to_l.iter().map(|&p| z[p]).collect())
+    }
+
+    /// The diagonal of `(A + shift·I)⁻¹` (the marginal variances), from the
+    /// selected inverse.
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// let mut chol = SparseCholesky::analyse(3, &[0, 2, 4, 5], &[0, 1, 1, 2, 2])?;
+    /// chol.factor(&[2.0, -1.0, 2.0, -1.0, 2.0], 0.0)?;
+    /// let d = chol.inverse_diagonal()?;
+    /// assert!((d[1] - 1.0).abs() < 1e-14);
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
+    pub fn inverse_diagonal(&self) -> Result<Vec<f64>, LaplaceError> {
+        let z = self.takahashi()?;
+        Ok(self.perm_inv.iter().map(|&p| z[self.column(p).0]).collect())
+    }
+
+    /// The dense `(A + shift·I)⁻¹`, row-major `n × n`, for callers that
+    /// need the full covariance; refused when `n²` doubles do not fit in
+    /// [`saddle_runtime::available_memory`].
+    ///
+    /// ```
+    /// use saddle_laplace::SparseCholesky;
+    /// let mut chol = SparseCholesky::analyse(2, &[0, 2, 3], &[0, 1, 1])?;
+    /// chol.factor(&[2.0, 1.0, 2.0], 0.0)?;
+    /// let inv = chol.inverse_dense()?;
+    /// let want = [2.0 / 3.0, -1.0 / 3.0, -1.0 / 3.0, 2.0 / 3.0];
+    /// assert!(inv.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-14));
+    /// # Ok::<(), saddle_laplace::LaplaceError>(())
+    /// ```
     pub fn inverse_dense(&self) -> Result<Vec<f64>, LaplaceError> {
-        Ok(self.chol.as_ref().map(|c| c.inverse()).unwrap_or_default())
+        self.check_factored()?;
+        let n = self.n;
+        let bytes = (n as u128) * (n as u128) * 8;
+        let available = saddle_runtime::available_memory();
+        if bytes > available {
+            return Err(SparseError::DenseTooLarge { dim: n, bytes, available }.into());
+        }
+        let mut out = Vec::new();
+        out.try_reserve_exact(n * n).map_err(|_| SparseError::OutOfMemory { bytes })?;
+        out.resize(n * n, 0.0);
+        for (k, row) in out.chunks_exact_mut(n).enumerate() {
+            // Row k of the symmetric inverse is its column k: A⁻¹ e_k.
+            row[k] = 1.0;
+            self.solve(row)?;
+        }
+        Ok(out)
     }
+
+    /// The Takahashi recursions: `Z = (L Lᵀ)⁻¹` on the pattern of `L`,
+    /// laid out as `L`'s values.
+    ///
+    /// With `struct(j)` the rows of column `j` below the diagonal, going
+    /// from the last column to the first:
+    /// `Z_ij = -(1/L_jj) Σ_{k ∈ struct(j)} L_kj Z_ik` for `i ∈ struct(j)`, and
+    /// `Z_jj = (1/L_jj) (1/L_jj - Σ_{i ∈ struct(j)} L_ij Z_ij)`.
+    /// Every pair `i ≤ k` of `struct(j)` has `k` in column `i` of the
+    /// factor, so one pass over column `i` with a scatter map of
+    /// `struct(j)` finds all the `Z_ik` it needs, each once, and adds each
+    /// to both sums it belongs to.
+    fn takahashi(&self) -> Result<Vec<f64>, LaplaceError> {
+        self.check_factored()?;
+        let l = &self.l_values;
+        let mut z = Vec::new();
+        let bytes = 8 * l.len() as u128;
+        z.try_reserve_exact(l.len()).map_err(|_| SparseError::OutOfMemory { bytes })?;
+        z.resize(l.len(), 0.0);
+        const NONE: usize = usize::MAX;
+        let mut map = vec![NONE; self.n];
+        let mut acc = Vec::new();
+        for j in (0..self.n).rev() {
+            let (vs, rows) = self.column(j);
+            acc.clear();
+            for (t, r) in rows.enumerate().skip(1) {
+                map[r] = t;
+                acc.push(0.0);
+            }
+            let (_, rows) = self.column(j);
+            for (t, i) in rows.enumerate().skip(1) {
+                let l_ij = l[vs + t];
+                let (ws, col_i) = self.column(i);
+                for (q, k) in col_i.enumerate() {
+                    let u = map[k];
+                    if u == NONE {
+                        continue;
+                    }
+                    let z_ki = z[ws + q];
+                    acc[t - 1] += l[vs + u] * z_ki;
+                    if k != i {
+                        acc[u - 1] += l_ij * z_ki;
+                    }
+                }
+            }
+            let d = l[vs];
+            let mut diag = 1.0 / d;
+            let (_, rows) = self.column(j);
+            for (t, r) in rows.enumerate().skip(1) {
+                let z_ij = -acc[t - 1] / d;
+                z[vs + t] = z_ij;
+                diag -= l[vs + t] * z_ij;
+                map[r] = NONE;
+            }
+            z[vs] = diag / d;
+        }
+        Ok(z)
+    }
+
+    /// Column `j` of `L` (permuted order): where its values start, and its
+    /// rows, the diagonal first, then increasing.
+    fn column(&self, j: usize) -> (usize, Rows<'_>) {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(s) => {
+                let (a, b) = (s.col_ptr()[j], s.col_ptr()[j + 1]);
+                (a, (0..0).chain(s.row_idx()[a..b].iter().copied()))
+            }
+            SymbolicCholeskyRaw::Supernodal(s) => {
+                let k = self.col_super[j];
+                let (begin, end) = (s.supernode_begin()[k], s.supernode_end()[k]);
+                let pattern = s.supernode(k).pattern();
+                let height = end - begin + pattern.len();
+                let c = j - begin;
+                (s.col_ptr_for_val()[k] + c * height + c, (j..end).chain(pattern.iter().copied()))
+            }
+        }
+    }
+
+    /// The position in `L`'s values of entry `[row, col]` (permuted order,
+    /// `row ≥ col`), if it is in the factor's pattern.
+    fn find_in_column(&self, col: usize, row: usize) -> Option<usize> {
+        match self.symbolic.raw() {
+            SymbolicCholeskyRaw::Simplicial(s) => {
+                let (a, b) = (s.col_ptr()[col], s.col_ptr()[col + 1]);
+                s.row_idx()[a..b].binary_search(&row).ok().map(|q| a + q)
+            }
+            SymbolicCholeskyRaw::Supernodal(s) => {
+                let k = self.col_super[col];
+                let end = s.supernode_end()[k];
+                let (start, _) = self.column(col);
+                if row < end {
+                    return Some(start + (row - col));
+                }
+                let q = s.supernode(k).pattern().binary_search(&row).ok()?;
+                Some(start + (end - col) + q)
+            }
+        }
+    }
+
+    fn check_factored(&self) -> Result<(), LaplaceError> {
+        if self.factored { Ok(()) } else { Err(SparseError::NotFactored.into()) }
+    }
+
+    fn check_len(&self, found: usize) -> Result<(), LaplaceError> {
+        if found == self.n { Ok(()) } else { Err(SparseError::VectorLength { expected: self.n, found }.into()) }
+    }
+
+    fn buffer(&self, req: StackReq) -> Result<MemBuffer, LaplaceError> {
+        MemBuffer::try_new(req).map_err(|_| SparseError::OutOfMemory { bytes: req.size_bytes() as u128 }.into())
+    }
+}
+
+/// Checks a lower-triangular CSC pattern (every diagonal present, rows
+/// strictly increasing) and returns the positions of the diagonal entries.
+fn check_lower_pattern(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<Vec<usize>, SparseError> {
+    check_pointers(n, col_ptr, row_idx.len())?;
+    let mut diag_pos = Vec::with_capacity(n);
+    for c in 0..n {
+        let (a, b) = (col_ptr[c], col_ptr[c + 1]);
+        let mut previous: Option<usize> = None;
+        for (p, &r) in row_idx[a..b].iter().enumerate() {
+            if r >= n {
+                return Err(SparseError::RowOutOfRange { row: r, column: c, dim: n });
+            }
+            if r < c {
+                return Err(SparseError::AboveDiagonal { row: r, column: c });
+            }
+            if let Some(prev) = previous
+                && r <= prev
+            {
+                return Err(SparseError::RowOrder { column: c, row: r, previous: prev });
+            }
+            if r == c {
+                diag_pos.push(a + p);
+            }
+            previous = Some(r);
+        }
+        if diag_pos.len() != c + 1 {
+            return Err(SparseError::MissingDiagonal { column: c });
+        }
+    }
+    Ok(diag_pos)
+}
+
+/// Checks that `col_ptr` has `n + 1` offsets running from 0 to `entries`
+/// without decreasing.
+fn check_pointers(n: usize, col_ptr: &[usize], entries: usize) -> Result<(), SparseError> {
+    if col_ptr.len() != n + 1 {
+        return Err(SparseError::PointerCount { dim: n, found: col_ptr.len() });
+    }
+    let mut last = 0;
+    for c in 0..n {
+        let (a, b) = (col_ptr[c], col_ptr[c + 1]);
+        if a != last || b < a || b > entries || (c + 1 == n && b != entries) {
+            return Err(SparseError::PointerOrder { column: c, start: a, end: b, entries });
+        }
+        last = b;
+    }
+    Ok(())
+}
+
+/// `y = A x` for a symmetric `A` given by its lower triangle in CSC (the
+/// layout [`SparseCholesky::analyse`] takes, though here the rows need not
+/// be sorted nor the diagonal present).
+///
+/// ```
+/// use saddle_laplace::sym_matvec;
+/// // A = [[4, 1], [1, 3]].
+/// let mut y = vec![0.0; 2];
+/// sym_matvec(2, &[0, 2, 3], &[0, 1, 1], &[4.0, 1.0, 3.0], &[1.0, 1.0], &mut y)?;
+/// assert_eq!(y, vec![5.0, 4.0]);
+/// # Ok::<(), saddle_laplace::LaplaceError>(())
+/// ```
+pub fn sym_matvec(
+    n: usize,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+    values: &[f64],
+    x: &[f64],
+    y: &mut [f64],
+) -> Result<(), LaplaceError> {
+    check_pointers(n, col_ptr, row_idx.len())?;
+    if values.len() != row_idx.len() {
+        return Err(SparseError::ValueCount { expected: row_idx.len(), found: values.len() }.into());
+    }
+    for len in [x.len(), y.len()] {
+        if len != n {
+            return Err(SparseError::VectorLength { expected: n, found: len }.into());
+        }
+    }
+    y.fill(0.0);
+    for c in 0..n {
+        let (a, b) = (col_ptr[c], col_ptr[c + 1]);
+        for (&r, &v) in row_idx[a..b].iter().zip(&values[a..b]) {
+            if r >= n {
+                return Err(SparseError::RowOutOfRange { row: r, column: c, dim: n }.into());
+            }
+            if r < c {
+                return Err(SparseError::AboveDiagonal { row: r, column: c }.into());
+            }
+            y[r] += v * x[c];
+            if r != c {
+                y[c] += v * x[r];
+            }
+        }
+    }
+    Ok(())
 }
