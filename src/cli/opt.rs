@@ -23,7 +23,7 @@ pub struct Args {
     /// The function to use (default: the first).
     #[arg(long = "func")]
     pub func: Option<String>,
-    /// A pass: jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce.
+    /// A pass: jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], sparse_hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce.
     #[arg(short = 'p', long = "pass", required = true, value_parser = parse_pass)]
     pub passes: Vec<Pass>,
     /// Print op counts before and after on stderr (for `simplify` also the
@@ -45,6 +45,9 @@ pub enum Pass {
     ValueAndGrad(usize),
     /// Hessian w.r.t. parameter K.
     Hessian(usize),
+    /// Compressed Hessian w.r.t. parameter K: `[f, ∇f, H·Sᵀ]` for a star
+    /// colouring of the pattern detected with every data argument unknown.
+    SparseHessian(usize),
     /// Forward-mode Jacobian w.r.t. parameter K.
     Jacfwd(usize),
     /// Reverse-mode Jacobian w.r.t. parameter K.
@@ -58,7 +61,7 @@ pub enum Pass {
 }
 
 const PASSES: &str =
-    "jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce";
+    "jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], sparse_hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce";
 
 /// Parses one `-p` argument (also used by `saddle bench`).
 pub fn parse_pass(s: &str) -> Result<Pass, String> {
@@ -83,6 +86,7 @@ pub fn parse_pass(s: &str) -> Result<Pass, String> {
         "grad" => Ok(Pass::Grad(k()?)),
         "value_and_grad" => Ok(Pass::ValueAndGrad(k()?)),
         "hessian" => Ok(Pass::Hessian(k()?)),
+        "sparse_hessian" => Ok(Pass::SparseHessian(k()?)),
         "jacfwd" => Ok(Pass::Jacfwd(k()?)),
         "jacrev" => Ok(Pass::Jacrev(k()?)),
         "vmap" => match number("SIZE")? {
@@ -101,6 +105,7 @@ impl fmt::Display for Pass {
             Pass::Grad(k) => write!(f, "grad={k}"),
             Pass::ValueAndGrad(k) => write!(f, "value_and_grad={k}"),
             Pass::Hessian(k) => write!(f, "hessian={k}"),
+            Pass::SparseHessian(k) => write!(f, "sparse_hessian={k}"),
             Pass::Jacfwd(k) => write!(f, "jacfwd={k}"),
             Pass::Jacrev(k) => write!(f, "jacrev={k}"),
             Pass::Vmap(n) => write!(f, "vmap={n}"),
@@ -115,10 +120,17 @@ pub fn apply(pass: Pass, f: &Func) -> Result<Func, CliError> {
     apply_with_report(pass, f).map(|(g, _)| g)
 }
 
-/// Applies one pass to `f`; `simplify` also returns its report.
-pub fn apply_with_report(pass: Pass, f: &Func) -> Result<(Func, Option<SimplifyReport>), CliError> {
+/// Applies one pass to `f`; also returns the lines `--stats` adds for it
+/// beyond the op counts (the report of `simplify`, the pattern and colours
+/// of `sparse_hessian`), without their `stats: ` prefix.
+pub fn apply_with_report(pass: Pass, f: &Func) -> Result<(Func, Vec<String>), CliError> {
     let ad = |r: Result<Func, saddle::ad::Error>| {
-        r.map(|g| (g, None)).map_err(|e| CliError::msg(format!("pass {pass}: {e}")))
+        r.map(|g| (g, Vec::new())).map_err(|e| CliError::msg(format!("pass {pass}: {e}")))
+    };
+    let report_lines = |r: SimplifyReport| {
+        let mut lines: Vec<String> = r.to_string().lines().map(str::to_string).collect();
+        lines.extend(r.warnings().iter().map(|w| format!("warning: {w}")));
+        lines
     };
     match pass {
         Pass::Jvp => ad(saddle::ad::jvp(f)),
@@ -126,16 +138,30 @@ pub fn apply_with_report(pass: Pass, f: &Func) -> Result<(Func, Option<SimplifyR
         Pass::Grad(k) => ad(saddle::ad::grad(f, k)),
         Pass::ValueAndGrad(k) => ad(saddle::ad::value_and_grad(f, k)),
         Pass::Hessian(k) => ad(saddle::ad::hessian(f, k)),
+        Pass::SparseHessian(k) => {
+            // No data here: every data argument is unknown, so the pattern
+            // is a superset of the one any data gives.
+            let h = saddle::ad::sparsity::sparse_hessian(f, k, &[])
+                .map_err(|e| CliError::msg(format!("pass {pass}: {e}")))?;
+            let note = format!(
+                "sparse_hessian: n {}, nnz {} (both triangles), lower {} (with the whole diagonal), colours {} (data unknown)",
+                h.dim(),
+                h.pattern().nnz(),
+                h.lower().nnz(),
+                h.num_colours()
+            );
+            Ok((h.into_func(), vec![note]))
+        }
         Pass::Jacfwd(k) => ad(saddle::ad::jacfwd(f, k)),
         Pass::Jacrev(k) => ad(saddle::ad::jacrev(f, k)),
         Pass::Vmap(n) => ad(saddle::ad::vmap_leading(f, n)),
         Pass::Simplify => simplify(f, &SimplifyOptions::default())
-            .map(|(g, report)| (g, Some(report)))
+            .map(|(g, report)| (g, report_lines(report)))
             .map_err(|e| CliError::msg(format!("pass {pass}: {e}"))),
         Pass::Dce => {
             let mut g = f.clone();
             saddle::ir::passes::dce(&mut g);
-            Ok((g, None))
+            Ok((g, Vec::new()))
         }
     }
 }
@@ -158,10 +184,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
         let (g, report) = apply_with_report(pass, &f)?;
         f = g;
         stats.push(format!("stats: after {pass}: {}", op_summary(&f)));
-        if let Some(r) = report {
-            stats.extend(r.to_string().lines().map(|l| format!("stats: {l}")));
-            stats.extend(r.warnings().iter().map(|w| format!("stats: warning: {w}")));
-        }
+        stats.extend(report.iter().map(|l| format!("stats: {l}")));
     }
     // The result first, under a name no other function of the module has.
     let others: Vec<Func> = m.funcs.iter().filter(|g| g.name() != original.name()).cloned().collect();
