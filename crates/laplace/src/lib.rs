@@ -16,6 +16,7 @@ mod optimum;
 mod options;
 #[cfg(feature = "plot")]
 pub mod plot;
+mod random;
 mod rng;
 mod transform;
 
@@ -24,4 +25,5 @@ pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
 pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{Method, Options};
+pub use random::{InnerStats, RandomEffects, RandomError, RandomFit, laplace_random};
 pub use transform::{Constraint, Target};
