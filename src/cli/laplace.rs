@@ -41,9 +41,15 @@ pub struct Args {
     /// Stop when the gradient's largest absolute entry is at most this.
     #[arg(long = "grad-tol", default_value_t = 1e-8)]
     pub grad_tol: f64,
+    /// Random effects, integrated out (TMB's marginal Laplace): 0-based indices and half-open ranges A:B, comma-separated.
+    #[arg(long)]
+    pub random: Option<String>,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
+    if let Some(ranges) = a.random.clone() {
+        return super::random::run(a, &ranges);
+    }
     let module = load_module(&a.file)?;
     let func = module.select(a.func.as_deref())?;
     let types = func.param_types();
