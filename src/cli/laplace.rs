@@ -53,9 +53,15 @@ pub struct Args {
     /// The Hessian: auto (sparse for large models with sparse Hessians), dense or sparse.
     #[arg(long, default_value = "auto", value_parser = ["auto", "dense", "sparse"])]
     pub hessian: String,
+    /// Random effects, integrated out (TMB's marginal Laplace): 0-based indices and half-open ranges A:B, comma-separated.
+    #[arg(long)]
+    pub random: Option<String>,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
+    if let Some(ranges) = a.random.clone() {
+        return super::random::run(a, &ranges);
+    }
     let module = load_module(&a.file)?;
     let func = module.select(a.func.as_deref())?;
     let types = func.param_types();

@@ -13,6 +13,7 @@ mod json;
 mod laplace;
 mod lower;
 mod opt;
+mod random;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -193,6 +193,10 @@ pub enum LaplaceError {
         /// Where, when known.
         loc: Option<Location>,
     },
+    /// A random-effects model is malformed or its marginal cannot be
+    /// approximated (see [`crate::RandomError`]).
+    #[error(transparent)]
+    Random(#[from] crate::RandomError),
     /// Tracing, differentiation or compilation failed.
     #[error("{stage} failed: {message}")]
     Build {

@@ -17,6 +17,7 @@ mod optimum;
 mod options;
 #[cfg(feature = "plot")]
 pub mod plot;
+mod random;
 mod rng;
 mod sparse;
 mod structure;
@@ -29,4 +30,5 @@ pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{HessianMode, Method, Options};
 pub use sparse::{FactorKind, SparseCholesky, SparseError, sym_matvec};
 pub use structure::{SparseStructure, SparseSymmetric};
+pub use random::{InnerStats, RandomEffects, RandomError, RandomFit, laplace_random};
 pub use transform::{Constraint, Target};

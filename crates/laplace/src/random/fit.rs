@@ -1,0 +1,214 @@
+//! The fit of a random-effects model: the fixed effects by Laplace on the
+//! log marginal, then the random effects' summary at θ̂ (TMB's
+//! `sdreport`).
+
+use std::time::Instant;
+
+use ndarray::{Array1, Array2};
+use saddle_ir::{Array, Func};
+
+use super::{InnerStats, RandomEffects, RandomError};
+use crate::{Evaluations, LaplaceError, Method, Options, Timings};
+
+/// The fit of a random-effects model by [`laplace_random`] or
+/// [`RandomEffects::fit`].
+///
+/// Vectors of length `d` (`mode`, `std`) are over the whole parameter
+/// vector; matrices over the fixed effects are `p × p` in the order of
+/// `fixed`.
+#[derive(Clone, Debug)]
+pub struct RandomFit {
+    /// The indices of the fixed effects, ascending (`p` of them).
+    pub fixed: Vec<usize>,
+    /// The indices of the random effects, ascending (`q` of them).
+    pub random: Vec<usize>,
+    /// θ̂ at the fixed coordinates, `û(θ̂)` at the random ones.
+    pub mode: Array1<f64>,
+    /// For fixed effects the square roots of `covariance`'s diagonal; for
+    /// random effects those of `diag((−∇²ᵤf)⁻¹ + J V Jᵀ)` (TMB's joint
+    /// standard errors), `J = dû/dθ`, `V = covariance`.
+    pub std: Array1<f64>,
+    /// `V = (−∇²L(θ̂))⁻¹`, `p × p`.
+    pub covariance: Array2<f64>,
+    /// `−∇²L(θ̂)`, `p × p` (central differences of the exact gradient).
+    pub precision: Array2<f64>,
+    /// `J = dû/dθ` at θ̂, `q × p`.
+    pub jacobian: Array2<f64>,
+    /// The diagonal of `(−∇²ᵤf)⁻¹` at `(θ̂, û)`: the conditional variances of
+    /// the random effects given θ̂.
+    pub conditional_variance: Array1<f64>,
+    /// `L(θ̂) = f(θ̂, û) + (q/2)·log 2π − ½·log det(−∇²ᵤf(θ̂, û))`.
+    pub log_marginal: f64,
+    /// `f(mode)`.
+    pub log_density_at_mode: f64,
+    /// Laplace's approximation over θ of the marginal:
+    /// `L(θ̂) + (p/2)·log 2π − ½·log det(−∇²L(θ̂))`.
+    pub log_evidence: f64,
+    /// `∇L(θ̂)` (exact).
+    pub gradient: Array1<f64>,
+    /// `‖∇L(θ̂)‖∞`.
+    pub grad_norm: f64,
+    /// Iterations of the outer optimisation.
+    pub iterations: usize,
+    /// Whether the outer optimisation passed its convergence test.
+    pub converged: bool,
+    /// The outer optimiser.
+    pub method: Method,
+    /// Evaluations of the marginal by the outer optimiser (each Hessian is
+    /// `2p` gradients more).
+    pub evaluations: Evaluations,
+    /// The inner optimisations' work, over the whole fit.
+    pub inner: InnerStats,
+    /// Wall-clock times of the outer fit (`total` covers the whole fit).
+    pub timings: Timings,
+}
+
+impl RandomFit {
+    /// The number of fixed effects.
+    pub fn num_fixed(&self) -> usize {
+        self.fixed.len()
+    }
+
+    /// The number of random effects.
+    pub fn num_random(&self) -> usize {
+        self.random.len()
+    }
+}
+
+/// Fits a random-effects model: `func` is a log density over its first
+/// parameter (the other parameters are `data`), `random` the indices of
+/// the random effects, `init` a full starting vector (θ₀ at the fixed
+/// coordinates, the inner Newton's start at the random ones). See
+/// [`RandomEffects`] for the approximation and [`RandomEffects::fit`].
+///
+/// ```
+/// use saddle_ir::{TensorType, trace};
+/// use saddle_laplace::{Options, laplace_random};
+/// // x = (μ, u): u ~ N(μ, 1), y = 2 ~ N(u, 1); the marginal y ~ N(μ, 2)
+/// // has its maximum at μ = 2 with curvature 1/2.
+/// let f = trace("f", &[TensorType::f64([2])], |x| {
+///     let (mu, u) = (x[0].slice(&[0], &[1]), x[0].slice(&[1], &[2]));
+///     vec![(-0.5 * (u - mu) * (u - mu) - 0.5 * (2.0 - u) * (2.0 - u)).sum_all()]
+/// })
+/// .unwrap();
+/// let fit = laplace_random(&f, vec![], &[1], &[0.0, 0.0], &Options::default()).unwrap();
+/// assert!((fit.mode[0] - 2.0).abs() < 1e-8 && (fit.mode[1] - 2.0).abs() < 1e-8);
+/// assert!((fit.covariance[[0, 0]] - 2.0).abs() < 1e-6);
+/// // u's joint variance: ½ given μ, plus (dû/dμ)²·Var(μ) = ¼·2.
+/// assert!((fit.std[1] - 1.0).abs() < 1e-6);
+/// ```
+pub fn laplace_random(
+    func: &Func,
+    data: Vec<Array>,
+    random: &[usize],
+    init: &[f64],
+    opts: &Options,
+) -> Result<RandomFit, LaplaceError> {
+    RandomEffects::new(func, data, random)?.fit(init, opts)
+}
+
+impl RandomEffects {
+    /// Fits the fixed effects by [`crate::laplace`] on the log marginal from
+    /// the fixed coordinates of `init` (a full vector; its random
+    /// coordinates start the inner Newton), then summarises at θ̂.
+    ///
+    /// A Hessian of the log marginal that is not negative definite at θ̂ is
+    /// [`RandomError::MarginalNotNegativeDefinite`] (never regularised,
+    /// whatever `opts.jitter` says). An inner solve that fails during the
+    /// optimisation makes the optimiser step back; one that fails at the
+    /// start is the error.
+    pub fn fit(&mut self, init: &[f64], opts: &Options) -> Result<RandomFit, LaplaceError> {
+        let start = Instant::now();
+        self.set_start(init)?;
+        let theta0: Vec<f64> = self.fixed.iter().map(|&i| init[i]).collect();
+        let p = self.fixed.len();
+        self.stats = InnerStats::default();
+        // The fixed effects are few: their covariance is always formed, densely.
+        let opts = Options { jitter: None, full_covariance: true, hessian: crate::HessianMode::Dense, ..opts.clone() };
+        let outer = if p == 0 {
+            None
+        } else {
+            self.soft_failures = true;
+            self.last_failure = None;
+            let r = crate::laplace(&mut *self, &theta0, &opts);
+            self.soft_failures = false;
+            Some(r.map_err(|e| self.explain(e))?)
+        };
+        let theta: Vec<f64> = outer.as_ref().map(|o| o.mode.to_vec()).unwrap_or_default();
+        let t_summary = Instant::now();
+        let mut gradient = vec![0.0; p];
+        let log_marginal = self.eval(&theta, Some(&mut gradient))?;
+        let factor = self.inner(&theta)?;
+        let (d, q) = (self.dim, self.random.len());
+        let h = &self.full.hess;
+        let mut jacobian = Array2::zeros((q, p));
+        let mut col = vec![0.0; q];
+        for (k, &fk) in self.fixed.iter().enumerate() {
+            for (a, &i) in self.random.iter().enumerate() {
+                col[a] = h[i * d + fk];
+            }
+            factor.solve(&mut col);
+            for a in 0..q {
+                jacobian[[a, k]] = col[a];
+            }
+        }
+        let conditional_variance = Array1::from(factor.inverse_diagonal());
+        let (covariance, precision) = match &outer {
+            Some(o) => (o.covariance.clone().unwrap_or_else(|| Array2::from_elem((p, p), f64::NAN)), o.precision.to_dense()),
+            None => (Array2::zeros((0, 0)), Array2::zeros((0, 0))),
+        };
+        let jv = jacobian.dot(&covariance);
+        let mut std = Array1::zeros(d);
+        for (k, &i) in self.fixed.iter().enumerate() {
+            std[i] = covariance[[k, k]].max(0.0).sqrt();
+        }
+        for (a, &i) in self.random.iter().enumerate() {
+            let delta: f64 = (0..p).map(|k| jv[[a, k]] * jacobian[[a, k]]).sum();
+            std[i] = (conditional_variance[a] + delta).max(0.0).sqrt();
+        }
+        let log_evidence = match &outer {
+            // L(θ̂) again, at the mode reported, with the optimiser's
+            // curvature.
+            Some(o) => o.log_evidence - o.log_density_at_mode + log_marginal,
+            None => log_marginal,
+        };
+        let mut timings = outer.as_ref().map(|o| o.timings).unwrap_or_default();
+        timings.factor += t_summary.elapsed();
+        timings.total = start.elapsed();
+        let grad_norm = gradient.iter().fold(0.0_f64, |m, g| m.max(g.abs()));
+        Ok(RandomFit {
+            fixed: self.fixed.clone(),
+            random: self.random.clone(),
+            mode: Array1::from(self.full.x.clone()),
+            std,
+            covariance,
+            precision,
+            jacobian,
+            conditional_variance,
+            log_marginal,
+            log_density_at_mode: self.full.value,
+            log_evidence,
+            gradient: Array1::from(gradient),
+            grad_norm,
+            iterations: outer.as_ref().map_or(0, |o| o.iterations),
+            converged: outer.as_ref().is_none_or(|o| o.converged),
+            method: outer.as_ref().map_or(Method::Newton, |o| o.method),
+            evaluations: outer.as_ref().map(|o| o.evaluations).unwrap_or_default(),
+            inner: self.stats,
+            timings,
+        })
+    }
+
+    /// An error of the outer fit, told in terms of the model.
+    fn explain(&mut self, e: LaplaceError) -> LaplaceError {
+        match e {
+            LaplaceError::NonFiniteDensity { .. } | LaplaceError::NonFiniteGradient { .. } => {
+                self.last_failure.take().unwrap_or(e)
+            }
+            LaplaceError::NotNegativeDefinite { eigenvalue, direction, mode } => {
+                RandomError::MarginalNotNegativeDefinite { theta: mode, eigenvalue, direction }.into()
+            }
+            other => other,
+        }
+    }
+}
