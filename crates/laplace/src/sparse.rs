@@ -441,10 +441,10 @@ impl SparseCholesky {
     /// ```
     /// use saddle_laplace::SparseCholesky;
     /// let mut chol = SparseCholesky::analyse(2, &[0, 1, 2], &[0, 1])?;
-    /// chol.factor(&[2.0, 4.0], 0.0)?;
+    /// chol.factor(&[4.0, 16.0], 0.0)?;
     /// let mut b = vec![1.0, 1.0];
     /// chol.solve(&mut b)?;
-    /// assert_eq!(b, vec![0.5, 0.25]);
+    /// assert_eq!(b, vec![0.25, 0.0625]);
     /// # Ok::<(), saddle_laplace::LaplaceError>(())
     /// ```
     pub fn solve(&self, b: &mut [f64]) -> Result<(), LaplaceError> {
