@@ -54,7 +54,7 @@ pub struct Args {
     #[arg(long, default_value = "auto", value_parser = ["auto", "dense", "sparse"])]
     pub hessian: String,
     /// Random effects, integrated out (TMB's marginal Laplace): 0-based indices and half-open ranges A:B, comma-separated.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub random: Option<String>,
 }
 

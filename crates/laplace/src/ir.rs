@@ -239,8 +239,11 @@ impl IrDensity {
             let f1 = first_result_only(&self.func)?;
             let mut data: Vec<Option<&Array>> = self.args.iter().map(Some).collect();
             data[0] = None;
-            let hessian = saddle_ad::sparsity::sparse_hessian(&f1, 0, &data)
-                .map_err(|e| LaplaceError::Build { stage: "sparsity detection", message: e.to_string() })?;
+            let dim = self.dim;
+            let hessian = saddle_ad::sparsity::sparse_hessian(&f1, 0, &data).map_err(|e| LaplaceError::Build {
+                stage: "sparsity detection",
+                message: format!("the Hessian over {dim} coordinates: {e}"),
+            })?;
             self.report.sparsity += t.elapsed();
             let lower = hessian.lower();
             let rows = lower.row_indices().iter().map(|&r| r as usize).collect();
