@@ -86,10 +86,33 @@ fn bad_input_is_a_typed_error() {
 fn colouring_is_deterministic_and_linear_in_the_bandwidth() {
     // A banded pattern of half-bandwidth 2: 5 colours at most for a star colouring.
     let n = 200;
-    let p = Pattern::from_entries(n, n, (0..n).flat_map(|i| (i.saturating_sub(2)..(i + 3).min(n)).map(move |j| (i, j))))
-        .unwrap();
+    let p =
+        Pattern::from_entries(n, n, (0..n).flat_map(|i| (i.saturating_sub(2)..(i + 3).min(n)).map(move |j| (i, j))))
+            .unwrap();
     let c = star_colouring(&p).unwrap();
     assert_eq!(c, star_colouring(&p).unwrap());
     assert!(c.num_colours() <= 5, "{}", c.num_colours());
     saddle_ad::sparsity::check_star_colouring(&p, &c).unwrap();
+}
+
+#[test]
+fn sources_are_distinct_slots_of_the_other_index_colour() {
+    // Each lower entry (i, j) is read from slot (colour(j), i) or
+    // (colour(i), j), and no two entries share a slot: the map that lets a
+    // weighted sum of Hessian entries be written on the compressed product.
+    let n = 9;
+    let h = sparse_hessian(&ar1(n), 0, &[None]).unwrap();
+    let src = h.sources();
+    assert_eq!(src.len(), h.lower().nnz());
+    let col = h.colouring().colours();
+    for ((i, j), &s) in h.lower().entries().zip(src) {
+        let a = col[j] as usize * n + i;
+        let b = col[i] as usize * n + j;
+        assert!(s == a || s == b, "entry ({i}, {j}) read from slot {s}");
+    }
+    let mut seen = src.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), src.len());
+    assert!(seen.iter().all(|&s| s < h.num_colours() * n));
 }

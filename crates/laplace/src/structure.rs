@@ -151,6 +151,45 @@ impl SparseStructure {
             }
         }
     }
+
+    /// The pattern of the principal submatrix on the coordinates `keep`
+    /// (strictly increasing, below [`SparseStructure::dim`]), renumbered
+    /// `0..keep.len()`, with, per entry of it, the position of the same
+    /// entry in this pattern (a gather map: `sub[k] = values[map[k]]`).
+    ///
+    /// ```
+    /// use saddle_laplace::SparseStructure;
+    /// // Tridiagonal 3 × 3; keep coordinates 1 and 2.
+    /// let s = SparseStructure::new(3, vec![0, 2, 4, 5], vec![0, 1, 1, 2, 2]).unwrap();
+    /// let (sub, map) = s.principal(&[1, 2]).unwrap();
+    /// assert_eq!((sub.col_ptr(), sub.row_indices()), (&[0, 2, 3][..], &[0, 1, 1][..]));
+    /// assert_eq!(map, [2, 3, 4]);
+    /// ```
+    pub fn principal(&self, keep: &[usize]) -> Result<(SparseStructure, Vec<usize>), LaplaceError> {
+        if keep.windows(2).any(|w| w[0] >= w[1]) || keep.last().is_some_and(|&k| k >= self.n) {
+            return Err(LaplaceError::Structure {
+                message: format!("the kept coordinates must be strictly increasing below {}", self.n),
+            });
+        }
+        let mut new_index = vec![usize::MAX; self.n];
+        for (a, &k) in keep.iter().enumerate() {
+            new_index[k] = a;
+        }
+        let mut col_ptr = Vec::with_capacity(keep.len() + 1);
+        let (mut rows, mut map) = (Vec::new(), Vec::new());
+        col_ptr.push(0);
+        for &j in keep {
+            for k in self.col_ptr[j]..self.col_ptr[j + 1] {
+                let r = new_index[self.row_idx[k]];
+                if r != usize::MAX {
+                    rows.push(r);
+                    map.push(k);
+                }
+            }
+            col_ptr.push(rows.len());
+        }
+        Ok((SparseStructure::new(keep.len(), col_ptr, rows)?, map))
+    }
 }
 
 /// A sparse symmetric matrix: a [`SparseStructure`] and one value per
@@ -209,5 +248,25 @@ mod tests {
         assert_eq!(s.position(0, 3), Some(2));
         assert_eq!(s.position(2, 0), None);
         assert_eq!(SparseStructure::dense(3).nnz(), 6);
+    }
+
+    #[test]
+    fn principal_submatrices_equal_the_dense_block() {
+        let s = SparseStructure::new(4, vec![0, 3, 4, 6, 7], vec![0, 1, 3, 1, 2, 3, 3]).unwrap();
+        let v = [4.0, -1.0, 0.5, 3.0, 5.0, 0.25, 6.0];
+        let dense = s.to_dense(&v);
+        for keep in [vec![0, 3], vec![1, 2, 3], vec![0, 1, 2, 3], vec![2], vec![]] {
+            let (sub, map) = s.principal(&keep).unwrap();
+            let sv: Vec<f64> = map.iter().map(|&k| v[k]).collect();
+            let sd = sub.to_dense(&sv);
+            let m = keep.len();
+            for (a, &i) in keep.iter().enumerate() {
+                for (b, &j) in keep.iter().enumerate() {
+                    assert_eq!(sd[a * m + b], dense[i * 4 + j], "{keep:?} ({i}, {j})");
+                }
+            }
+        }
+        assert!(s.principal(&[2, 1]).is_err());
+        assert!(s.principal(&[4]).is_err());
     }
 }

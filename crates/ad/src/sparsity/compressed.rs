@@ -219,6 +219,30 @@ impl SparseHessian {
         Ok(())
     }
 
+    /// Per entry of [`SparseHessian::lower`] (in its order), the flat index
+    /// `c·n + i` of the slot of the compressed product `H·Sᵀ` that
+    /// [`SparseHessian::recover`] reads it from. Under a star colouring
+    /// with direct recovery each slot holds exactly that entry, so a sum
+    /// `Σ_k w_k·H[lower_k]` equals `Σ_slots ŵ ⊙ (H·Sᵀ)` with `ŵ[sources()[k]] = w_k`
+    /// and zero elsewhere, as a function of the point.
+    ///
+    /// ```
+    /// use saddle_ir::{trace, TensorType};
+    /// // f = x0·x1 + x1²: two colours, one per column; H00 is read from
+    /// // slot (0, 0) and H11 from slot (1, 1) of the [2, 2] product.
+    /// let f = trace("f", &[TensorType::f64([2])], |x| {
+    ///     let (a, b) = (x[0].slice(&[0], &[1]), x[0].slice(&[1], &[2]));
+    ///     vec![(a * b + b * b).sum_all()]
+    /// })
+    /// .unwrap();
+    /// let h = saddle_ad::sparsity::sparse_hessian(&f, 0, &[None]).unwrap();
+    /// let src = h.sources();
+    /// assert_eq!((src.len(), src[0], src[2]), (3, 0, 3));
+    /// ```
+    pub fn sources(&self) -> &[usize] {
+        &self.src
+    }
+
     /// The dense `n × n` row-major Hessian from lower-triangle entries
     /// (both triangles filled). For tests and small problems.
     pub fn to_dense(&self, lower_values: &[f64]) -> Result<Vec<f64>, Error> {
