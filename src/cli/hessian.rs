@@ -56,7 +56,8 @@ fn sparse(a: &Args) -> Result<String, CliError> {
     let exe = saddle::runtime::compile_with(h.func(), &opts).map_err(|e| CliError::msg(e.to_string()))?;
     let mut args = inputs.clone();
     args.push(h.seeds());
-    let out = exe.run(&args).map_err(|e| CliError::msg(format!("the Hessian of @{} cannot be computed: {e}", f.name())))?;
+    let out =
+        exe.run(&args).map_err(|e| CliError::msg(format!("the Hessian of @{} cannot be computed: {e}", f.name())))?;
     let compressed = out.get(2).map(|c| c.to_f64_vec()).unwrap_or_default();
     let mut lower = vec![0.0; h.lower().nnz()];
     h.recover(&compressed, &mut lower).map_err(|e| CliError::msg(e.to_string()))?;

@@ -60,8 +60,7 @@ pub enum Pass {
     Dce,
 }
 
-const PASSES: &str =
-    "jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], sparse_hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce";
+const PASSES: &str = "jvp, vjp, grad[=K], value_and_grad[=K], hessian[=K], sparse_hessian[=K], jacfwd[=K], jacrev[=K], vmap=SIZE, simplify, dce";
 
 /// Parses one `-p` argument (also used by `saddle bench`).
 pub fn parse_pass(s: &str) -> Result<Pass, String> {

@@ -19,7 +19,9 @@ use super::{CliError, load_module};
 
 pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
     if a.plot.is_some() || a.plot_dims.is_some() {
-        return Err(CliError::msg("--plot is not available with --random (the approximation is over the fixed effects)"));
+        return Err(CliError::msg(
+            "--plot is not available with --random (the approximation is over the fixed effects)",
+        ));
     }
     let module = load_module(&a.file)?;
     let func = module.select(a.func.as_deref())?;
@@ -59,9 +61,8 @@ pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
 /// `A:B` (A < B), each below `d`, none given twice; ascending.
 fn parse_ranges(s: &str, d: usize) -> Result<Vec<usize>, CliError> {
     let bad = |why: String| CliError::msg(format!("--random {s:?}: {why}"));
-    let index = |t: &str| {
-        t.trim().parse::<usize>().map_err(|_| bad(format!("{:?} is not an index (a number ≥ 0)", t.trim())))
-    };
+    let index =
+        |t: &str| t.trim().parse::<usize>().map_err(|_| bad(format!("{:?} is not an index (a number ≥ 0)", t.trim())));
     let mut taken = vec![false; d];
     for part in s.split(',') {
         if part.trim().is_empty() {

@@ -28,7 +28,7 @@ pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
 pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{HessianMode, Method, Options};
+pub use random::{InnerStats, RandomEffects, RandomError, RandomFit, laplace_random};
 pub use sparse::{FactorKind, SparseCholesky, SparseError, sym_matvec};
 pub use structure::{SparseStructure, SparseSymmetric};
-pub use random::{InnerStats, RandomEffects, RandomError, RandomFit, laplace_random};
 pub use transform::{Constraint, Target};

@@ -67,7 +67,12 @@ fn lmm_data(groups: usize, seed: u64) -> Data {
 
 /// The joint log density of the LMM over x = (β₀, β₁, log σ_u, log σ, u).
 fn lmm(n: usize, m: usize) -> Func {
-    let params = [TensorType::f64([4 + m]), TensorType::f64([n]), TensorType::new(saddle_ir::DType::I64, [n]), TensorType::f64([n])];
+    let params = [
+        TensorType::f64([4 + m]),
+        TensorType::f64([n]),
+        TensorType::new(saddle_ir::DType::I64, [n]),
+        TensorType::f64([n]),
+    ];
     trace_with("lmm", &params, |_, a| {
         let (p, x, g, y) = (a[0], a[1], a[2], a[3]);
         let b0 = p.slice(&[0], &[1]).reshape(&[]);
@@ -294,7 +299,12 @@ fn lmm_random_std_is_conditional_variance_plus_delta_term() {
 /// Poisson GLMM with a log link: y ~ Poisson(exp(β₀ + β₁ x + u_g)),
 /// u ~ N(0, σ_u²); x = (β₀, β₁, log σ_u, u).
 fn poisson(n: usize, m: usize) -> Func {
-    let params = [TensorType::f64([3 + m]), TensorType::f64([n]), TensorType::new(saddle_ir::DType::I64, [n]), TensorType::f64([n])];
+    let params = [
+        TensorType::f64([3 + m]),
+        TensorType::f64([n]),
+        TensorType::new(saddle_ir::DType::I64, [n]),
+        TensorType::f64([n]),
+    ];
     trace_with("poisson_glmm", &params, |_, a| {
         let (p, x, g, y) = (a[0], a[1], a[2], a[3]);
         let b0 = p.slice(&[0], &[1]).reshape(&[]);
@@ -390,7 +400,10 @@ fn bad_random_indices_are_typed_errors() {
         Err(LaplaceError::Random(RandomError::FixedDimension { expected: 3, found: 2 }))
     ));
     assert!(matches!(re.fit(&[0.0; 4], &Options::default()), Err(LaplaceError::InitDimension { .. })));
-    assert!(matches!(re.fit(&[0.0, f64::NAN, 0.0, 0.0, 0.0], &Options::default()), Err(LaplaceError::NonFiniteStart { index: 1, .. })));
+    assert!(matches!(
+        re.fit(&[0.0, f64::NAN, 0.0, 0.0, 0.0], &Options::default()),
+        Err(LaplaceError::NonFiniteStart { index: 1, .. })
+    ));
     assert_eq!(LogDensity::dim(&re), 3);
 }
 
@@ -413,12 +426,17 @@ fn flat_marginal_and_convex_inner_problems_are_typed_errors() {
     .unwrap();
     let e = laplace_random(&convex, vec![], &[1], &[0.0, 0.0], &Options::default()).unwrap_err();
     assert!(matches!(e, LaplaceError::Random(RandomError::InnerNotNegativeDefinite { .. })), "{e}");
-    assert!(e.to_string().starts_with("the Hessian of the log density over the random effects is not negative definite"));
+    assert!(
+        e.to_string().starts_with("the Hessian of the log density over the random effects is not negative definite")
+    );
 }
 
 /// Whitespace-separated numeric columns.
 fn columns(text: &str) -> Vec<Vec<f64>> {
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect()).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(|v| v.parse().unwrap()).collect())
+        .collect()
 }
 
 /// lme4's `lmer(Reaction ~ Days + (1 | Subject), sleepstudy, REML = FALSE)`
@@ -441,7 +459,9 @@ fn sleepstudy_matches_lme4() {
     let fit = laplace_random(&f, data.arrays(), &random, &init, &Options::default()).unwrap();
     assert!((fit.log_marginal - -897.039_321_502_612_9).abs() < 1e-6, "{}", fit.log_marginal);
     assert!((fit.mode[0] - 251.405_104_848_484_43).abs() < 1e-4 && (fit.mode[1] - 10.467_285_959_595_975).abs() < 1e-5);
-    assert!(rel(fit.mode[2].exp(), 36.012_081_937_762_325) < 1e-5 && rel(fit.mode[3].exp(), 30.895_433_873_311_1) < 1e-5);
+    assert!(
+        rel(fit.mode[2].exp(), 36.012_081_937_762_325) < 1e-5 && rel(fit.mode[3].exp(), 30.895_433_873_311_1) < 1e-5
+    );
 }
 
 /// `cbind(incidence, size - incidence) ~ period + (1 | herd)` on lme4's

@@ -406,4 +406,3 @@ fn dense_inverse_beyond_memory_is_refused() {
         }
     }
 }
-

@@ -154,7 +154,9 @@ impl RandomEffects {
         }
         let conditional_variance = Array1::from(factor.inverse_diagonal());
         let (covariance, precision) = match &outer {
-            Some(o) => (o.covariance.clone().unwrap_or_else(|| Array2::from_elem((p, p), f64::NAN)), o.precision.to_dense()),
+            Some(o) => {
+                (o.covariance.clone().unwrap_or_else(|| Array2::from_elem((p, p), f64::NAN)), o.precision.to_dense())
+            }
             None => (Array2::zeros((0, 0)), Array2::zeros((0, 0))),
         };
         let jv = jacobian.dot(&covariance);

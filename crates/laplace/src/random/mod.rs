@@ -32,8 +32,8 @@ use saddle_ir::{Array, DType, Func};
 
 pub use fit::{RandomFit, laplace_random};
 
-use crate::density::{Counted, LogDensity};
 use crate::curvature::Curvature;
+use crate::density::{Counted, LogDensity};
 use crate::newton::newton;
 use crate::{IrDensity, LaplaceError, Options};
 use inner::{Conditional, Full, InnerFactor};
