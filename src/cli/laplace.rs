@@ -78,19 +78,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
         )));
     }
     let init = parse_one(&a.init, p0, "--init")?.to_f64_vec();
-    let data = match &a.data {
-        Some(spec) => parse_args(spec, &types[1..], "--data")?,
-        None if types.len() > 1 => {
-            let sig: Vec<String> = types[1..].iter().map(|t| t.to_string()).collect();
-            return Err(CliError::msg(format!(
-                "@{} takes {} data argument(s) after the parameter vector ({}): pass them with --data",
-                func.name(),
-                types.len() - 1,
-                sig.join(", ")
-            )));
-        }
-        None => vec![],
-    };
+    let data = data_args(&a, func)?;
     let plot_dims = match &a.plot_dims {
         Some(s) => Some(parse_dims(s, p0.shape[0])?),
         None => None,
@@ -316,4 +304,23 @@ fn stats(fit: &Laplace, report: &BuildReport) -> String {
         fit.evaluations.hess
     );
     s
+}
+
+/// The data arguments after the parameter vector, from `--data`; an error
+/// naming their types when the function takes some and none were given.
+pub(super) fn data_args(a: &Args, func: &saddle::ir::Func) -> Result<Vec<saddle::ir::Array>, CliError> {
+    let types = func.param_types();
+    Ok(match &a.data {
+        Some(spec) => parse_args(spec, &types[1..], "--data")?,
+        None if types.len() > 1 => {
+            let sig: Vec<String> = types[1..].iter().map(|t| t.to_string()).collect();
+            return Err(CliError::msg(format!(
+                "@{} takes {} data argument(s) after the parameter vector ({}): pass them with --data",
+                func.name(),
+                types.len() - 1,
+                sig.join(", ")
+            )));
+        }
+        None => vec![],
+    })
 }

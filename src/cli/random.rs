@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use saddle::laplace::{LaplaceError, Method, Options, RandomError, RandomFit, laplace_random};
 
-use super::args::{parse_args, parse_one};
+use super::args::parse_one;
 use super::json::f64_text;
 use super::laplace::Args;
 use super::{CliError, load_module};
@@ -34,19 +34,7 @@ pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
     };
     let random = parse_ranges(ranges, p0.shape[0])?;
     let init = parse_one(&a.init, p0, "--init")?.to_f64_vec();
-    let data = match &a.data {
-        Some(spec) => parse_args(spec, &types[1..], "--data")?,
-        None if types.len() > 1 => {
-            let sig: Vec<String> = types[1..].iter().map(|t| t.to_string()).collect();
-            return Err(CliError::msg(format!(
-                "@{} takes {} data argument(s) after the parameter vector ({}): pass them with --data",
-                func.name(),
-                types.len() - 1,
-                sig.join(", ")
-            )));
-        }
-        None => vec![],
-    };
+    let data = super::laplace::data_args(&a, func)?;
     let method = match a.method.as_str() {
         "newton" => Method::Newton,
         "lbfgs" => Method::Lbfgs { memory: 10 },
