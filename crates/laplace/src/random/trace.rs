@@ -42,11 +42,7 @@ impl TraceGrad {
             vec![(h * args[1]).sum_all()]
         })
         .map_err(|e| tracing(e.to_string()))?;
-        let mut g = saddle_ad::grad(&t, 0).map_err(|e| differentiation(e.to_string()))?;
-        saddle_ir::passes::dce(&mut g);
-        saddle_ir::passes::cse(&mut g);
-        saddle_ir::passes::dce(&mut g);
-        let exe = Compiled::new(g)?;
+        let exe = compiled_gradient(&t, &differentiation)?;
         let mut args = vec![array(dtype, &[d], &vec![0.0; d]), array(dtype, &[d, d], &vec![0.0; d * d])];
         args.extend(data.iter().cloned());
         Ok(TraceGrad { exe, args })
@@ -126,11 +122,7 @@ impl SparseTraceGrad {
             vec![(hs * args[1]).sum_all()]
         })
         .map_err(|e| tracing(e.to_string()))?;
-        let mut g = saddle_ad::grad(&t, 0).map_err(|e| differentiation(e.to_string()))?;
-        saddle_ir::passes::dce(&mut g);
-        saddle_ir::passes::cse(&mut g);
-        saddle_ir::passes::dce(&mut g);
-        let exe = Compiled::new(g)?;
+        let exe = compiled_gradient(&t, &differentiation)?;
         let mut args = vec![array(dtype, &[d], &vec![0.0; d]), array(dtype, &[c, d], &vec![0.0; c * d])];
         args.extend(data.iter().cloned());
         args.push(hessian.seeds());
@@ -202,4 +194,14 @@ mod tests {
         assert!(a.iter().any(|v| v.abs() > 1e-3));
         assert!(s.run(&x, &w[1..], &mut b).is_err());
     }
+}
+
+/// The gradient of `t` with respect to its first parameter, pruned and
+/// compiled.
+fn compiled_gradient(t: &Func, differentiation: &impl Fn(String) -> LaplaceError) -> Result<Compiled, LaplaceError> {
+    let mut g = saddle_ad::grad(t, 0).map_err(|e| differentiation(e.to_string()))?;
+    saddle_ir::passes::dce(&mut g);
+    saddle_ir::passes::cse(&mut g);
+    saddle_ir::passes::dce(&mut g);
+    Compiled::new(g)
 }
