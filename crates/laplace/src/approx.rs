@@ -356,7 +356,7 @@ fn fit<D: LogDensity + ?Sized>(
     let evaluations = counted.counts;
     let gaussian = match curv {
         Curvature::Dense { .. } => dense_gaussian(hess, d, opts, &opt.x)?,
-        Curvature::Sparse { structure, chol, .. } => sparse_gaussian(hess, structure, chol, opts, &opt.x)?,
+        Curvature::Sparse { structure, chol, .. } => sparse_gaussian(hess, structure, *chol, opts, &opt.x)?,
     };
     let Gaussian { precision, factor, covariance, variance, jitter, sparse } = gaussian;
     let log_det = factor.log_det();

@@ -21,7 +21,8 @@ pub(crate) enum Curvature {
         structure: SparseStructure,
         /// The precision's lower triangle, in the pattern's order.
         prec: Vec<f64>,
-        chol: SparseCholesky,
+        /// Boxed: far larger than the dense variant's fields.
+        chol: Box<SparseCholesky>,
         factored: Option<f64>,
     },
 }
@@ -34,7 +35,7 @@ impl Curvature {
     /// The sparse storage for `structure`, with the symbolic analysis of
     /// its pattern.
     pub(crate) fn sparse(structure: SparseStructure, chol: SparseCholesky) -> Curvature {
-        Curvature::Sparse { prec: vec![0.0; structure.nnz()], structure, chol, factored: None }
+        Curvature::Sparse { prec: vec![0.0; structure.nnz()], structure, chol: Box::new(chol), factored: None }
     }
 
     pub(crate) fn is_sparse(&self) -> bool {

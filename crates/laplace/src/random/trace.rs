@@ -159,6 +159,16 @@ impl SparseTraceGrad {
     }
 }
 
+/// The gradient of `t` with respect to its first parameter, pruned and
+/// compiled.
+fn compiled_gradient(t: &Func, differentiation: &impl Fn(String) -> LaplaceError) -> Result<Compiled, LaplaceError> {
+    let mut g = saddle_ad::grad(t, 0).map_err(|e| differentiation(e.to_string()))?;
+    saddle_ir::passes::dce(&mut g);
+    saddle_ir::passes::cse(&mut g);
+    saddle_ir::passes::dce(&mut g);
+    Compiled::new(g)
+}
+
 #[cfg(test)]
 mod tests {
     use saddle_ir::{DType, TensorType, trace};
@@ -194,14 +204,4 @@ mod tests {
         assert!(a.iter().any(|v| v.abs() > 1e-3));
         assert!(s.run(&x, &w[1..], &mut b).is_err());
     }
-}
-
-/// The gradient of `t` with respect to its first parameter, pruned and
-/// compiled.
-fn compiled_gradient(t: &Func, differentiation: &impl Fn(String) -> LaplaceError) -> Result<Compiled, LaplaceError> {
-    let mut g = saddle_ad::grad(t, 0).map_err(|e| differentiation(e.to_string()))?;
-    saddle_ir::passes::dce(&mut g);
-    saddle_ir::passes::cse(&mut g);
-    saddle_ir::passes::dce(&mut g);
-    Compiled::new(g)
 }
