@@ -75,6 +75,26 @@ fn sleepstudy_json_has_the_random_effects_fields_and_lme4_numbers() {
 }
 
 #[test]
+fn sparse_and_dense_inner_hessians_give_the_same_fit() {
+    let run = |hessian: &str| {
+        let out = sleepstudy(&["--random", "4:22", "--json", "--hessian", hessian, "--stats"]);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        let stats = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(stats.contains(&format!("stats: inner hessian {hessian}")), "{stats}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("one JSON object")
+    };
+    let (dense, sparse) = (run("dense"), run("sparse"));
+    assert_eq!((dense["hessian"].as_str(), sparse["hessian"].as_str()), (Some("dense"), Some("sparse")));
+    let (a, b) = (dense["log_marginal"].as_f64().unwrap(), sparse["log_marginal"].as_f64().unwrap());
+    assert!((a - b).abs() < 1e-9 * a.abs(), "{a} vs {b}");
+    for field in ["mode", "std"] {
+        for (x, y) in nums(&dense[field]).iter().zip(nums(&sparse[field])) {
+            assert!((x - y).abs() < 1e-6 * (1.0 + x.abs()), "{field}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
 fn summary_lists_fixed_and_random_effects() {
     let out = sleepstudy(&["--random", "4:10,10:22"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));

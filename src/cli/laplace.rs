@@ -92,16 +92,11 @@ pub fn run(a: Args) -> Result<String, CliError> {
         "lbfgs" => Method::Lbfgs { memory: 10 },
         _ => Method::Auto,
     };
-    let hessian = match a.hessian.as_str() {
-        "dense" => HessianMode::Dense,
-        "sparse" => HessianMode::Sparse,
-        _ => HessianMode::Auto,
-    };
     let opts = Options {
         method,
         max_iter: a.max_iter,
         grad_tol: a.grad_tol,
-        hessian,
+        hessian: hessian_mode(&a),
         full_covariance: a.full_covariance,
         ..Options::default()
     };
@@ -156,6 +151,15 @@ fn vec_json(v: &[f64]) -> String {
 fn mat_json(m: &ndarray::Array2<f64>) -> String {
     let rows: Vec<String> = m.rows().into_iter().map(|r| vec_json(&r.to_vec())).collect();
     format!("[{}]", rows.join(", "))
+}
+
+/// What `--hessian` asks for.
+pub fn hessian_mode(a: &Args) -> HessianMode {
+    match a.hessian.as_str() {
+        "dense" => HessianMode::Dense,
+        "sparse" => HessianMode::Sparse,
+        _ => HessianMode::Auto,
+    }
 }
 
 /// The `--json` object of the contract, with a few more fields.

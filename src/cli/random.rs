@@ -4,7 +4,8 @@
 //!
 //! `--method`, `--max-iter` and `--grad-tol` act on the outer
 //! optimisation (of the fixed effects); the inner one is always damped
-//! Newton. `--plot` is refused: the figure shows a Gaussian over the whole
+//! Newton, with the Hessian held as `--hessian` says (by default sparse
+//! when its detected pattern is). `--plot` is refused: the figure shows a Gaussian over the whole
 //! parameter vector, and here there is one over the fixed effects only.
 //! RANGES that overlap or repeat an index are refused, as a likely typo.
 
@@ -40,8 +41,12 @@ pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
         "lbfgs" => Method::Lbfgs { memory: 10 },
         _ => Method::Auto,
     };
-    let opts = Options { method, max_iter: a.max_iter, grad_tol: a.grad_tol, ..Options::default() };
+    let hessian = super::laplace::hessian_mode(&a);
+    let opts = Options { method, max_iter: a.max_iter, grad_tol: a.grad_tol, hessian, ..Options::default() };
     let fit = laplace_random(func, data, &random, &init, &opts).map_err(random_err)?;
+    if a.stats {
+        eprint!("{}", stats(&fit));
+    }
     Ok(if a.json { json(&fit) } else { summary(&fit, func.name()) })
 }
 
@@ -140,6 +145,7 @@ fn json(fit: &RandomFit) -> String {
     field("dim", fit.mode.len().to_string());
     field("method", format!("\"{}\"", method_name(fit.method)));
     field("jitter", f64_text(0.0));
+    field("hessian", format!("\"{}\"", if fit.sparse { "sparse" } else { "dense" }));
     field("precision", mat_json(&fit.precision));
     field(
         "inner",
@@ -154,6 +160,31 @@ fn json(fit: &RandomFit) -> String {
         fit.evaluations.grad, fit.evaluations.hess
     );
     s
+}
+
+/// `--stats`: how the inner Hessian was held and the work of the fit.
+fn stats(fit: &RandomFit) -> String {
+    let i = &fit.inner;
+    format!(
+        "stats: inner hessian {}, {} fixed and {} random effects\n\
+         stats: outer {} iteration(s), {} value+gradient and {} Hessian evaluation(s) of the marginal\n\
+         stats: inner {} Newton solve(s), {} iteration(s), {} evaluation(s) of f with its Hessian, {} log-det \
+         gradient(s)\n\
+         stats: time {:.3} s (optimise {:.3} s, summary {:.3} s)\n",
+        if fit.sparse { "sparse" } else { "dense" },
+        fit.num_fixed(),
+        fit.num_random(),
+        fit.iterations,
+        fit.evaluations.grad,
+        fit.evaluations.hess,
+        i.solves,
+        i.iterations,
+        i.evaluations,
+        i.trace_gradients,
+        fit.timings.total.as_secs_f64(),
+        fit.timings.optimize.as_secs_f64(),
+        fit.timings.factor.as_secs_f64(),
+    )
 }
 
 /// The readable summary: fixed effects with their std, then the random

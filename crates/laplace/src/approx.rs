@@ -600,7 +600,7 @@ fn choose_curvature<D: LogDensity + ?Sized>(
 const SPARSE_COPIES: u128 = 4;
 
 /// The sparse storage, after its symbolic analysis, when it fits.
-fn sparse_curvature(structure: SparseStructure, available: u128) -> Result<Curvature, LaplaceError> {
+pub(crate) fn sparse_curvature(structure: SparseStructure, available: u128) -> Result<Curvature, LaplaceError> {
     let chol = SparseCholesky::analyse(structure.dim(), structure.col_ptr(), structure.row_indices())?;
     let d = structure.dim() as u128;
     let bytes = chol.factor_bytes() + structure.nnz() as u128 * 8 * SPARSE_COPIES + d * 8 * 16;

@@ -117,6 +117,15 @@ impl Curvature {
         }
     }
 
+    /// The sparse factorisation of the loaded precision, when this is
+    /// sparse storage factored with no shift.
+    pub(crate) fn sparse_factor(&self) -> Option<&SparseCholesky> {
+        match self {
+            Curvature::Sparse { chol, factored: Some(shift), .. } if *shift == 0.0 => Some(chol),
+            _ => None,
+        }
+    }
+
     /// The largest absolute diagonal entry of the loaded precision.
     pub(crate) fn diag_scale(&self) -> f64 {
         match self {

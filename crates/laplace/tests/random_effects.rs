@@ -1,15 +1,21 @@
 //! Random effects by TMB's marginal Laplace approximation: known answers
 //! of the linear mixed model (where Laplace is exact), the exact gradient
 //! against central differences on a Poisson GLMM, the random effects'
-//! standard errors, and typed errors.
+//! standard errors, and typed errors. The known answers are checked with
+//! the full Hessian held dense and held sparse (on its detected pattern).
 #![allow(clippy::needless_range_loop)]
 
 use ndarray::{ArrayD, IxDyn};
 use saddle_ir::trace::trace_with;
 use saddle_ir::{Array, Func, TensorType};
-use saddle_laplace::{LaplaceError, LogDensity, Options, RandomEffects, RandomError, laplace, laplace_random};
+use saddle_laplace::{
+    HessianMode, LaplaceError, LogDensity, Options, RandomEffects, RandomError, laplace, laplace_random,
+};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// Both ways of holding the inner Hessian.
+const MODES: [HessianMode; 2] = [HessianMode::Dense, HessianMode::Sparse];
 
 /// A small deterministic generator (xorshift) for the data sets.
 struct Gen(u64);
@@ -181,21 +187,25 @@ fn lmm_log_marginal_and_gradient_are_exact() {
     let (n, m) = (data.y.len(), data.groups);
     let f = lmm(n, m);
     let random: Vec<usize> = (4..4 + m).collect();
-    let mut re = RandomEffects::new(&f, data.arrays(), &random).unwrap();
-    assert_eq!(re.fixed(), &[0, 1, 2, 3]);
-    for theta in [[0.0, 0.0, 0.0, 0.0], [1.2, -0.3, -0.5, 0.4], [-0.7, 0.9, 1.1, -0.8], [3.0, 2.0, -1.5, 1.5]] {
-        let (exact, exact_grad) = lmm_exact(&data, &theta);
-        let mut grad = [0.0; 4];
-        let value = re.log_marginal_grad(&theta, &mut grad).unwrap();
-        assert!(rel(value, exact) < 1e-10, "θ = {theta:?}: {value} vs {exact}");
-        for k in 0..4 {
-            assert!(rel(grad[k], exact_grad[k]) < 1e-9, "θ = {theta:?}, ∂{k}: {} vs {}", grad[k], exact_grad[k]);
+    for mode in MODES {
+        let mut re = RandomEffects::new(&f, data.arrays(), &random).unwrap();
+        re.set_hessian_mode(mode);
+        assert_eq!(re.fixed(), &[0, 1, 2, 3]);
+        for theta in [[0.0, 0.0, 0.0, 0.0], [1.2, -0.3, -0.5, 0.4], [-0.7, 0.9, 1.1, -0.8], [3.0, 2.0, -1.5, 1.5]] {
+            let (exact, exact_grad) = lmm_exact(&data, &theta);
+            let mut grad = [0.0; 4];
+            let value = re.log_marginal_grad(&theta, &mut grad).unwrap();
+            assert!(rel(value, exact) < 1e-10, "θ = {theta:?}: {value} vs {exact}");
+            for k in 0..4 {
+                assert!(rel(grad[k], exact_grad[k]) < 1e-9, "θ = {theta:?}, ∂{k}: {} vs {}", grad[k], exact_grad[k]);
+            }
+            assert!(rel(re.log_marginal(&theta).unwrap(), exact) < 1e-10);
+            let (mode, _) = lmm_conditional(&data, &theta);
+            for g in 0..m {
+                assert!((re.inner_mode()[4 + g] - mode[g]).abs() < 1e-9);
+            }
         }
-        assert!(rel(re.log_marginal(&theta).unwrap(), exact) < 1e-10);
-        let (mode, _) = lmm_conditional(&data, &theta);
-        for g in 0..m {
-            assert!((re.inner_mode()[4 + g] - mode[g]).abs() < 1e-9);
-        }
+        assert_eq!(re.is_sparse(), Some(mode == HessianMode::Sparse));
     }
 }
 
@@ -263,36 +273,39 @@ fn lmm_random_std_is_conditional_variance_plus_delta_term() {
     let (n, m) = (data.y.len(), data.groups);
     let f = lmm(n, m);
     let random: Vec<usize> = (4..4 + m).collect();
-    let fit = laplace_random(&f, data.arrays(), &random, &vec![0.0; 4 + m], &Options::default()).unwrap();
-    let theta: Vec<f64> = (0..4).map(|i| fit.mode[i]).collect();
-    let (mode, var) = lmm_conditional(&data, &theta);
-    // J by central differences of the closed-form conditional mode.
-    let mut jac = vec![[0.0; 4]; m];
-    for k in 0..4 {
-        let h = 1e-5;
-        let (mut tp, mut tm) = (theta.clone(), theta.clone());
-        tp[k] += h;
-        tm[k] -= h;
-        let (up, um) = (lmm_conditional(&data, &tp).0, lmm_conditional(&data, &tm).0);
-        for g in 0..m {
-            jac[g][k] = (up[g] - um[g]) / (2.0 * h);
-        }
-    }
-    for g in 0..m {
-        assert!((fit.mode[4 + g] - mode[g]).abs() < 1e-9);
-        assert!(rel(fit.conditional_variance[g], var[g]) < 1e-10);
-        let mut delta = 0.0;
-        for a in 0..4 {
-            assert!((fit.jacobian[[g, a]] - jac[g][a]).abs() < 1e-7);
-            for b in 0..4 {
-                delta += jac[g][a] * fit.covariance[[a, b]] * jac[g][b];
+    for hessian in MODES {
+        let opts = Options { hessian, ..Options::default() };
+        let fit = laplace_random(&f, data.arrays(), &random, &vec![0.0; 4 + m], &opts).unwrap();
+        let theta: Vec<f64> = (0..4).map(|i| fit.mode[i]).collect();
+        let (mode, var) = lmm_conditional(&data, &theta);
+        // J by central differences of the closed-form conditional mode.
+        let mut jac = vec![[0.0; 4]; m];
+        for k in 0..4 {
+            let h = 1e-5;
+            let (mut tp, mut tm) = (theta.clone(), theta.clone());
+            tp[k] += h;
+            tm[k] -= h;
+            let (up, um) = (lmm_conditional(&data, &tp).0, lmm_conditional(&data, &tm).0);
+            for g in 0..m {
+                jac[g][k] = (up[g] - um[g]) / (2.0 * h);
             }
         }
-        let want = (var[g] + delta).sqrt();
-        assert!(rel(fit.std[4 + g], want) < 1e-7, "group {g}: {} vs {want}", fit.std[4 + g]);
-    }
-    for k in 0..4 {
-        assert_eq!(fit.std[k], fit.covariance[[k, k]].sqrt());
+        for g in 0..m {
+            assert!((fit.mode[4 + g] - mode[g]).abs() < 1e-9);
+            assert!(rel(fit.conditional_variance[g], var[g]) < 1e-10);
+            let mut delta = 0.0;
+            for a in 0..4 {
+                assert!((fit.jacobian[[g, a]] - jac[g][a]).abs() < 1e-7);
+                for b in 0..4 {
+                    delta += jac[g][a] * fit.covariance[[a, b]] * jac[g][b];
+                }
+            }
+            let want = (var[g] + delta).sqrt();
+            assert!(rel(fit.std[4 + g], want) < 1e-7, "group {g}: {} vs {want}", fit.std[4 + g]);
+        }
+        for k in 0..4 {
+            assert_eq!(fit.std[k], fit.covariance[[k, k]].sqrt());
+        }
     }
 }
 
@@ -347,23 +360,74 @@ fn poisson_glmm_gradient_matches_central_differences() {
     let (n, m) = (data.y.len(), data.groups);
     let f = poisson(n, m);
     let random: Vec<usize> = (3..3 + m).collect();
-    let mut re = RandomEffects::new(&f, data.arrays(), &random).unwrap();
-    for theta in [[0.0, 0.0, 0.0], [0.6, 0.3, -0.4], [-0.2, 0.8, 0.5]] {
-        let mut grad = [0.0; 3];
-        re.log_marginal_grad(&theta, &mut grad).unwrap();
-        for k in 0..3 {
-            let h = 1e-5;
-            let (mut tp, mut tm) = (theta, theta);
-            tp[k] += h;
-            tm[k] -= h;
-            let fd = (re.log_marginal(&tp).unwrap() - re.log_marginal(&tm).unwrap()) / (2.0 * h);
-            assert!((grad[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "θ = {theta:?}, ∂{k}: {} vs {fd}", grad[k]);
+    for mode in MODES {
+        let mut re = RandomEffects::new(&f, data.arrays(), &random).unwrap();
+        re.set_hessian_mode(mode);
+        for theta in [[0.0, 0.0, 0.0], [0.6, 0.3, -0.4], [-0.2, 0.8, 0.5]] {
+            let mut grad = [0.0; 3];
+            re.log_marginal_grad(&theta, &mut grad).unwrap();
+            for k in 0..3 {
+                let h = 1e-5;
+                let (mut tp, mut tm) = (theta, theta);
+                tp[k] += h;
+                tm[k] -= h;
+                let fd = (re.log_marginal(&tp).unwrap() - re.log_marginal(&tm).unwrap()) / (2.0 * h);
+                assert!((grad[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "θ = {theta:?}, ∂{k}: {} vs {fd}", grad[k]);
+            }
         }
+        // And the fit ends where that gradient vanishes.
+        let opts = Options { hessian: mode, ..Options::default() };
+        let fit = laplace_random(&f, data.arrays(), &random, &vec![0.0; 3 + m], &opts).unwrap();
+        assert!(fit.converged && fit.grad_norm < 1e-8);
+        assert!(fit.std.iter().all(|s| s.is_finite() && *s > 0.0));
     }
-    // And the fit ends where that gradient vanishes.
-    let fit = laplace_random(&f, data.arrays(), &random, &vec![0.0; 3 + m], &Options::default()).unwrap();
-    assert!(fit.converged && fit.grad_norm < 1e-8);
-    assert!(fit.std.iter().all(|s| s.is_finite() && *s > 0.0));
+}
+
+/// The LMM's exact log marginal by groups (Σ_g = σ²I + σ_u²11ᵀ, by
+/// Sherman–Morrison): linear in the data, for many groups.
+fn lmm_exact_by_group(d: &Data, theta: &[f64]) -> f64 {
+    let (su2, s2) = ((2.0 * theta[2]).exp(), (2.0 * theta[3]).exp());
+    let (mut count, mut sum, mut sq) = (vec![0.0; d.groups], vec![0.0; d.groups], vec![0.0; d.groups]);
+    for i in 0..d.y.len() {
+        let r = d.y[i] - theta[0] - theta[1] * d.x[i];
+        let g = d.group[i];
+        count[g] += 1.0;
+        sum[g] += r;
+        sq[g] += r * r;
+    }
+    (0..d.groups)
+        .map(|g| {
+            let (n, s) = (count[g], s2 + count[g] * su2);
+            -0.5 * (n * LN_2PI + (n - 1.0) * s2.ln() + s.ln() + (sq[g] - su2 * sum[g] * sum[g] / s) / s2)
+        })
+        .sum()
+}
+
+#[test]
+fn sparse_inner_lmm_with_many_groups_is_exact() {
+    // 20,000 random effects: a dense inner Hessian (3.2 GB) is never formed.
+    let data = lmm_data(20_000, 17);
+    let (n, m) = (data.y.len(), data.groups);
+    let f = lmm(n, m);
+    let random: Vec<usize> = (4..4 + m).collect();
+    let mut re = RandomEffects::new(&f, data.arrays(), &random).unwrap();
+    let theta = [0.9, -0.4, -0.3, -0.5];
+    let mut grad = [0.0; 4];
+    let value = re.log_marginal_grad(&theta, &mut grad).unwrap();
+    assert_eq!(re.is_sparse(), Some(true));
+    let exact = lmm_exact_by_group(&data, &theta);
+    assert!(rel(value, exact) < 1e-10, "{value} vs {exact}");
+    for k in 0..4 {
+        let h = 1e-5;
+        let (mut tp, mut tm) = (theta, theta);
+        tp[k] += h;
+        tm[k] -= h;
+        let fd = (lmm_exact_by_group(&data, &tp) - lmm_exact_by_group(&data, &tm)) / (2.0 * h);
+        assert!((grad[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "∂{k}: {} vs {fd}", grad[k]);
+    }
+    let (mode, _) = lmm_conditional(&data, &theta);
+    let worst = (0..m).map(|g| (re.inner_mode()[4 + g] - mode[g]).abs()).fold(0.0, f64::max);
+    assert!(worst < 1e-9, "{worst}");
 }
 
 #[test]
@@ -424,11 +488,16 @@ fn flat_marginal_and_convex_inner_problems_are_typed_errors() {
         vec![(0.5 * u * u - 0.5 * t * t).sum_all()]
     })
     .unwrap();
-    let e = laplace_random(&convex, vec![], &[1], &[0.0, 0.0], &Options::default()).unwrap_err();
-    assert!(matches!(e, LaplaceError::Random(RandomError::InnerNotNegativeDefinite { .. })), "{e}");
-    assert!(
-        e.to_string().starts_with("the Hessian of the log density over the random effects is not negative definite")
-    );
+    for hessian in MODES {
+        let opts = Options { hessian, ..Options::default() };
+        let e = laplace_random(&convex, vec![], &[1], &[0.0, 0.0], &opts).unwrap_err();
+        let LaplaceError::Random(RandomError::InnerNotNegativeDefinite { eigenvalue, .. }) = e else { panic!("{e}") };
+        assert!((eigenvalue + 1.0).abs() < 1e-12, "{eigenvalue}");
+        assert!(
+            e.to_string()
+                .starts_with("the Hessian of the log density over the random effects is not negative definite")
+        );
+    }
 }
 
 /// Whitespace-separated numeric columns.

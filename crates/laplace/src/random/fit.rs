@@ -7,6 +7,7 @@ use std::time::Instant;
 use ndarray::{Array1, Array2};
 use saddle_ir::{Array, Func};
 
+use super::inner::InnerFactor;
 use super::{InnerStats, RandomEffects, RandomError};
 use crate::{Evaluations, LaplaceError, Method, Options, Timings};
 
@@ -59,6 +60,9 @@ pub struct RandomFit {
     pub evaluations: Evaluations,
     /// The inner optimisations' work, over the whole fit.
     pub inner: InnerStats,
+    /// Whether the full Hessian was held sparse, on its detected pattern
+    /// (see [`RandomEffects::set_inner_options`]).
+    pub sparse: bool,
     /// Wall-clock times of the outer fit (`total` covers the whole fit).
     pub timings: Timings,
 }
@@ -124,6 +128,7 @@ impl RandomEffects {
         let p = self.fixed.len();
         self.stats = InnerStats::default();
         // The fixed effects are few: their covariance is always formed, densely.
+        self.set_hessian_mode(opts.hessian);
         let opts = Options { jitter: None, full_covariance: true, hessian: crate::HessianMode::Dense, ..opts.clone() };
         let outer = if p == 0 {
             None
@@ -139,20 +144,10 @@ impl RandomEffects {
         let mut gradient = vec![0.0; p];
         let log_marginal = self.eval(&theta, Some(&mut gradient))?;
         let factor = self.inner(&theta)?;
-        let (d, q) = (self.dim, self.random.len());
-        let h = &self.full.hess;
-        let mut jacobian = Array2::zeros((q, p));
-        let mut col = vec![0.0; q];
-        for (k, &fk) in self.fixed.iter().enumerate() {
-            for (a, &i) in self.random.iter().enumerate() {
-                col[a] = h[i * d + fk];
-            }
-            factor.solve(&mut col);
-            for a in 0..q {
-                jacobian[[a, k]] = col[a];
-            }
-        }
-        let conditional_variance = Array1::from(factor.inverse_diagonal());
+        let summary = self.summary(&factor);
+        self.recycle(factor);
+        let (jacobian, conditional_variance) = summary?;
+        let d = self.dim;
         let (covariance, precision) = match &outer {
             Some(o) => {
                 (o.covariance.clone().unwrap_or_else(|| Array2::from_elem((p, p), f64::NAN)), o.precision.to_dense())
@@ -197,8 +192,25 @@ impl RandomEffects {
             method: outer.as_ref().map_or(Method::Newton, |o| o.method),
             evaluations: outer.as_ref().map(|o| o.evaluations).unwrap_or_default(),
             inner: self.stats,
+            sparse: self.is_sparse() == Some(true),
             timings,
         })
+    }
+
+    /// `J = dû/dθ = P⁻¹ H_uθ` (`q × p`) and the diagonal of `P⁻¹` at the
+    /// inner mode in `self.full`.
+    fn summary(&self, factor: &InnerFactor) -> Result<(Array2<f64>, Array1<f64>), LaplaceError> {
+        let (p, q) = (self.fixed.len(), self.random.len());
+        let storage = self.storage.as_ref().expect("chosen by the inner solve");
+        let mut jacobian = Array2::zeros((q, p));
+        let mut col = vec![0.0; q];
+        for k in 0..p {
+            col.iter_mut().for_each(|v| *v = 0.0);
+            self.full.cross(storage, &self.random, &self.fixed, k, |a, h| col[a] = h);
+            factor.solve(&mut col)?;
+            jacobian.column_mut(k).iter_mut().zip(&col).for_each(|(j, &c)| *j = c);
+        }
+        Ok((jacobian, Array1::from(factor.inverse_diagonal()?)))
     }
 
     /// An error of the outer fit, told in terms of the model.

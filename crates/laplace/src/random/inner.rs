@@ -2,15 +2,66 @@
 //! density over the random effects for fixed θ, and the factor of
 //! `−∇²ᵤf` there.
 //!
-//! Everything the marginal needs from the inner Hessian goes through
-//! [`InnerFactor`]: its log determinant, solves, and the entries of its
-//! inverse. It is dense here; a sparse factor (a compressed Hessian, a
-//! sparse Cholesky and its selected inverse, which gives the inverse on
-//! the Hessian's pattern alone) replaces this one type.
+//! The full density's Hessian is held one of two ways ([`Storage`]):
+//! dense (`d × d`), or on the pattern detected from the IR, as the lower
+//! triangle of a compressed Hessian's entries. Everything the marginal
+//! needs from the inner precision goes through [`InnerFactor`]: its log
+//! determinant, solves, its diagonal inverse and, sparse, its selected
+//! inverse (the inverse on the precision's own pattern, all the
+//! derivative of the log determinant needs).
 
+use crate::curvature::Curvature;
 use crate::density::LogDensity;
 use crate::linalg::{Cholesky, smallest_eigen};
-use crate::{IrDensity, LaplaceError};
+use crate::sparse::SparseCholesky;
+use crate::{IrDensity, LaplaceError, SparseStructure};
+
+/// How the full density's Hessian is held.
+pub(super) enum Storage {
+    /// `d × d`, row-major.
+    Dense,
+    /// The lower triangle of the detected pattern.
+    Sparse(Box<SparsePattern>),
+}
+
+/// The full density's Hessian pattern, and where the parts the marginal
+/// needs sit in it.
+pub(super) struct SparsePattern {
+    /// The lower pattern over all `d` coordinates.
+    pub(super) full: SparseStructure,
+    /// Its principal block over the random effects (`q × q`).
+    pub(super) uu: SparseStructure,
+    /// For each entry of `uu`, its position in `full`.
+    pub(super) uu_map: Vec<usize>,
+    /// For each fixed effect (in the order of `fixed`), the entries of
+    /// the Hessian's column at it in the random rows: the random effect's
+    /// position among the random effects, and the entry's position in
+    /// `full`.
+    pub(super) cross: Vec<Vec<(usize, usize)>>,
+}
+
+impl SparsePattern {
+    pub(super) fn new(full: SparseStructure, fixed: &[usize], random: &[usize]) -> Result<SparsePattern, LaplaceError> {
+        let (uu, uu_map) = full.principal(random)?;
+        let d = full.dim();
+        let mut random_at = vec![usize::MAX; d];
+        let mut fixed_at = vec![usize::MAX; d];
+        random.iter().enumerate().for_each(|(a, &i)| random_at[i] = a);
+        fixed.iter().enumerate().for_each(|(k, &i)| fixed_at[i] = k);
+        let mut cross = vec![Vec::new(); fixed.len()];
+        for j in 0..d {
+            for pos in full.col_ptr()[j]..full.col_ptr()[j + 1] {
+                let i = full.row_indices()[pos];
+                if random_at[i] != usize::MAX && fixed_at[j] != usize::MAX {
+                    cross[fixed_at[j]].push((random_at[i], pos));
+                } else if random_at[j] != usize::MAX && fixed_at[i] != usize::MAX {
+                    cross[fixed_at[i]].push((random_at[j], pos));
+                }
+            }
+        }
+        Ok(SparsePattern { full, uu, uu_map, cross })
+    }
+}
 
 /// The last evaluation of the full log density `f(x)`, `x = (θ, u)`.
 pub(super) struct Full {
@@ -20,7 +71,7 @@ pub(super) struct Full {
     pub(super) value: f64,
     /// `∇f(x)`, all `d` coordinates.
     pub(super) grad: Vec<f64>,
-    /// `∇²f(x)`, `d × d` row-major.
+    /// `∇²f(x)` as the storage holds it (allocated on the first evaluation).
     pub(super) hess: Vec<f64>,
     /// Whether `value`, `grad` and `hess` are those at `x`.
     pub(super) fresh: bool,
@@ -28,16 +79,81 @@ pub(super) struct Full {
 
 impl Full {
     pub(super) fn new(d: usize) -> Full {
-        Full { x: vec![0.0; d], value: f64::NAN, grad: vec![0.0; d], hess: vec![0.0; d * d], fresh: false }
+        Full { x: vec![0.0; d], value: f64::NAN, grad: vec![0.0; d], hess: Vec::new(), fresh: false }
     }
 
     /// Evaluates `f`, its gradient and its Hessian at `self.x`.
-    pub(super) fn evaluate(&mut self, density: &mut IrDensity) -> Result<(), LaplaceError> {
+    pub(super) fn evaluate(&mut self, density: &mut IrDensity, storage: &Storage) -> Result<(), LaplaceError> {
         self.fresh = false;
-        self.value = density.value_grad_hess(&self.x, &mut self.grad, &mut self.hess)?;
+        let d = self.x.len();
+        self.value = match storage {
+            Storage::Dense => {
+                self.hess.resize(d * d, 0.0);
+                density.value_grad_hess(&self.x, &mut self.grad, &mut self.hess)?
+            }
+            Storage::Sparse(pattern) => {
+                self.hess.resize(pattern.full.nnz(), 0.0);
+                density.value_grad_sparse_hess(&self.x, &mut self.grad, &pattern.full, &mut self.hess)?
+            }
+        };
         self.fresh = true;
         Ok(())
     }
+
+    /// The precision `P = −∇²ᵤf` of the last evaluation, dense `q × q`
+    /// row-major, symmetrised.
+    pub(super) fn dense_precision(&self, storage: &Storage, random: &[usize]) -> Vec<f64> {
+        let q = random.len();
+        let mut p = vec![0.0; q * q];
+        match storage {
+            Storage::Dense => {
+                let d = self.x.len();
+                for (a, &i) in random.iter().enumerate() {
+                    for (b, &j) in random.iter().enumerate() {
+                        p[a * q + b] = -0.5 * (self.hess[i * d + j] + self.hess[j * d + i]);
+                    }
+                }
+            }
+            Storage::Sparse(pattern) => {
+                for ((a, b), &pos) in entries(&pattern.uu).zip(&pattern.uu_map) {
+                    p[a * q + b] = -self.hess[pos];
+                    p[b * q + a] = -self.hess[pos];
+                }
+            }
+        }
+        p
+    }
+
+    /// Calls `each(a, h)` for the entries `h = ∂²f/∂u_a∂θ_k` of the last
+    /// evaluation that may be nonzero, `k` the position of the fixed
+    /// effect `fixed[k]`.
+    pub(super) fn cross(
+        &self,
+        storage: &Storage,
+        random: &[usize],
+        fixed: &[usize],
+        k: usize,
+        mut each: impl FnMut(usize, f64),
+    ) {
+        match storage {
+            Storage::Dense => {
+                let d = self.x.len();
+                for (a, &i) in random.iter().enumerate() {
+                    each(a, self.hess[i * d + fixed[k]]);
+                }
+            }
+            Storage::Sparse(pattern) => {
+                for &(a, pos) in &pattern.cross[k] {
+                    each(a, self.hess[pos]);
+                }
+            }
+        }
+    }
+}
+
+/// The entries `(row, column)` of a lower pattern, in its order.
+fn entries(s: &SparseStructure) -> impl Iterator<Item = (usize, usize)> + '_ {
+    (0..s.dim()).flat_map(move |j| (s.col_ptr()[j]..s.col_ptr()[j + 1]).map(move |k| (s.row_indices()[k], j)))
 }
 
 /// The conditional log density `u ↦ f(θ, u)` for the θ held in `full.x`,
@@ -47,6 +163,7 @@ pub(super) struct Conditional<'a> {
     pub(super) density: &'a mut IrDensity,
     pub(super) random: &'a [usize],
     pub(super) full: &'a mut Full,
+    pub(super) storage: &'a Storage,
 }
 
 impl Conditional<'_> {
@@ -55,6 +172,16 @@ impl Conditional<'_> {
             self.full.x[i] = v;
         }
         self.full.fresh = false;
+    }
+
+    /// Evaluates at `u`; the random part of the gradient into `grad`.
+    fn evaluate(&mut self, u: &[f64], grad: &mut [f64]) -> Result<f64, LaplaceError> {
+        self.set(u);
+        self.full.evaluate(self.density, self.storage)?;
+        for (g, &i) in grad.iter_mut().zip(self.random) {
+            *g = self.full.grad[i];
+        }
+        Ok(self.full.value)
     }
 }
 
@@ -78,85 +205,173 @@ impl LogDensity for Conditional<'_> {
     }
 
     fn value_grad_hess(&mut self, u: &[f64], grad: &mut [f64], hess: &mut [f64]) -> Result<f64, LaplaceError> {
-        self.set(u);
-        self.full.evaluate(self.density)?;
-        let (d, q) = (self.full.x.len(), self.random.len());
-        for (a, &i) in self.random.iter().enumerate() {
-            grad[a] = self.full.grad[i];
-            for (b, &j) in self.random.iter().enumerate() {
-                hess[a * q + b] = self.full.hess[i * d + j];
-            }
+        let v = self.evaluate(u, grad)?;
+        for (h, p) in hess.iter_mut().zip(self.full.dense_precision(self.storage, self.random)) {
+            *h = -p;
         }
-        Ok(self.full.value)
+        Ok(v)
     }
 
     fn data_size(&self) -> usize {
         self.density.data_size()
     }
+
+    fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
+        Ok(match self.storage {
+            Storage::Dense => None,
+            Storage::Sparse(pattern) => Some(pattern.uu.clone()),
+        })
+    }
+
+    fn value_grad_sparse_hess(
+        &mut self,
+        u: &[f64],
+        grad: &mut [f64],
+        structure: &SparseStructure,
+        values: &mut [f64],
+    ) -> Result<f64, LaplaceError> {
+        match self.storage {
+            Storage::Sparse(pattern) if &pattern.uu == structure => {
+                let v = self.evaluate(u, grad)?;
+                for (h, &pos) in values.iter_mut().zip(&pattern.uu_map) {
+                    *h = self.full.hess[pos];
+                }
+                Ok(v)
+            }
+            _ => {
+                let q = self.random.len();
+                let mut dense = vec![0.0; q * q];
+                let v = self.value_grad_hess(u, grad, &mut dense)?;
+                structure.gather(&dense, values);
+                Ok(v)
+            }
+        }
+    }
 }
 
 /// The factor of the inner precision `P = −∇²ᵤf` at the inner mode.
-pub(super) struct InnerFactor {
-    q: usize,
-    chol: Cholesky,
+pub(super) enum InnerFactor {
+    Dense {
+        q: usize,
+        chol: Cholesky,
+    },
+    /// Newton's sparse storage, factored at the mode with no shift; handed
+    /// back to the next inner solve when done with.
+    Sparse(Curvature),
 }
 
 /// Why the inner precision does not factor: its smallest eigenvalue and
-/// the direction.
+/// the direction (when the precision is small enough to form densely;
+/// `NaN` and empty otherwise).
 pub(super) struct NotPositive {
     pub(super) eigenvalue: f64,
     pub(super) direction: Vec<f64>,
 }
 
+/// Above this many random effects, a precision that does not factor is
+/// reported without its eigenvalue (which would need it dense).
+const EIGEN_MAX_DIM: usize = 2000;
+
+impl NotPositive {
+    fn of(precision: impl FnOnce() -> Vec<f64>, q: usize) -> NotPositive {
+        let (eigenvalue, direction) = if q <= EIGEN_MAX_DIM {
+            smallest_eigen(&precision(), q).unwrap_or((f64::NAN, vec![f64::NAN; q]))
+        } else {
+            (f64::NAN, Vec::new())
+        };
+        NotPositive { eigenvalue, direction }
+    }
+}
+
 impl InnerFactor {
-    /// Factors `P` read from the random block of the full Hessian `hess`
-    /// (`d × d`, row-major), symmetrised.
-    pub(super) fn new(hess: &[f64], d: usize, random: &[usize]) -> Result<InnerFactor, NotPositive> {
+    /// Factors `P` at the last evaluation in `full`: densely, or (with
+    /// sparse storage) in `curvature`, the sparse storage of Newton over
+    /// the random block, which the factor then holds (and which stays in
+    /// `curvature` when `P` does not factor).
+    pub(super) fn new(
+        full: &Full,
+        storage: &Storage,
+        random: &[usize],
+        curvature: &mut Option<Curvature>,
+    ) -> Result<InnerFactor, NotPositive> {
         let q = random.len();
-        let mut p = vec![0.0; q * q];
-        for (a, &i) in random.iter().enumerate() {
-            for (b, &j) in random.iter().enumerate() {
-                p[a * q + b] = -0.5 * (hess[i * d + j] + hess[j * d + i]);
+        if let (Storage::Sparse(pattern), Some(mut sparse)) = (storage, curvature.take()) {
+            let h: Vec<f64> = pattern.uu_map.iter().map(|&pos| full.hess[pos]).collect();
+            sparse.load(&h);
+            if sparse.factor(0.0) {
+                return Ok(InnerFactor::Sparse(sparse));
             }
+            *curvature = Some(sparse);
+            return Err(NotPositive::of(|| full.dense_precision(storage, random), q));
         }
+        let p = full.dense_precision(storage, random);
         match Cholesky::new(&p, q, 0.0) {
-            Some(chol) => Ok(InnerFactor { q, chol }),
-            None => {
-                let (eigenvalue, direction) = smallest_eigen(&p, q).unwrap_or((f64::NAN, vec![f64::NAN; q]));
-                Err(NotPositive { eigenvalue, direction })
-            }
+            Some(chol) => Ok(InnerFactor::Dense { q, chol }),
+            None => Err(NotPositive::of(|| p, q)),
+        }
+    }
+
+    /// The sparse factor, when this is one.
+    fn sparse(&self) -> Option<&SparseCholesky> {
+        match self {
+            InnerFactor::Sparse(curvature) => curvature.sparse_factor(),
+            InnerFactor::Dense { .. } => None,
         }
     }
 
     /// `log det P`.
-    pub(super) fn log_det(&self) -> f64 {
-        self.chol.log_det()
-    }
-
-    /// Solves `P x = b` in place.
-    pub(super) fn solve(&self, b: &mut [f64]) {
-        self.chol.solve(b);
-    }
-
-    /// Calls `each(a, b, v)` with the entries `v = (P⁻¹)_ab` the marginal
-    /// needs: those on the pattern of `P` (all of them, when dense).
-    pub(super) fn inverse_entries(&self, mut each: impl FnMut(usize, usize, f64)) {
-        let inv = self.chol.inverse();
-        for a in 0..self.q {
-            for b in 0..self.q {
-                each(a, b, inv[a * self.q + b]);
-            }
+    pub(super) fn log_det(&self) -> Result<f64, LaplaceError> {
+        match self {
+            InnerFactor::Dense { chol, .. } => Ok(chol.log_det()),
+            InnerFactor::Sparse(_) => self.sparse().ok_or_else(not_factored)?.log_det(),
         }
     }
 
-    /// The diagonal of `P⁻¹`.
-    pub(super) fn inverse_diagonal(&self) -> Vec<f64> {
-        let mut diag = vec![0.0; self.q];
-        self.inverse_entries(|a, b, v| {
-            if a == b {
-                diag[a] = v;
+    /// Solves `P x = b` in place.
+    pub(super) fn solve(&self, b: &mut [f64]) -> Result<(), LaplaceError> {
+        match self {
+            InnerFactor::Dense { chol, .. } => {
+                chol.solve(b);
+                Ok(())
             }
-        });
-        diag
+            InnerFactor::Sparse(_) => self.sparse().ok_or_else(not_factored)?.solve(b),
+        }
     }
+
+    /// `P⁻¹`, dense `q × q` row-major (dense factors only).
+    pub(super) fn dense_inverse(&self) -> Option<Vec<f64>> {
+        match self {
+            InnerFactor::Dense { chol, .. } => Some(chol.inverse()),
+            InnerFactor::Sparse(_) => None,
+        }
+    }
+
+    /// The entries of `P⁻¹` on the pattern of `P`, in its order (sparse
+    /// factors only).
+    pub(super) fn selected_inverse(&self) -> Result<Vec<f64>, LaplaceError> {
+        self.sparse().ok_or_else(not_factored)?.selected_inverse()
+    }
+
+    /// The diagonal of `P⁻¹`.
+    pub(super) fn inverse_diagonal(&self) -> Result<Vec<f64>, LaplaceError> {
+        match self {
+            InnerFactor::Dense { q, chol } => {
+                let inv = chol.inverse();
+                Ok((0..*q).map(|a| inv[a * q + a]).collect())
+            }
+            InnerFactor::Sparse(_) => self.sparse().ok_or_else(not_factored)?.inverse_diagonal(),
+        }
+    }
+
+    /// The sparse storage, for the next inner solve.
+    pub(super) fn into_curvature(self) -> Option<Curvature> {
+        match self {
+            InnerFactor::Sparse(curvature) => Some(curvature),
+            InnerFactor::Dense { .. } => None,
+        }
+    }
+}
+
+fn not_factored() -> LaplaceError {
+    LaplaceError::Eval("the inner precision has no factorisation".into())
 }

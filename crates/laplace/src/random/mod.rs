@@ -32,12 +32,13 @@ use saddle_ir::{Array, DType, Func};
 
 pub use fit::{RandomFit, laplace_random};
 
+use crate::approx::{check_dense_memory, sparse_curvature};
 use crate::curvature::Curvature;
 use crate::density::{Counted, LogDensity};
 use crate::newton::newton;
-use crate::{IrDensity, LaplaceError, Options};
-use inner::{Conditional, Full, InnerFactor};
-use trace::TraceGrad;
+use crate::{HessianMode, IrDensity, LaplaceError, Options};
+use inner::{Conditional, Full, InnerFactor, NotPositive, SparsePattern, Storage};
+use trace::{SparseTraceGrad, TraceGrad};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -166,7 +167,13 @@ pub struct RandomEffects {
     fixed: Vec<usize>,
     random: Vec<usize>,
     density: IrDensity,
+    /// How the full Hessian is held (chosen on the first evaluation).
+    storage: Option<Storage>,
+    /// With sparse storage, Newton's storage over the random block, its
+    /// symbolic analysis done once (lent to each factor of the marginal).
+    curvature: Option<Curvature>,
     trace: Option<TraceGrad>,
+    sparse_trace: Option<SparseTraceGrad>,
     /// The last evaluation: its `x` holds the last inner mode (the warm
     /// start of the next inner solve).
     full: Full,
@@ -174,7 +181,8 @@ pub struct RandomEffects {
     /// fails.
     start: Vec<f64>,
     inner_opts: Options,
-    /// `W` on the random block, `d × d`.
+    /// `W` on the random block: `d × d`, or on the full Hessian's lower
+    /// pattern.
     w: Vec<f64>,
     /// `∇ₓ tr(W ∇²f)`.
     a: Vec<f64>,
@@ -216,7 +224,7 @@ impl RandomEffects {
         }
         let fixed: Vec<usize> = (0..d).filter(|&i| !is_random[i]).collect();
         let random: Vec<usize> = (0..d).filter(|&i| is_random[i]).collect();
-        let inner_opts = Options { grad_tol: 1e-10, max_iter: 100, ..Options::default() };
+        let inner_opts = Options { grad_tol: 1e-10, max_iter: 100, sparse_min_dim: 100, ..Options::default() };
         Ok(RandomEffects {
             dim: d,
             dtype,
@@ -226,7 +234,10 @@ impl RandomEffects {
             fixed,
             random,
             density,
+            storage: None,
+            curvature: None,
             trace: None,
+            sparse_trace: None,
             full: Full::new(d),
             inner_opts,
             w: Vec::new(),
@@ -271,12 +282,87 @@ impl RandomEffects {
     }
 
     /// The options of the inner Newton optimisation (default: gradient
-    /// tolerance 1e-10, at most 100 iterations; an inner solve that does not
-    /// converge is an error).
+    /// tolerance 1e-10, at most 100 iterations, and the Hessian held
+    /// sparse from 100 coordinates when the random block of its detected
+    /// pattern holds at most 5% of its entries; an inner solve that does
+    /// not converge is an error).
     pub fn set_inner_options(&mut self, opts: Options) -> Result<(), LaplaceError> {
         opts.check()?;
+        let rechoose = (opts.hessian, opts.sparse_min_dim, opts.sparse_max_density)
+            != (self.inner_opts.hessian, self.inner_opts.sparse_min_dim, self.inner_opts.sparse_max_density);
         self.inner_opts = opts;
+        if rechoose {
+            self.storage = None;
+            self.curvature = None;
+            self.full.fresh = false;
+        }
         Ok(())
+    }
+
+    /// How the inner Hessian is held: dense, sparse, or chosen from the
+    /// detected pattern (see [`RandomEffects::set_inner_options`]).
+    pub fn set_hessian_mode(&mut self, mode: HessianMode) {
+        if mode != self.inner_opts.hessian {
+            let opts = Options { hessian: mode, ..self.inner_opts.clone() };
+            // Only the mode changed: the options stay valid.
+            let _ = self.set_inner_options(opts);
+        }
+    }
+
+    /// Whether the full Hessian is held sparse (known after the first
+    /// evaluation of the marginal; `None` before).
+    pub fn is_sparse(&self) -> Option<bool> {
+        self.storage.as_ref().map(|s| matches!(s, Storage::Sparse(_)))
+    }
+
+    /// Chooses the Hessian's storage, refusing before anything large is
+    /// allocated a model that fits in memory neither way.
+    fn ensure_storage(&mut self) -> Result<(), LaplaceError> {
+        if self.storage.is_none() {
+            let storage = self.choose_storage()?;
+            self.storage = Some(storage);
+        }
+        if let (Some(Storage::Sparse(pattern)), None) = (&self.storage, &self.curvature) {
+            self.curvature = Some(sparse_curvature(pattern.uu.clone(), saddle_runtime::available_memory())?);
+        }
+        Ok(())
+    }
+
+    fn choose_storage(&mut self) -> Result<Storage, LaplaceError> {
+        let d = self.dim;
+        let available = saddle_runtime::available_memory();
+        let opts = &self.inner_opts;
+        let sparse = match opts.hessian {
+            HessianMode::Dense => false,
+            HessianMode::Sparse => true,
+            HessianMode::Auto => d >= opts.sparse_min_dim,
+        };
+        if !sparse {
+            check_dense_memory(d, available)?;
+            return Ok(Storage::Dense);
+        }
+        let dense_fits = check_dense_memory(d, available);
+        let structure = match (self.density.hessian_structure(), &dense_fits, opts.hessian) {
+            (Ok(Some(s)), _, _) => s,
+            (Err(e), _, HessianMode::Sparse) => return Err(e),
+            (Ok(None) | Err(_), Ok(()), _) => return Ok(Storage::Dense),
+            (Ok(None), Err(e), _) => return Err(e.clone()),
+            (Err(sparse), Err(dense), _) => {
+                return Err(LaplaceError::NoFeasibleHessian {
+                    dim: d,
+                    dense: dense.to_string(),
+                    sparse: sparse.to_string(),
+                });
+            }
+        };
+        let pattern = SparsePattern::new(structure, &self.fixed, &self.random)?;
+        let q = self.random.len() as f64;
+        let dense_block = pattern.uu.nnz_full() as f64 > self.inner_opts.sparse_max_density * q * q;
+        Ok(if self.inner_opts.hessian == HessianMode::Auto && dense_block && dense_fits.is_ok() {
+            Storage::Dense
+        } else {
+            Storage::Sparse(Box::new(pattern))
+        })
     }
 
     /// The full vector at the last evaluation: θ at the fixed coordinates,
@@ -309,6 +395,7 @@ impl RandomEffects {
         if theta.len() != self.fixed.len() {
             return Err(RandomError::FixedDimension { expected: self.fixed.len(), found: theta.len() }.into());
         }
+        self.ensure_storage()?;
         for (&i, &t) in self.fixed.iter().zip(theta) {
             self.full.x[i] = t;
         }
@@ -322,27 +409,40 @@ impl RandomEffects {
         for (&i, &v) in self.random.iter().zip(&u) {
             self.full.x[i] = v;
         }
+        let storage = self.storage.as_ref().expect("chosen above");
         if !self.full.fresh {
-            self.full.evaluate(&mut self.density)?;
+            self.full.evaluate(&mut self.density, storage)?;
             self.stats.evaluations += 1;
         }
-        InnerFactor::new(&self.full.hess, self.dim, &self.random).map_err(|e| {
-            RandomError::InnerNotNegativeDefinite {
-                theta: theta.to_vec(),
-                eigenvalue: e.eigenvalue,
-                direction: e.direction,
-            }
-            .into()
-        })
+        InnerFactor::new(&self.full, storage, &self.random, &mut self.curvature).map_err(
+            |NotPositive { eigenvalue, direction }| {
+                RandomError::InnerNotNegativeDefinite { theta: theta.to_vec(), eigenvalue, direction }.into()
+            },
+        )
+    }
+
+    /// Takes back the sparse storage lent to a factor.
+    fn recycle(&mut self, factor: InnerFactor) {
+        if let Some(curvature) = factor.into_curvature() {
+            self.curvature = Some(curvature);
+        }
     }
 
     /// Damped Newton over the random effects from `u0`; the mode.
     fn solve_inner(&mut self, u0: &[f64]) -> Result<Vec<f64>, LaplaceError> {
         self.stats.solves += 1;
-        let mut cond = Conditional { density: &mut self.density, random: &self.random, full: &mut self.full };
+        let storage = self.storage.as_ref().expect("chosen before any solve");
+        let mut cond = Conditional { density: &mut self.density, random: &self.random, full: &mut self.full, storage };
         let mut counted = Counted::new(&mut cond);
-        let mut curvature = Curvature::dense(u0.len());
-        let opt = newton(&mut counted, u0, &self.inner_opts, &mut curvature);
+        let mut dense;
+        let curvature = match &mut self.curvature {
+            Some(sparse) => sparse,
+            None => {
+                dense = Curvature::dense(u0.len());
+                &mut dense
+            }
+        };
+        let opt = newton(&mut counted, u0, &self.inner_opts, curvature);
         self.stats.evaluations += counted.counts.hess;
         let opt = opt?;
         self.stats.iterations += opt.iterations;
@@ -355,32 +455,73 @@ impl RandomEffects {
 
     fn eval(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> Result<f64, LaplaceError> {
         let factor = self.inner(theta)?;
+        let result = self.marginal(&factor, grad);
+        self.recycle(factor);
+        result
+    }
+
+    /// `L(θ)` and, if asked for, `∇L(θ)`, from the inner mode in
+    /// `self.full` and the factor of the inner precision there.
+    fn marginal(&mut self, factor: &InnerFactor, grad: Option<&mut [f64]>) -> Result<f64, LaplaceError> {
         let q = self.random.len();
-        let value = self.full.value + 0.5 * q as f64 * LN_2PI - 0.5 * factor.log_det();
+        let value = self.full.value + 0.5 * q as f64 * LN_2PI - 0.5 * factor.log_det()?;
         let Some(grad) = grad else {
             return Ok(value);
         };
-        let d = self.dim;
-        if self.trace.is_none() {
-            self.trace = Some(TraceGrad::new(&self.func, &self.data, d, self.dtype)?);
-            self.w = vec![0.0; d * d];
-        }
-        // W = H_uu⁻¹ = −P⁻¹ on the random block.
-        let random = &self.random;
-        let w = &mut self.w;
-        factor.inverse_entries(|a, b, v| w[random[a] * d + random[b]] = -v);
-        let trace = self.trace.as_mut().expect("built above");
-        trace.run(&self.full.x, &self.w, &mut self.a)?;
-        self.stats.trace_gradients += 1;
+        self.log_det_gradient(factor)?;
         // z = P⁻¹ a_u, so that (Jᵀ a_u)ₖ = zᵀ H_u,θₖ.
         let mut z: Vec<f64> = self.random.iter().map(|&i| self.a[i]).collect();
-        factor.solve(&mut z);
-        let h = &self.full.hess;
-        for (g, &k) in grad.iter_mut().zip(&self.fixed) {
-            let jta: f64 = self.random.iter().zip(&z).map(|(&i, &zi)| zi * h[i * d + k]).sum();
-            *g = self.full.grad[k] - 0.5 * (self.a[k] + jta);
+        factor.solve(&mut z)?;
+        let storage = self.storage.as_ref().expect("chosen by the inner solve");
+        for (k, g) in grad.iter_mut().enumerate() {
+            let mut jta = 0.0;
+            self.full.cross(storage, &self.random, &self.fixed, k, |a, h| jta += z[a] * h);
+            let i = self.fixed[k];
+            *g = self.full.grad[i] - 0.5 * (self.a[i] + jta);
         }
         Ok(value)
+    }
+
+    /// `a = ∇ₓ tr(W ∇²f)` with `W = H_uu⁻¹ = −P⁻¹` on the random block:
+    /// the derivative of `log det(−H_uu)` in every coordinate. Dense
+    /// storage needs all of `P⁻¹`; sparse storage its selected inverse.
+    fn log_det_gradient(&mut self, factor: &InnerFactor) -> Result<(), LaplaceError> {
+        let (d, q) = (self.dim, self.random.len());
+        match self.storage.as_ref().expect("chosen by the inner solve") {
+            Storage::Dense => {
+                if self.trace.is_none() {
+                    self.trace = Some(TraceGrad::new(&self.func, &self.data, d, self.dtype)?);
+                }
+                let inv = factor.dense_inverse().ok_or_else(|| {
+                    LaplaceError::Eval("a dense inner Hessian needs a dense factor of the precision".into())
+                })?;
+                self.w.clear();
+                self.w.resize(d * d, 0.0);
+                for (a, &i) in self.random.iter().enumerate() {
+                    for (b, &j) in self.random.iter().enumerate() {
+                        self.w[i * d + j] = -inv[a * q + b];
+                    }
+                }
+                let trace = self.trace.as_mut().expect("built above");
+                trace.run(&self.full.x, &self.w, &mut self.a)?;
+            }
+            Storage::Sparse(pattern) => {
+                if self.sparse_trace.is_none() {
+                    let hessian = self.density.sparse_hessian()?;
+                    self.sparse_trace = Some(SparseTraceGrad::new(&self.func, hessian, &self.data, self.dtype)?);
+                }
+                let selected = factor.selected_inverse()?;
+                self.w.clear();
+                self.w.resize(pattern.full.nnz(), 0.0);
+                for (&pos, &v) in pattern.uu_map.iter().zip(&selected) {
+                    self.w[pos] = -v;
+                }
+                let trace = self.sparse_trace.as_mut().expect("built above");
+                trace.run(&self.full.x, &self.w, &mut self.a)?;
+            }
+        }
+        self.stats.trace_gradients += 1;
+        Ok(())
     }
 
     /// [`RandomEffects::eval`] for the optimiser: with soft failures on, an

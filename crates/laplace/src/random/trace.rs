@@ -101,7 +101,6 @@ pub(super) struct SparseTraceGrad {
 impl SparseTraceGrad {
     /// Builds for `hessian` (the compressed Hessian of `func`'s first
     /// result over its first parameter, `dtype[d]`) with `data`.
-    #[allow(dead_code)]
     pub(super) fn new(
         func: &Func,
         hessian: &saddle_ad::sparsity::SparseHessian,
@@ -136,7 +135,6 @@ impl SparseTraceGrad {
     }
 
     /// `∇ₓ t(x, W)` into `out`, `w` holding `W` on the lower pattern.
-    #[allow(dead_code)]
     pub(super) fn run(&mut self, x: &[f64], w: &[f64], out: &mut [f64]) -> Result<(), LaplaceError> {
         if w.len() != self.slots.len() {
             return Err(LaplaceError::Eval("the weights do not match the Hessian's pattern".into()));
