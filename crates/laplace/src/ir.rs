@@ -511,8 +511,24 @@ impl LogDensity for IrDensity {
 /// assert!((r.std[0] - 2f64.sqrt()).abs() < 1e-12);
 /// ```
 pub fn sdreport(fit: &Laplace, g: &Func, data: &[Array]) -> Result<Derived, LaplaceError> {
+    let (value, mut j) = value_and_jacobian(g, fit.constrained_mode.as_slice().expect("contiguous"), data)?;
+    let k = value.len();
+    // Chain rule through θ = T(u): ∂g/∂u = ∂g/∂θ · diag(T'(u)).
+    for (c, (constraint, &u)) in fit.constraints.iter().zip(fit.mode.iter()).enumerate() {
+        let t1 = constraint.derivatives(u)[0];
+        for r in 0..k {
+            j[[r, c]] *= t1;
+        }
+    }
+    fit.delta_method(&value, j.view())
+}
+
+/// `g(x)` (its first result, a float scalar or vector of `k`) and its
+/// Jacobian `k × d` at `x`, after checking that `g`'s first parameter is a
+/// float vector of `d = x.len()` and that `data` fits the rest.
+pub(crate) fn value_and_jacobian(g: &Func, x: &[f64], data: &[Array]) -> Result<(Vec<f64>, Array2<f64>), LaplaceError> {
     saddle_ir::verify(g).map_err(|e| sig(format!("@{} is not valid IR: {e}", g.name())))?;
-    let d = fit.dim();
+    let d = x.len();
     let name = g.name();
     let p0 = g.param_types().first().cloned();
     let Some(p0) = p0.filter(|t| t.dtype.is_float() && t.shape == [d]) else {
@@ -533,18 +549,10 @@ pub fn sdreport(fit: &Laplace, g: &Func, data: &[Array]) -> Result<Derived, Lapl
     })
     .map_err(|e| LaplaceError::Build { stage: "differentiation", message: e.to_string() })?;
     let mut exe = Compiled::new(both)?;
-    let mut args = vec![vector(p0.dtype, fit.constrained_mode.as_slice().expect("contiguous"))];
+    let mut args = vec![vector(p0.dtype, x)];
     args.extend(data.iter().cloned());
     let out = exe.run(&args)?;
     let value = out[0].to_f64_vec();
-    let mut j = out[1].to_f64_vec();
-    // Chain rule through θ = T(u): ∂g/∂u = ∂g/∂θ · diag(T'(u)).
-    for (c, (constraint, &u)) in fit.constraints.iter().zip(fit.mode.iter()).enumerate() {
-        let t1 = constraint.derivatives(u)[0];
-        for r in 0..k {
-            j[r * d + c] *= t1;
-        }
-    }
-    let jm = Array2::from_shape_vec((k, d), j).map_err(|e| LaplaceError::Eval(e.to_string()))?;
-    fit.delta_method(&value, jm.view())
+    let j = Array2::from_shape_vec((k, d), out[1].to_f64_vec()).map_err(|e| LaplaceError::Eval(e.to_string()))?;
+    Ok((value, j))
 }

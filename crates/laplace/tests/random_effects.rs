@@ -595,3 +595,43 @@ fn cbpp_matches_glmmtmb() {
     let at = re.log_marginal(&theta).unwrap() + 185.475_659_684_159_47;
     assert!((at - -92.026_286_201_7).abs() < 1e-8 && at < log_lik, "{at}");
 }
+
+#[test]
+fn derived_quantities_use_the_joint_covariance_of_fixed_and_random_effects() {
+    let data = lmm_data(6, 5);
+    let (n, m) = (data.y.len(), data.groups);
+    let f = lmm(n, m);
+    let random: Vec<usize> = (4..4 + m).collect();
+    // g = (β₀ + u₀ + u₁, u₂): a group's prediction and a random effect alone.
+    let g = trace_with("g", &[TensorType::f64([4 + m])], |tr, a| {
+        let x = a[0];
+        let s = |i: usize| x.slice(&[i], &[i + 1]);
+        vec![tr.concatenate(&[s(0) + s(4) + s(5), s(6)], 0)]
+    })
+    .unwrap();
+    for mode in MODES {
+        let mut re = RandomEffects::new(&f, data.arrays(), &random).unwrap();
+        let opts = Options { hessian: mode, ..Options::default() };
+        let fit = re.fit(&vec![0.0; 4 + m], &opts).unwrap();
+        let r = re.sdreport(&fit, &g, &[]).unwrap();
+        assert!((r.value[0] - (fit.mode[0] + fit.mode[4] + fit.mode[5])).abs() < 1e-12);
+        // A random effect alone: its joint std.
+        assert!(rel(r.std[1], fit.std[6]) < 1e-10, "{} vs {}", r.std[1], fit.std[6]);
+        // (e₀ + J₀ + J₁) V (…)ᵀ + Var(u₀ | θ) + Var(u₁ | θ): the groups are
+        // conditionally independent.
+        let t: Vec<f64> =
+            (0..4).map(|c| if c == 0 { 1.0 } else { 0.0 } + fit.jacobian[[0, c]] + fit.jacobian[[1, c]]).collect();
+        let mut want = fit.conditional_variance[0] + fit.conditional_variance[1];
+        for a in 0..4 {
+            for b in 0..4 {
+                want += t[a] * fit.covariance[[a, b]] * t[b];
+            }
+        }
+        assert!(rel(r.covariance[[0, 0]], want) < 1e-10, "{} vs {want}", r.covariance[[0, 0]]);
+        // Bad input: a function of the wrong vector, a fit of another model.
+        let short = trace_with("short", &[TensorType::f64([3])], |_, a| vec![a[0].sum_all()]).unwrap();
+        assert!(matches!(re.sdreport(&fit, &short, &[]), Err(LaplaceError::Signature { .. })));
+        let mut other = RandomEffects::new(&f, data.arrays(), &random[1..]).unwrap();
+        assert!(matches!(other.sdreport(&fit, &g, &[]), Err(LaplaceError::Signature { .. })));
+    }
+}

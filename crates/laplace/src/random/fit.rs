@@ -9,7 +9,7 @@ use saddle_ir::{Array, Func};
 
 use super::inner::InnerFactor;
 use super::{InnerStats, RandomEffects, RandomError};
-use crate::{Evaluations, LaplaceError, Method, Options, Timings};
+use crate::{Derived, Evaluations, LaplaceError, Method, Options, Timings};
 
 /// The fit of a random-effects model by [`laplace_random`] or
 /// [`RandomEffects::fit`].
@@ -195,6 +195,89 @@ impl RandomEffects {
             sparse: self.is_sparse() == Some(true),
             timings,
         })
+    }
+
+    /// Delta-method standard errors of derived quantities `g(θ, u)` at a
+    /// fit of this model (TMB's `ADREPORT`): `g`'s first parameter is the
+    /// full parameter vector (`d`), its others `data`, its first result a
+    /// float scalar or vector of `k` quantities.
+    ///
+    /// With `G = ∂g/∂x` at the fit's mode split into its fixed and random
+    /// columns, the covariance is the one TMB reports from the joint
+    /// covariance of `(θ̂, û)`:
+    /// `(G_θ + G_u J) V (G_θ + G_u J)ᵀ + G_u P⁻¹ G_uᵀ`, with `J = dû/dθ`,
+    /// `V` the fixed effects' covariance and `P = −∇²ᵤf`, by one solve per
+    /// quantity with the inner factor (never `P⁻¹` itself).
+    ///
+    /// ```
+    /// use saddle_ir::{TensorType, trace};
+    /// use saddle_laplace::{Options, RandomEffects};
+    /// // u ~ N(μ, 1), y = 2 ~ N(u, 1): Var(μ̂) = 2, Var(u | μ) = ½, dû/dμ = ½.
+    /// let f = trace("f", &[TensorType::f64([2])], |x| {
+    ///     let (mu, u) = (x[0].slice(&[0], &[1]), x[0].slice(&[1], &[2]));
+    ///     vec![(-0.5 * (u - mu) * (u - mu) - 0.5 * (2.0 - u) * (2.0 - u)).sum_all()]
+    /// })
+    /// .unwrap();
+    /// let mut re = RandomEffects::new(&f, vec![], &[1]).unwrap();
+    /// let fit = re.fit(&[0.0, 0.0], &Options::default()).unwrap();
+    /// // g = u − μ: G_θ + G_u J = −1 + ½, so Var = ¼·2 + ½ = 1.
+    /// let g = trace("g", &[TensorType::f64([2])], |x| {
+    ///     vec![(x[0].slice(&[1], &[2]) - x[0].slice(&[0], &[1])).sum_all()]
+    /// })
+    /// .unwrap();
+    /// let r = re.sdreport(&fit, &g, &[]).unwrap();
+    /// assert!(r.value[0].abs() < 1e-8 && (r.std[0] - 1.0).abs() < 1e-6);
+    /// ```
+    pub fn sdreport(&mut self, fit: &RandomFit, g: &Func, data: &[Array]) -> Result<Derived, LaplaceError> {
+        if fit.fixed != self.fixed || fit.random != self.random || fit.mode.len() != self.dim {
+            return Err(LaplaceError::Signature {
+                message: "the fit is not of this model: its fixed and random effects differ".into(),
+                loc: None,
+            });
+        }
+        let x = fit.mode.as_slice().expect("contiguous");
+        let (value, jac) = crate::ir::value_and_jacobian(g, x, data)?;
+        let theta: Vec<f64> = self.fixed.iter().map(|&i| x[i]).collect();
+        for &i in &self.random {
+            self.full.x[i] = x[i];
+        }
+        let factor = self.inner(&theta)?;
+        let conditional = self.conditional_part(&factor, &jac);
+        self.recycle(factor);
+        let conditional = conditional?;
+        let (k, p) = (value.len(), self.fixed.len());
+        let mut total = Array2::zeros((k, p));
+        for r in 0..k {
+            for c in 0..p {
+                let through_u: f64 =
+                    self.random.iter().enumerate().map(|(a, &i)| jac[[r, i]] * fit.jacobian[[a, c]]).sum();
+                total[[r, c]] = jac[[r, self.fixed[c]]] + through_u;
+            }
+        }
+        let mut covariance = total.dot(&fit.covariance).dot(&total.t()) + conditional;
+        for i in 0..k {
+            for j in 0..i {
+                let s = 0.5 * (covariance[[i, j]] + covariance[[j, i]]);
+                covariance[[i, j]] = s;
+                covariance[[j, i]] = s;
+            }
+        }
+        let std = (0..k).map(|i| covariance[[i, i]].max(0.0).sqrt()).collect();
+        Ok(Derived { value: Array1::from(value), covariance, std })
+    }
+
+    /// `G_u P⁻¹ G_uᵀ` (`k × k`) for the Jacobian `G` (`k × d`).
+    fn conditional_part(&self, factor: &InnerFactor, jac: &Array2<f64>) -> Result<Array2<f64>, LaplaceError> {
+        let k = jac.nrows();
+        let mut solved = Vec::with_capacity(k);
+        for r in 0..k {
+            let mut col: Vec<f64> = self.random.iter().map(|&i| jac[[r, i]]).collect();
+            factor.solve(&mut col)?;
+            solved.push(col);
+        }
+        Ok(Array2::from_shape_fn((k, k), |(r, s)| {
+            self.random.iter().zip(&solved[s]).map(|(&i, &v)| jac[[r, i]] * v).sum()
+        }))
     }
 
     /// `J = dû/dθ = P⁻¹ H_uθ` (`q × p`) and the diagonal of `P⁻¹` at the
