@@ -9,7 +9,8 @@ use ndarray::{ArrayD, IxDyn};
 use saddle_ir::trace::trace_with;
 use saddle_ir::{Array, Func, TensorType};
 use saddle_laplace::{
-    HessianMode, LaplaceError, LogDensity, Options, RandomEffects, RandomError, laplace, laplace_random,
+    Constraint, HessianMode, LaplaceError, LogDensity, Options, RandomEffects, RandomError, Target, laplace,
+    laplace_random,
 };
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
@@ -634,4 +635,35 @@ fn derived_quantities_use_the_joint_covariance_of_fixed_and_random_effects() {
         let mut other = RandomEffects::new(&f, data.arrays(), &random[1..]).unwrap();
         assert!(matches!(other.sdreport(&fit, &g, &[]), Err(LaplaceError::Signature { .. })));
     }
+}
+
+#[test]
+fn constrained_fixed_effects() {
+    let data = poisson_data(9, 2);
+    let (n, m) = (data.y.len(), data.groups);
+    let f = poisson(n, m);
+    let random: Vec<usize> = (3..3 + m).collect();
+    let init = vec![0.0; 3 + m];
+    let mut re = RandomEffects::new(&f, data.arrays(), &random).unwrap();
+    let plain = re.fit(&init, &Options::default()).unwrap();
+    // Real constraints change nothing.
+    let real = [Constraint::Real; 3];
+    let same = re.fit_constrained(&init, &real, Target::ConstrainedMode, &Options::default()).unwrap();
+    assert!((same.log_marginal - plain.log_marginal).abs() < 1e-10);
+    assert!((same.mode[1] - plain.mode[1]).abs() < 1e-7 && rel(same.std[1], plain.std[1]) < 1e-6);
+    // The slope kept in an interval around its estimate: the same mode,
+    // and in the unconstrained space under the posterior target.
+    let (lo, hi) = (plain.mode[1] - 1.0, plain.mode[1] + 2.0);
+    let mut start = init.clone();
+    start[1] = plain.mode[1] + 0.5;
+    let boxed = [Constraint::Real, Constraint::Interval { lower: lo, upper: hi }, Constraint::Real];
+    let b = re.fit_constrained(&start, &boxed, Target::ConstrainedMode, &Options::default()).unwrap();
+    assert!((b.mode[1] - plain.mode[1]).abs() < 1e-6, "{} vs {}", b.mode[1], plain.mode[1]);
+    assert!(rel(b.covariance[[1, 1]], plain.covariance[[1, 1]]) < 1e-4);
+    let post = re.fit_constrained(&start, &boxed, Target::UnconstrainedPosterior, &Options::default()).unwrap();
+    assert!(post.mode[1] > lo && post.mode[1] < hi && post.log_evidence.is_finite());
+    assert!(matches!(
+        re.fit_constrained(&init, &real[..2], Target::ConstrainedMode, &Options::default()),
+        Err(LaplaceError::Random(RandomError::FixedDimension { expected: 3, found: 2 }))
+    ));
 }

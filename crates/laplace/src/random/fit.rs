@@ -9,7 +9,7 @@ use saddle_ir::{Array, Func};
 
 use super::inner::InnerFactor;
 use super::{InnerStats, RandomEffects, RandomError};
-use crate::{Derived, Evaluations, LaplaceError, Method, Options, Timings};
+use crate::{Constraint, Derived, Evaluations, LaplaceError, Method, Options, Target, Timings};
 
 /// The fit of a random-effects model by [`laplace_random`] or
 /// [`RandomEffects::fit`].
@@ -31,7 +31,9 @@ pub struct RandomFit {
     pub std: Array1<f64>,
     /// `V = (−∇²L(θ̂))⁻¹`, `p × p`.
     pub covariance: Array2<f64>,
-    /// `−∇²L(θ̂)`, `p × p` (central differences of the exact gradient).
+    /// `−∇²L(θ̂)`, `p × p` (central differences of the exact gradient), in
+    /// the outer optimiser's coordinates (the unconstrained ones after
+    /// [`RandomEffects::fit_constrained`]).
     pub precision: Array2<f64>,
     /// `J = dû/dθ` at θ̂, `q × p`.
     pub jacobian: Array2<f64>,
@@ -122,6 +124,51 @@ impl RandomEffects {
     /// optimisation makes the optimiser step back; one that fails at the
     /// start is the error.
     pub fn fit(&mut self, init: &[f64], opts: &Options) -> Result<RandomFit, LaplaceError> {
+        self.fit_with(init, None, opts)
+    }
+
+    /// [`RandomEffects::fit`] with the fixed effects constrained:
+    /// `constraints` has one entry per fixed effect (in the order of
+    /// [`RandomEffects::fixed`]), `init` is in the constrained space, and
+    /// the outer fit is [`crate::laplace_constrained`] on the log marginal
+    /// with `target`. θ̂ in the fit is the constrained mode, `covariance`
+    /// the constrained covariance (the delta method through the
+    /// constraint's map, [`crate::Laplace::constrained_covariance`]), and
+    /// `precision` is in the optimiser's (unconstrained) coordinates.
+    ///
+    /// ```
+    /// use saddle_ir::{TensorType, trace};
+    /// use saddle_laplace::{Constraint, Options, RandomEffects, Target};
+    /// // x = (μ, u): u ~ N(μ, 1), y = 2 ~ N(u, 1), μ > 0; y ~ N(μ, 2).
+    /// let f = trace("f", &[TensorType::f64([2])], |x| {
+    ///     let (mu, u) = (x[0].slice(&[0], &[1]), x[0].slice(&[1], &[2]));
+    ///     vec![(-0.5 * (u - mu) * (u - mu) - 0.5 * (2.0 - u) * (2.0 - u)).sum_all()]
+    /// })
+    /// .unwrap();
+    /// let mut re = RandomEffects::new(&f, vec![], &[1]).unwrap();
+    /// let positive = [Constraint::Positive];
+    /// let fit = re.fit_constrained(&[1.0, 0.0], &positive, Target::ConstrainedMode, &Options::default()).unwrap();
+    /// assert!((fit.mode[0] - 2.0).abs() < 1e-8 && (fit.covariance[[0, 0]] - 2.0).abs() < 1e-6);
+    /// ```
+    pub fn fit_constrained(
+        &mut self,
+        init: &[f64],
+        constraints: &[Constraint],
+        target: Target,
+        opts: &Options,
+    ) -> Result<RandomFit, LaplaceError> {
+        if constraints.len() != self.fixed.len() {
+            return Err(RandomError::FixedDimension { expected: self.fixed.len(), found: constraints.len() }.into());
+        }
+        self.fit_with(init, Some((constraints, target)), opts)
+    }
+
+    fn fit_with(
+        &mut self,
+        init: &[f64],
+        constrained: Option<(&[Constraint], Target)>,
+        opts: &Options,
+    ) -> Result<RandomFit, LaplaceError> {
         let start = Instant::now();
         self.set_start(init)?;
         let theta0: Vec<f64> = self.fixed.iter().map(|&i| init[i]).collect();
@@ -135,11 +182,16 @@ impl RandomEffects {
         } else {
             self.soft_failures = true;
             self.last_failure = None;
-            let r = crate::laplace(&mut *self, &theta0, &opts);
+            let r = match constrained {
+                Some((constraints, target)) => {
+                    crate::laplace_constrained(&mut *self, &theta0, constraints, target, &opts)
+                }
+                None => crate::laplace(&mut *self, &theta0, &opts),
+            };
             self.soft_failures = false;
             Some(r.map_err(|e| self.explain(e))?)
         };
-        let theta: Vec<f64> = outer.as_ref().map(|o| o.mode.to_vec()).unwrap_or_default();
+        let theta: Vec<f64> = outer.as_ref().map(|o| o.constrained_mode.to_vec()).unwrap_or_default();
         let t_summary = Instant::now();
         let mut gradient = vec![0.0; p];
         let log_marginal = self.eval(&theta, Some(&mut gradient))?;
@@ -150,7 +202,8 @@ impl RandomEffects {
         let d = self.dim;
         let (covariance, precision) = match &outer {
             Some(o) => {
-                (o.covariance.clone().unwrap_or_else(|| Array2::from_elem((p, p), f64::NAN)), o.precision.to_dense())
+                let covariance = o.constrained_covariance.clone().or_else(|| o.covariance.clone());
+                (covariance.unwrap_or_else(|| Array2::from_elem((p, p), f64::NAN)), o.precision.to_dense())
             }
             None => (Array2::zeros((0, 0)), Array2::zeros((0, 0))),
         };
@@ -165,8 +218,8 @@ impl RandomEffects {
         }
         let log_evidence = match &outer {
             // L(θ̂) again, at the mode reported, with the optimiser's
-            // curvature.
-            Some(o) => o.log_evidence - o.log_density_at_mode + log_marginal,
+            // curvature (and log-Jacobian).
+            Some(o) => o.log_evidence - o.constrained_log_density_at_mode + log_marginal,
             None => log_marginal,
         };
         let mut timings = outer.as_ref().map(|o| o.timings).unwrap_or_default();
