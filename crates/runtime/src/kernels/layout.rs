@@ -13,23 +13,84 @@ fn view_mut<'a, T>(x: &'a mut [T], shape: &[usize]) -> ArrayViewMut<'a, T, IxDyn
     ArrayViewMut::from_shape(IxDyn(shape), x).expect("plan shapes match buffers")
 }
 
+/// Row-major strides of `shape`.
+fn strides_of(shape: &[usize]) -> Vec<isize> {
+    let mut strides = vec![1isize; shape.len()];
+    for a in (0..shape.len().saturating_sub(1)).rev() {
+        strides[a] = strides[a + 1] * shape[a + 1] as isize;
+    }
+    strides
+}
+
+/// Fills `out` (row-major, `shape`) with `x[offset + Σ index[a]·strides[a]]`:
+/// the one loop behind broadcasts (stride 0), transposes (permuted
+/// strides) and strided slices. Axes of extent 1 are dropped and
+/// neighbours that walk `x` as one axis are merged, so the inner loop is a
+/// copy, a fill or a strided gather over the longest run possible.
+fn gather<T: Elem>(x: &[T], offset: usize, shape: &[usize], strides: &[isize], out: &mut [T]) {
+    if out.is_empty() {
+        return;
+    }
+    let mut dims: Vec<(usize, isize)> = Vec::with_capacity(shape.len());
+    for (&n, &s) in shape.iter().zip(strides) {
+        if n == 1 {
+            continue;
+        }
+        match dims.last_mut() {
+            Some((m, t)) if *t == s * n as isize => {
+                *m *= n;
+                *t = s;
+            }
+            _ => dims.push((n, s)),
+        }
+    }
+    let Some(&(inner, step)) = dims.last() else {
+        out[0] = x[offset];
+        return;
+    };
+    let outer = &dims[..dims.len() - 1];
+    let mut index = vec![0usize; outer.len()];
+    let mut base = offset as isize;
+    for row in out.chunks_exact_mut(inner) {
+        let b = base as usize;
+        match step {
+            1 => row.copy_from_slice(&x[b..b + inner]),
+            0 => row.fill(x[b]),
+            _ => row.iter_mut().enumerate().for_each(|(i, o)| *o = x[(base + i as isize * step) as usize]),
+        }
+        // Next outer index (odometer), keeping `base` in step.
+        for a in (0..outer.len()).rev() {
+            index[a] += 1;
+            base += outer[a].1;
+            if index[a] < outer[a].0 {
+                break;
+            }
+            base -= outer[a].1 * outer[a].0 as isize;
+            index[a] = 0;
+        }
+    }
+}
+
 /// `broadcast_in_dim`.
 pub fn broadcast<T: Elem>(x: &[T], xshape: &[usize], out: &mut [T], shape: &[usize], dims: &[usize]) {
     if x.len() == 1 {
         out.fill(x[0]);
         return;
     }
-    let mut expanded = vec![1; shape.len()];
+    let xs = strides_of(xshape);
+    let mut strides = vec![0isize; shape.len()];
     for (i, &d) in dims.iter().enumerate() {
-        expanded[d] = xshape[i];
+        // An operand axis of extent 1 broadcasts too.
+        strides[d] = if xshape[i] == 1 { 0 } else { xs[i] };
     }
-    let v = view(x, &expanded);
-    view_mut(out, shape).assign(&v.broadcast(IxDyn(shape)).expect("verified broadcast"));
+    gather(x, 0, shape, &strides, out);
 }
 
 /// `transpose`.
 pub fn transpose<T: Elem>(x: &[T], xshape: &[usize], perm: &[usize], out: &mut [T], shape: &[usize]) {
-    view_mut(out, shape).assign(&view(x, xshape).permuted_axes(IxDyn(perm)));
+    let xs = strides_of(xshape);
+    let strides: Vec<isize> = perm.iter().map(|&p| xs[p]).collect();
+    gather(x, 0, shape, &strides, out);
 }
 
 /// `slice`.
@@ -37,17 +98,15 @@ pub fn slice<T: Elem>(
     x: &[T],
     xshape: &[usize],
     start: &[usize],
-    limit: &[usize],
+    _limit: &[usize],
     stride: &[usize],
     out: &mut [T],
     shape: &[usize],
 ) {
-    let v = view(x, xshape);
-    let s = v.slice_each_axis(|ax| {
-        let a = ax.axis.index();
-        Slice::new(start[a] as isize, Some(limit[a] as isize), stride[a] as isize)
-    });
-    view_mut(out, shape).assign(&s);
+    let xs = strides_of(xshape);
+    let offset: isize = start.iter().zip(&xs).map(|(&s, &t)| s as isize * t).sum();
+    let strides: Vec<isize> = xs.iter().zip(stride).map(|(&t, &s)| t * s as isize).collect();
+    gather(x, offset as usize, shape, &strides, out);
 }
 
 /// `pad` (non-negative padding).
