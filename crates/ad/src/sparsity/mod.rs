@@ -26,6 +26,10 @@
 //!
 //! Cost: one pass, linear in the number of elements of the function's
 //! values times the sizes of their dependency sets, plus the pattern's nnz.
+//! An interaction repeated element after element (every element of a value
+//! depending on one large set, as random effects indexed by unknown data
+//! do) is recorded once, and a set holding every element is treated as
+//! "every element", so a dense block costs its nnz, not nnz per element.
 //! A set that would grow beyond [`Options::max_set`] becomes "every
 //! element", and a pattern with more than [`Options::max_nnz`] entries is
 //! refused with [`Error::TooManyEntries`] before it is built.
