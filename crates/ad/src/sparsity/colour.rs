@@ -207,22 +207,37 @@ pub fn star_colouring(p: &Pattern) -> Result<Colouring, Error> {
 
     for &v in &order {
         forbidden.start(v, count);
-        // Coloured neighbours first: in a dense block they alone forbid
-        // every colour in use.
+        // Coloured neighbours first, their colours and then the colours
+        // that would close a path through them (bad): in a dense block the
+        // colours alone forbid every colour in use.
         for w in neighbours(v) {
             if colour[w] != NONE && forbidden.forbid(colour[w]) {
                 break;
             }
         }
-        if !forbidden.full() {
-            'scan: for w in neighbours(v) {
-                // Two coloured neighbours of an uncoloured vertex must
-                // differ (they may become the ends of a path through it);
-                // a coloured neighbour's bad colours would close a path.
-                let near = if colour[w] == NONE { &around[w] } else { &bad[w] };
-                for c in near.colours() {
+        'coloured: for w in neighbours(v) {
+            if colour[w] != NONE {
+                for c in bad[w].colours() {
                     if forbidden.forbid(c) {
-                        break 'scan;
+                        break 'coloured;
+                    }
+                }
+            }
+        }
+        // Two coloured neighbours of an uncoloured vertex must differ (they
+        // may become the ends of a path through it). Try the smallest
+        // colour allowed so far against the uncoloured neighbours, one
+        // lookup each; only if one of them has it around, read their
+        // colours in full. (A second dense block reusing the first one's
+        // colours would otherwise read a block's worth per neighbour.)
+        let fits = |b: u32| neighbours(v).all(|w| colour[w] != NONE || around[w].get(b) == 0);
+        if !forbidden.full() && !fits(forbidden.smallest_free()) {
+            'scan: for w in neighbours(v) {
+                if colour[w] == NONE {
+                    for c in around[w].colours() {
+                        if forbidden.forbid(c) {
+                            break 'scan;
+                        }
                     }
                 }
             }
