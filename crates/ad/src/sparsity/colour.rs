@@ -89,6 +89,9 @@ impl Colouring {
 #[derive(Clone, Debug, Default)]
 struct Counts {
     list: Vec<Entry>,
+    // Boxed: most vertices never need an index, and two `Counts` per
+    // vertex of a 10⁶-vertex pattern should not carry an inline map each.
+    #[allow(clippy::box_collection)]
     index: Option<Box<HashMap<u32, u32, BuildHasherDefault<ColourHash>>>>,
 }
 
