@@ -152,6 +152,7 @@ fn structured_models_match_dense_hessians() {
     check_against_dense("slopes, data unknown", &slopes(8, 20), 0, &x, false);
     let x = [f64_array(&[13], uniform(13, 5)), i64_array(groups(12, 30, 5))];
     check_against_dense("arrowhead", &arrowhead(12, 30), 0, &x, true);
+    check_against_dense("arrowhead, data unknown", &arrowhead(12, 30), 0, &x, false);
 }
 
 #[test]
@@ -197,7 +198,9 @@ fn colour_counts_of_structured_models() {
 }
 
 /// A random symmetric pattern: `n` vertices, edges with probability `p`,
-/// plus a few hubs coupled to everything (as global parameters are).
+/// plus a few hubs coupled to everything (as global parameters are), hubs
+/// coupled to most vertices, and dense blocks (as random effects indexed
+/// by unknown data give).
 fn random_pattern(seed: u64) -> Pattern {
     let mut rng = StdRng::seed_from_u64(seed);
     let n = rng.random_range(1..40usize);
@@ -212,6 +215,21 @@ fn random_pattern(seed: u64) -> Pattern {
             if j < hubs || rng.random_bool(p) {
                 entries.extend([(i, j), (j, i)]);
             }
+        }
+    }
+    for _ in 0..rng.random_range(0..3) {
+        let (h, keep) = (rng.random_range(0..n), rng.random_range(0.5..1.0));
+        for i in (0..n).filter(|&i| i != h) {
+            if rng.random_bool(keep) {
+                entries.extend([(i, h), (h, i)]);
+            }
+        }
+    }
+    for _ in 0..rng.random_range(0..3) {
+        let a = rng.random_range(0..n);
+        let b = rng.random_range(a..n) + 1;
+        for i in a..b {
+            entries.extend((a..b).map(|j| (i, j)));
         }
     }
     Pattern::from_entries(n, n, entries).unwrap()
@@ -269,6 +287,33 @@ proptest! {
                 check_against_dense(&format!("seed {seed}, wrt {k}, data known {known}"), &f, k, &x, known);
             }
         }
+    }
+
+    /// The recovered Hessian equals the dense one for functions whose
+    /// Hessian has a random pattern (hubs and dense blocks included):
+    /// `Σ softplus(x[i]·x[j])` over the pattern's entries, the index
+    /// arrays given as data.
+    #[test]
+    fn sparse_equals_dense_on_random_patterns(seed in any::<u64>()) {
+        let p = random_pattern(seed);
+        let n = p.ncols();
+        let (rows, cols): (Vec<i64>, Vec<i64>) = p.entries().filter(|&(i, j)| i <= j).map(|(i, j)| (i as i64, j as i64)).unzip();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let m = rows.len();
+        let types = [TensorType::f64([n]), TensorType::new(DType::I64, vec![m]), TensorType::new(DType::I64, vec![m])];
+        let f = trace("pattern", &types, |a| {
+            let (x, i, j) = (a[0], a[1], a[2]);
+            vec![(x.take(i, 0) * x.take(j, 0)).softplus().sum_all()]
+        })
+        .unwrap();
+        let x = [f64_array(&[n], uniform(n, seed)), i64_array(rows), i64_array(cols)];
+        check_against_dense(&format!("seed {seed}"), &f, 0, &x, true);
+        let h = sparse_hessian(&f, 0, &[None, Some(&x[1]), Some(&x[2])]).unwrap();
+        // The detected pattern is the generated one, off the diagonal.
+        let off = |q: &Pattern| q.entries().filter(|&(i, j)| i != j).collect::<Vec<_>>();
+        prop_assert_eq!(off(h.pattern()), off(&p));
     }
 
     /// Star colourings of random patterns are star colourings, recover every

@@ -16,12 +16,21 @@
 //!
 //! The greedy algorithm visits vertices largest degree first (ties by
 //! index, so the result is deterministic) and gives each the smallest
-//! colour that keeps the two conditions; it keeps, per vertex, the counts
-//! of the colours around it, so its cost is `O(nnz · colours)` rather than
-//! the `O(n·d³)` of the textbook form. An AR(1) (tridiagonal) pattern gets
+//! colour that keeps the two conditions; it keeps, per vertex, the colours
+//! around it with their counts (indexed by a hash past a few, so a hub's
+//! updates cost `O(1)`), which makes colouring a vertex cost its degree
+//! plus the colour lists it must read, rather than the `O(n·d³)` of the
+//! textbook form. That scan stops as soon as every colour in use is
+//! forbidden (the colours in use are always `0..count`, so the answer is
+//! then a new colour): a vertex of a dense block, which must differ from
+//! every other, costs its degree, and a dense `n × n` pattern is coloured
+//! in `O(n²)`, not `O(n³)`. An AR(1) (tridiagonal) pattern gets
 //! 3 colours, a 5-point 2-D grid 5 or 6, an arrowhead (one global parameter
 //! coupled to every latent) 2 — where a distance-2 colouring would need
 //! `n`, since every column shares the global row.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{Error, Pattern};
 
@@ -72,27 +81,90 @@ impl Colouring {
     }
 }
 
-/// Small per-vertex multiset of colours: `(colour, count)` pairs.
+/// The colours around one vertex, with multiplicity: `(colour, count,
+/// first)` entries in insertion order, `first` the first vertex counted
+/// under that colour. Linear search while short; past [`Counts::SHORT`]
+/// entries an index from colour to entry makes every lookup `O(1)`, so a
+/// hub with many colours around it costs no more per update than a leaf.
 #[derive(Clone, Debug, Default)]
-struct Counts(Vec<(u32, u32)>);
+struct Counts {
+    list: Vec<Entry>,
+    // Boxed: most vertices never need an index, and two `Counts` per
+    // vertex of a 10⁶-vertex pattern should not carry an inline map each.
+    #[allow(clippy::box_collection)]
+    index: Option<Box<HashMap<u32, u32, BuildHasherDefault<ColourHash>>>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    colour: u32,
+    count: u32,
+    first: u32,
+}
 
 impl Counts {
-    fn get(&self, c: u32) -> u32 {
-        self.0.iter().find(|e| e.0 == c).map_or(0, |e| e.1)
+    const SHORT: usize = 8;
+
+    fn find(&self, c: u32) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(&c).map(|&k| k as usize),
+            None => self.list.iter().position(|e| e.colour == c),
+        }
     }
 
-    /// Adds one to colour `c`; returns the new count.
-    fn bump(&mut self, c: u32) -> u32 {
-        match self.0.iter_mut().find(|e| e.0 == c) {
-            Some(e) => {
-                e.1 += 1;
-                e.1
-            }
-            None => {
-                self.0.push((c, 1));
-                1
-            }
+    fn get(&self, c: u32) -> u32 {
+        self.find(c).map_or(0, |k| self.list[k].count)
+    }
+
+    /// Adds vertex `v` under colour `c`; returns the new count and the
+    /// first vertex counted under `c`.
+    fn bump(&mut self, c: u32, v: u32) -> (u32, u32) {
+        if let Some(k) = self.find(c) {
+            let e = &mut self.list[k];
+            e.count += 1;
+            return (e.count, e.first);
         }
+        let k = self.list.len() as u32;
+        self.list.push(Entry { colour: c, count: 1, first: v });
+        match &mut self.index {
+            Some(ix) => {
+                ix.insert(c, k);
+            }
+            None if self.list.len() > Self::SHORT => {
+                self.index = Some(Box::new(self.list.iter().enumerate().map(|(k, e)| (e.colour, k as u32)).collect()));
+            }
+            None => {}
+        }
+        (1, v)
+    }
+
+    fn colours(&self) -> impl Iterator<Item = u32> + '_ {
+        self.list.iter().map(|e| e.colour)
+    }
+}
+
+/// A multiplicative hash for colours (small dense integers): the index of
+/// [`Counts`] needs speed, not resistance to chosen keys.
+#[derive(Clone, Copy, Debug, Default)]
+struct ColourHash(u64);
+
+impl Hasher for ColourHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, c: u32) {
+        self.write_u64(u64::from(c));
+    }
+
+    fn write_u64(&mut self, c: u64) {
+        self.0 = (self.0.rotate_left(5) ^ c).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -133,71 +205,121 @@ pub fn star_colouring(p: &Pattern) -> Result<Colouring, Error> {
     // new neighbour of w with such a colour would close a two-coloured path
     // new - w - x - y.
     let mut bad: Vec<Counts> = vec![Counts::default(); n];
-    // forbidden[c] == v + 1 when colour c is forbidden for v.
-    let mut forbidden: Vec<usize> = Vec::new();
+    let mut forbidden = Forbidden::default();
     let mut count = 0usize;
 
     for &v in &order {
-        let mark = v + 1;
-        let forbid = |c: u32, forbidden: &mut Vec<usize>| {
-            let c = c as usize;
-            if c >= forbidden.len() {
-                forbidden.resize(c + 1, 0);
-            }
-            forbidden[c] = mark;
-        };
+        forbidden.start(v, count);
+        // Coloured neighbours first, their colours and then the colours
+        // that would close a path through them (bad): in a dense block the
+        // colours alone forbid every colour in use.
         for w in neighbours(v) {
-            if colour[w] == NONE {
-                // Two coloured neighbours of an uncoloured vertex must
-                // differ (they may become the ends of a path through it).
-                for &(c, k) in &around[w].0 {
-                    if k > 0 {
-                        forbid(c, &mut forbidden);
-                    }
-                }
-            } else {
-                forbid(colour[w], &mut forbidden);
-                for &(c, k) in &bad[w].0 {
-                    if k > 0 {
-                        forbid(c, &mut forbidden);
+            if colour[w] != NONE && forbidden.forbid(colour[w]) {
+                break;
+            }
+        }
+        'coloured: for w in neighbours(v) {
+            if colour[w] != NONE {
+                for c in bad[w].colours() {
+                    if forbidden.forbid(c) {
+                        break 'coloured;
                     }
                 }
             }
         }
-        let b = (0..).find(|&c| forbidden.get(c).is_none_or(|&m| m != mark)).unwrap_or(0);
-        let b = b as u32;
+        // Two coloured neighbours of an uncoloured vertex must differ (they
+        // may become the ends of a path through it). Try the smallest
+        // colour allowed so far against the uncoloured neighbours, one
+        // lookup each; only if one of them has it around, read their
+        // colours in full. (A second dense block reusing the first one's
+        // colours would otherwise read a block's worth per neighbour.)
+        let fits = |b: u32| neighbours(v).all(|w| colour[w] != NONE || around[w].get(b) == 0);
+        if !forbidden.full() && !fits(forbidden.smallest_free()) {
+            'scan: for w in neighbours(v) {
+                if colour[w] == NONE {
+                    for c in around[w].colours() {
+                        if forbidden.forbid(c) {
+                            break 'scan;
+                        }
+                    }
+                }
+            }
+        }
+        let b = forbidden.smallest_free();
         colour[v] = b;
         count = count.max(b as usize + 1);
 
         // v is now a coloured neighbour of each x.
         for x in neighbours(v) {
-            let now = around[x].bump(b);
+            let (now, first) = around[x].bump(b, v as u32);
             if colour[x] == NONE {
                 continue;
             }
             // x just got a second neighbour of colour b: x joins bad[w]
-            // for its other neighbours w of colour b.
+            // for its other neighbour w of colour b (the first one).
             if now == 2 {
-                let cx = colour[x];
-                for w in neighbours(x) {
-                    if w != v && colour[w] == b {
-                        bad[w].bump(cx);
-                    }
-                }
+                bad[first as usize].bump(colour[x], x as u32);
             }
             // x is a coloured neighbour of v: does v itself join bad[x]?
             if around[v].get(colour[x]) >= 2 {
-                bad[x].bump(b);
+                bad[x].bump(b, v as u32);
             }
         }
         // bad[v] from scratch.
         for x in neighbours(v) {
             if colour[x] != NONE && around[x].get(b) >= 2 {
-                bad[v].bump(colour[x]);
+                bad[v].bump(colour[x], x as u32);
             }
         }
     }
     Ok(Colouring { colours: colour, count })
+}
+
+/// The colours forbidden for the vertex being coloured: a marker per
+/// colour and the number of distinct colours marked. The colours in use
+/// are always `0..count` (greedy never skips one), so once all `count` are
+/// marked the answer is `count` and the scan stops: a vertex of a dense
+/// block costs its degree, not its degree times the colours around it.
+#[derive(Debug, Default)]
+struct Forbidden {
+    /// `mark[c] == v + 1` when colour `c` is forbidden for `v`.
+    mark: Vec<usize>,
+    current: usize,
+    marked: usize,
+    count: usize,
+}
+
+impl Forbidden {
+    fn start(&mut self, v: usize, count: usize) {
+        self.current = v + 1;
+        self.marked = 0;
+        self.count = count;
+        if self.mark.len() < count {
+            self.mark.resize(count, 0);
+        }
+    }
+
+    /// Forbids colour `c` (`< count`); returns whether every colour in use
+    /// is now forbidden.
+    fn forbid(&mut self, c: u32) -> bool {
+        let m = &mut self.mark[c as usize];
+        if *m != self.current {
+            *m = self.current;
+            self.marked += 1;
+        }
+        self.full()
+    }
+
+    fn full(&self) -> bool {
+        self.marked == self.count
+    }
+
+    fn smallest_free(&self) -> u32 {
+        if self.full() {
+            return self.count as u32;
+        }
+        self.mark[..self.count].iter().position(|&m| m != self.current).unwrap_or(self.count) as u32
+    }
 }
 
 /// Where each entry of a Hessian comes from in the compressed product
@@ -214,10 +336,18 @@ pub(crate) fn sources(
     if colours.len() != n {
         return Err(Error::ColouringLength { expected: n, found: colours.len() });
     }
+    let k = colouring.num_colours();
+    // (Every colour is below k by construction of a Colouring.)
+    if let Some(j) = colours.iter().position(|&c| c as usize >= k) {
+        return Err(Error::InvalidColouring { row: j, col: j });
+    }
     // Per row r: how many columns of each colour its off-diagonal entries
-    // have (a column pointer into a flat (colour, count) list).
+    // have, as (colour, count) sorted by colour (tallied in a scratch array
+    // indexed by colour, so a dense row costs its length, not its length
+    // times its colours).
     let mut off = Vec::with_capacity(n + 1);
     let mut counts: Vec<(u32, u32)> = Vec::new();
+    let mut tally = vec![0u32; k];
     off.push(0);
     for r in 0..n {
         let start = counts.len();
@@ -227,15 +357,22 @@ pub(crate) fn sources(
                 continue;
             }
             let c = colours[u];
-            match counts[start..].iter_mut().find(|e| e.0 == c) {
-                Some(e) => e.1 += 1,
-                None => counts.push((c, 1)),
+            if tally[c as usize] == 0 {
+                counts.push((c, 0));
             }
+            tally[c as usize] += 1;
         }
+        let row = &mut counts[start..];
+        for e in row.iter_mut() {
+            e.1 = std::mem::take(&mut tally[e.0 as usize]);
+        }
+        row.sort_unstable();
         off.push(counts.len());
     }
-    let count_in = |r: usize, c: u32| counts[off[r]..off[r + 1]].iter().find(|e| e.0 == c).map_or(0, |e| e.1);
-    let k = colouring.num_colours();
+    let count_in = |r: usize, c: u32| {
+        let row = &counts[off[r]..off[r + 1]];
+        row.binary_search_by_key(&c, |e| e.0).map_or(0, |i| row[i].1)
+    };
     let mut src = Vec::new();
     for (i, j) in entries {
         let (ci, cj) = (colours[i], colours[j]);
@@ -362,5 +499,156 @@ mod tests {
     fn seeds() {
         let c = Colouring::new(vec![0, 1, 0]);
         assert_eq!(c.seed_matrix(), vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+    }
+
+    /// The greedy colouring written plainly (colour counts in unindexed
+    /// lists, every forbidden colour scanned): the fast one must give the
+    /// same colours.
+    fn reference(p: &Pattern) -> Vec<u32> {
+        let n = p.ncols();
+        let nb = |v: usize| p.column(v).iter().map(|&u| u as usize).filter(move |&u| u != v);
+        let bump = |l: &mut Vec<(u32, u32)>, c: u32| match l.iter_mut().find(|e| e.0 == c) {
+            Some(e) => {
+                e.1 += 1;
+                e.1
+            }
+            None => {
+                l.push((c, 1));
+                1
+            }
+        };
+        let get = |l: &[(u32, u32)], c: u32| l.iter().find(|e| e.0 == c).map_or(0, |e| e.1);
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&v| (std::cmp::Reverse(nb(v).count()), v));
+        let mut colour = vec![NONE; n];
+        let mut around = vec![Vec::new(); n];
+        let mut bad = vec![Vec::new(); n];
+        for &v in &order {
+            let mut no = std::collections::BTreeSet::new();
+            for w in nb(v) {
+                if colour[w] == NONE {
+                    no.extend(around[w].iter().map(|e: &(u32, u32)| e.0));
+                } else {
+                    no.insert(colour[w]);
+                    no.extend(bad[w].iter().map(|e: &(u32, u32)| e.0));
+                }
+            }
+            let b = (0..).find(|c| !no.contains(c)).unwrap_or(0);
+            colour[v] = b;
+            for x in nb(v) {
+                let now = bump(&mut around[x], b);
+                if colour[x] == NONE {
+                    continue;
+                }
+                if now == 2 {
+                    for w in nb(x) {
+                        if w != v && colour[w] == b {
+                            bump(&mut bad[w], colour[x]);
+                        }
+                    }
+                }
+                if get(&around[v], colour[x]) >= 2 {
+                    bump(&mut bad[x], b);
+                }
+            }
+            for x in nb(v) {
+                if colour[x] != NONE && get(&around[x], b) >= 2 {
+                    bump(&mut bad[v], colour[x]);
+                }
+            }
+        }
+        colour
+    }
+
+    /// A small deterministic generator (splitmix64).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+
+        fn chance(&mut self, p: f64) -> bool {
+            ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+        }
+    }
+
+    /// A random symmetric pattern with the structures of hierarchical
+    /// models: sparse random edges, a chain, hubs coupled to all or most
+    /// vertices, and dense blocks (unknown indices).
+    fn random_pattern(rng: &mut Rng) -> Pattern {
+        let n = 1 + rng.below(60);
+        let mut edges = Vec::new();
+        let p = rng.below(20) as f64 / 200.0;
+        for i in 0..n {
+            for j in 0..i {
+                if rng.chance(p) {
+                    edges.push((i, j));
+                }
+            }
+        }
+        if rng.chance(0.5) {
+            edges.extend((1..n).map(|i| (i - 1, i)));
+        }
+        for _ in 0..rng.below(3) {
+            let (h, keep) = (rng.below(n), 0.5 + rng.below(6) as f64 / 10.0);
+            edges.extend((0..n).filter(|&i| i != h && rng.chance(keep)).map(|i| (h, i)));
+        }
+        for _ in 0..rng.below(3) {
+            let (a, len) = (rng.below(n), 1 + rng.below(n));
+            let block: Vec<usize> = (a..(a + len).min(n)).filter(|_| rng.chance(0.9)).collect();
+            edges.extend(block.iter().flat_map(|&i| block.iter().filter(move |&&j| j < i).map(move |&j| (i, j))));
+        }
+        pattern(n, &edges)
+    }
+
+    #[test]
+    fn random_patterns_get_the_plain_greedy_colouring() {
+        let mut rng = Rng(7);
+        for _ in 0..400 {
+            let p = random_pattern(&mut rng);
+            let c = star_colouring(&p).unwrap();
+            check_star_colouring(&p, &c).unwrap();
+            assert_eq!(c.colours(), reference(&p).as_slice());
+        }
+    }
+
+    #[test]
+    fn dense_blocks_and_hubs() {
+        // Two dense blocks sharing a hub, and a chain hanging off the hub.
+        let n = 120;
+        let mut edges: Vec<_> = (1..n).map(|i| (0, i)).collect();
+        for block in [1..41usize, 41..71] {
+            edges.extend(block.clone().flat_map(|i| (block.start..i).map(move |j| (i, j))));
+        }
+        edges.extend((72..n).map(|i| (i - 1, i)));
+        let c = colours_of(n, &edges);
+        // The hub and the larger block need 41 colours; the rest reuse them.
+        assert_eq!(c.num_colours(), 41);
+        assert_eq!(c.colours(), reference(&pattern(n, &edges)).as_slice());
+        // A dense pattern: every vertex its own colour, in index order.
+        let dense: Vec<_> = (0..300).flat_map(|i| (0..i).map(move |j| (i, j))).collect();
+        let c = colours_of(300, &dense);
+        assert_eq!(c.colours(), (0..300).collect::<Vec<u32>>().as_slice());
+    }
+
+    #[test]
+    fn hashed_counts_agree_with_lists() {
+        let mut c = Counts::default();
+        for k in 0..40u32 {
+            assert_eq!(c.bump(k % 13, k), (k / 13 + 1, k % 13));
+        }
+        assert!(c.index.is_some());
+        assert_eq!(c.get(3), 3);
+        assert_eq!(c.get(99), 0);
+        assert_eq!(c.colours().collect::<Vec<_>>(), (0..13).collect::<Vec<_>>());
     }
 }

@@ -26,6 +26,10 @@
 //!
 //! Cost: one pass, linear in the number of elements of the function's
 //! values times the sizes of their dependency sets, plus the pattern's nnz.
+//! An interaction repeated element after element (every element of a value
+//! depending on one large set, as random effects indexed by unknown data
+//! do) is recorded once, and a set holding every element is treated as
+//! "every element", so a dense block costs its nnz, not nnz per element.
 //! A set that would grow beyond [`Options::max_set`] becomes "every
 //! element", and a pattern with more than [`Options::max_nnz`] entries is
 //! refused with [`Error::TooManyEntries`] before it is built.
@@ -525,7 +529,15 @@ pub(crate) struct Pairs {
     full: Vec<bool>,
     num_full: usize,
     max_nnz: u64,
+    /// The last product of many pairs recorded: elementwise ops over
+    /// values whose elements share one large set (random effects indexed
+    /// by unknown data) repeat it for every element, and an exact repeat
+    /// adds nothing.
+    last: (Vec<u32>, Vec<u32>),
 }
+
+/// Products of at least this many pairs are remembered to skip repeats.
+const REPEAT_PAIRS: usize = 64;
 
 impl Pairs {
     fn new(n: usize, on: bool, max_nnz: u64) -> Pairs {
@@ -538,6 +550,7 @@ impl Pairs {
             full: vec![false; n_on],
             num_full: 0,
             max_nnz,
+            last: (Vec::new(), Vec::new()),
         }
     }
 
@@ -570,10 +583,13 @@ impl Pairs {
 
     /// Records that every index of `a` interacts with every index of `b`.
     pub(crate) fn add(&mut self, a: &[u32], b: &[u32]) -> Result<(), Error> {
-        if !self.on || a.is_empty() || b.is_empty() {
+        if !self.on || a.is_empty() || b.is_empty() || self.num_full == self.n {
             return Ok(());
         }
-        match (is_all(a), is_all(b)) {
+        // Sets are sorted and duplicate-free: one of n elements is every
+        // element.
+        let whole = |s: &[u32]| is_all(s) || s.len() == self.n;
+        match (whole(a), whole(b)) {
             (true, true) => {
                 for i in 0..self.n {
                     self.mark_full(i)?;
@@ -590,6 +606,13 @@ impl Pairs {
                 }
             }
             (false, false) => {
+                if a.len() * b.len() >= REPEAT_PAIRS {
+                    let (la, lb) = (&self.last.0[..], &self.last.1[..]);
+                    if (la == a && lb == b) || (la == b && lb == a) {
+                        return Ok(());
+                    }
+                    self.last = (a.to_vec(), b.to_vec());
+                }
                 for &i in a {
                     self.push(i, b);
                 }
