@@ -4,9 +4,10 @@
 //! effects, and the whole `laplace --random` fit (log marginal to 1e-6
 //! relative, estimates to 1e-5, standard errors to 1e-4 relative).
 //!
-//! The fit of the 8⁴ lattice is `#[ignore]`d: its sparse factor fills in
-//! heavily, and the whole fit takes a minute or two in a debug build. Run
-//! it with `cargo test --release --test cli_anchors -- --ignored`.
+//! The fits of the 8⁴ lattice, of orange_big and of instEval are
+//! `#[ignore]`d (each takes from seconds to minutes in a release build,
+//! far longer in a debug one); their one-Laplace-value tests run always.
+//! Run them with `cargo test --release --test cli_anchors -- --ignored`.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -79,8 +80,9 @@ fn given_value(name: &str, init: &[f64], data: &[String]) {
     assert!(rel(value, want) < 1e-9, "{name}: {value} against {want}");
 }
 
-/// The whole fit with `--random` against the reference optimum.
-fn fit(name: &str, ranges: &str, init: &[f64], data: &[String]) {
+/// The whole fit with `--random` against the reference optimum; returns
+/// saddle's answer.
+fn fit(name: &str, ranges: &str, init: &[f64], data: &[String]) -> serde_json::Value {
     let r = reference(name);
     let data = format!("[{}]", data.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>().join(", "));
     let sir = root(&format!("bench/anchors/{name}.sir"));
@@ -93,6 +95,7 @@ fn fit(name: &str, ranges: &str, init: &[f64], data: &[String]) {
         assert!((mode[k] - want).abs() < 1e-5, "{name}: estimate {k} is {} against {want}", mode[k]);
         assert!(rel(std[k], want_std) < 1e-4, "{name}: std {k} is {} against {want_std}", std[k]);
     }
+    v
 }
 
 fn thetalog_init() -> Vec<f64> {
@@ -105,6 +108,22 @@ fn glmm_data() -> Vec<String> {
     ["y", "group", "x1", "x2"].iter().map(|k| data(&format!("poisson_glmm_{k}.npy"))).collect()
 }
 
+fn orange_data() -> Vec<String> {
+    vec![data("orange_big_y.npy"), data("orange_big_t.npy")]
+}
+
+/// The fit's initial values: b0, b1, b2, log sigma, log sigma_u, then
+/// the 5,000 random effects at zero.
+fn orange_init() -> Vec<f64> {
+    let mut init = vec![200.0, 700.0, 300.0, 1.0, 2.0];
+    init.resize(5005, 0.0);
+    init
+}
+
+fn insteval_data() -> Vec<String> {
+    ["y", "service", "s", "d", "ds"].iter().map(|k| data(&format!("instEval_{k}.npy"))).collect()
+}
+
 #[test]
 fn thetalog_laplace_value_is_tmbs() {
     given_value("thetalog", &npy_f64("thetalog_y.npy"), &[data("thetalog_y.npy")]);
@@ -112,7 +131,7 @@ fn thetalog_laplace_value_is_tmbs() {
 
 #[test]
 fn thetalog_fit_is_tmbs() {
-    fit("thetalog", "5:205", &thetalog_init(), &[data("thetalog_y.npy")]);
+    _ = fit("thetalog", "5:205", &thetalog_init(), &[data("thetalog_y.npy")]);
 }
 
 #[test]
@@ -122,7 +141,7 @@ fn poisson_glmm_laplace_value_is_glmmtmbs() {
 
 #[test]
 fn poisson_glmm_fit_is_glmmtmbs() {
-    fit("poisson_glmm", "4:2004", &[0.0; 2004], &glmm_data());
+    _ = fit("poisson_glmm", "4:2004", &[0.0; 2004], &glmm_data());
 }
 
 #[test]
@@ -133,5 +152,37 @@ fn ar1_4d_laplace_value_is_tmbs() {
 #[test]
 #[ignore = "a minute or two in a debug build (4,096 random effects whose factor fills in)"]
 fn ar1_4d_fit_is_tmbs() {
-    fit("ar1_4d", "1:4097", &[0.0; 4097], &[data("ar1_4d_y.npy")]);
+    _ = fit("ar1_4d", "1:4097", &[0.0; 4097], &[data("ar1_4d_y.npy")]);
+}
+
+#[test]
+fn orange_big_laplace_value_is_tmbs() {
+    given_value("orange_big", &[0.0; 5000], &orange_data());
+}
+
+#[test]
+#[ignore = "about 8 CPU s in a release build (13 outer Newton steps, 200 inner solves over 5,000 random effects)"]
+fn orange_big_fit_is_tmbs() {
+    _ = fit("orange_big", "5:5005", &orange_init(), &orange_data());
+}
+
+#[test]
+fn insteval_laplace_value_is_glmmtmbs() {
+    given_value("instEval", &[0.0; 4128], &insteval_data());
+}
+
+/// The fit against glmmTMB's polished optimum, and its log marginal
+/// against lme4's maximum likelihood (lme4's estimates are those of its
+/// own optimiser's tolerance: 1e-4 here).
+#[test]
+#[ignore = "about 130 CPU s in a release build: 62 outer L-BFGS steps, 100 inner sparse solves whose factor has 628,832 entries"]
+fn insteval_fit_is_glmmtmbs_and_lme4s() {
+    let v = fit("instEval", "6:4134", &[0.0; 4134], &insteval_data());
+    let r = reference("instEval");
+    let lm = v["log_marginal"].as_f64().expect("log_marginal");
+    assert!(rel(lm, r["lmer_log_lik"][0]) < 1e-6, "log marginal {lm} against lme4's {}", r["lmer_log_lik"][0]);
+    let mode = nums(&v["mode"]);
+    for (k, &want) in r["lmer_estimates"].iter().enumerate() {
+        assert!((mode[k] - want).abs() < 1e-4, "estimate {k} is {} against lme4's {want}", mode[k]);
+    }
 }

@@ -1,5 +1,6 @@
-# The anchors: TMB (ar1_4d, thetalog), glmmTMB and lme4 (poisson_glmm) on
-# the simulated data of make_data.py. Prints CPU timings as lines
+# The anchors: TMB (ar1_4d, thetalog, orange_big), glmmTMB and lme4
+# (poisson_glmm) on the simulated data of make_data.py, and lme4 and
+# glmmTMB (instEval) on lme4's InstEval. Prints CPU timings as lines
 #   TIMING <workload> <phase> <cpu seconds> <elapsed seconds>
 # and writes the reference numbers the tests hold to
 # crates/laplace/tests/data/anchors/<workload>_ref.txt.
@@ -109,6 +110,13 @@ if (only %in% c("all", "thetalog")) {
              list(logr0 = -1, logtheta = 0, logK = 4, logsdq = -2, logsdr = -2, X = y), "X")
 }
 
+if (only %in% c("all", "orange_big")) {
+  y <- read_npy(file.path(data_dir, "orange_big_y.npy"))
+  t <- read_npy(file.path(data_dir, "orange_big_t.npy"))
+  tmb_anchor("orange_big", list(y = y, t = t),
+             list(beta = c(200, 700, 300), log_sigma = 1, log_sigma_u = 2, u = rep(0, length(y) / length(t))), "u")
+}
+
 if (only %in% c("all", "poisson_glmm")) {
   wl <- "poisson_glmm"
   y <- read_npy(file.path(data_dir, "poisson_glmm_y.npy"))
@@ -135,4 +143,39 @@ if (only %in% c("all", "poisson_glmm")) {
                   paste("given_log_marginal", fmt(-o$fn(given))),
                   paste("glmer_log_lik", fmt(as.numeric(logLik(m)))),
                   paste("glmer_estimates", fmt(c(fixef(m), log(as.data.frame(VarCorr(m))$sdcor))))))
+}
+
+# InstEval by maximum likelihood, lme4 and glmmTMB. The reference optimum is
+# glmmTMB's, polished; its fixed effects (beta, betad = log sigma^2, theta =
+# log SDs of s, d, dept:service) are mapped to saddle's (intercept,
+# service, log SD of s, d, dept:service, log sigma).
+if (only %in% c("all", "instEval")) {
+  wl <- "instEval"
+  form <- y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept:service)
+  for (r in seq_len(reps)) {
+    m <- timing(wl, "lmer_fit", lmer(form, data = InstEval, REML = FALSE))
+    g <- timing(wl, "glmmTMB_fit", glmmTMB(form, data = InstEval, REML = FALSE))
+  }
+  o <- g$obj
+  opt <- polish(o, g$fit$par)
+  rep <- sdreport(o, par.fixed = opt$par)
+  if (abs(exp(opt$par[3] / 2) - sigma(g)) > 1e-3 * sigma(g)) stop("glmmTMB's betad is not log sigma^2")
+  scale <- c(1, 1, 0.5, 1, 1, 1)
+  to_saddle <- function(v) (v * scale)[c(1, 2, 4, 5, 6, 3)]
+  from_saddle <- function(v) c(v[1], v[2], 2 * v[6], v[3], v[4], v[5])
+  vc <- as.data.frame(VarCorr(m))
+  lme4_est <- c(fixef(m), log(vc$sdcor[match(c("s", "d", "dept:service", "Residual"), vc$grp)]))
+  est <- to_saddle(opt$par)
+  cat(sprintf("%s: lmer logLik %s, glmmTMB logLik %s, polished %s, max |gradient| %.3g\n", wl,
+              format(as.numeric(logLik(m)), digits = 17), format(as.numeric(logLik(g)), digits = 17),
+              format(-opt$objective, digits = 17), opt$gradient))
+  cat(sprintf("%s: lmer estimates - polished: %s\n", wl, fmt(lme4_est - est)))
+  given <- c(3, 0, log(0.3), log(0.5), log(0.1), 0)
+  write_ref(wl, c(paste("log_marginal", fmt(-opt$objective)),
+                  paste("estimates", fmt(est)),
+                  paste("std", fmt(to_saddle(sqrt(diag(rep$cov.fixed))))),
+                  paste("given", fmt(given)),
+                  paste("given_log_marginal", fmt(-o$fn(from_saddle(given)))),
+                  paste("lmer_log_lik", fmt(as.numeric(logLik(m)))),
+                  paste("lmer_estimates", fmt(lme4_est))))
 }

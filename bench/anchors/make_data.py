@@ -8,6 +8,9 @@ Pure Python (no NumPy needed): writes under crates/laplace/tests/data/anchors/
   poisson_glmm_group.npy i32[n]    group of each row, 0..1999
   poisson_glmm_x1.npy   i32[n]     row-level 0/1 covariate
   poisson_glmm_x2.npy   f64[2000]  group-level covariate (multiples of 1/8)
+  orange_big_y.npy      f64[35000] trunk circumferences, tree-major: y[7 i + j] of tree i at age t[j]
+  orange_big_t.npy      f64[7]     the ages (days) of the orange-tree data
+The instEval files come from lme4's InstEval through bench/anchors/insteval_data.R.
 Run from the repository root: python3 bench/anchors/make_data.py
 """
 import math
@@ -79,6 +82,22 @@ def poisson_glmm(r, groups=2000, beta=(0.5, 0.3, -0.4), sd=0.7):
     return y, group, x1, x2
 
 
+ORANGE_AGES = (118.0, 484.0, 664.0, 1004.0, 1231.0, 1372.0, 1582.0)
+
+
+def orange_big(r, trees=5000, beta=(192.0, 726.0, 356.0), sd_u=31.5, sd=7.85):
+    """Logistic growth with a random asymptote per tree, observed at the 7 ages:
+    y = (beta0 + u_i) / (1 + exp(-(t - beta1) / beta2)) + N(0, sd^2), u_i ~ N(0, sd_u^2).
+    Observations are rounded to 1e-3."""
+    y = []
+    for _ in range(trees):
+        a = beta[0] + r.gauss(0.0, sd_u)
+        for t in ORANGE_AGES:
+            f = a / (1.0 + math.exp(-(t - beta[1]) / beta[2]))
+            y.append(round(f + r.gauss(0.0, sd), 3))
+    return y
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write_npy(os.path.join(OUT, "ar1_4d_y.npy"), ar1_4d(random.Random(41)), "f8")
@@ -89,6 +108,8 @@ def main():
     write_npy(os.path.join(OUT, "poisson_glmm_x1.npy"), x1, "i4")
     write_npy(os.path.join(OUT, "poisson_glmm_x2.npy"), x2, "f8")
     print("poisson_glmm rows", len(y))
+    write_npy(os.path.join(OUT, "orange_big_y.npy"), orange_big(random.Random(44)), "f8")
+    write_npy(os.path.join(OUT, "orange_big_t.npy"), list(ORANGE_AGES), "f8")
 
 
 if __name__ == "__main__":

@@ -248,9 +248,127 @@ def glmm():
     return out + "\n" + out2
 
 
+def orange_body(b, par, u, trees, ages):
+    b0 = b.scalar("b0", par, 0)
+    b1 = b.scalar("b1", par, 1)
+    b2 = b.scalar("b2", par, 2)
+    lsd = b.scalar("lsd", par, 3)
+    lsdu = b.scalar("lsdu", par, 4)
+    shape = [trees, ages]
+    tm = "f64[%d,%d]" % (trees, ages)
+    b.comment("f[i, j] = (b0 + u[i]) / (1 + exp(-(t[j] - b1) / b2))")
+    b0v = b.bcast("b0v", b0, [trees])
+    asym = b.op("asym", "f64[%d]" % trees, "add %s, %s" % (b0v, u))
+    asymm = b.op("asymm", tm, "broadcast_in_dim %s {shape = %s, dims = [0]}" % (asym, shape))
+    b1t = b.bcast("b1t", b1, [ages])
+    b2t = b.bcast("b2t", b2, [ages])
+    tv = "f64[%d]" % ages
+    dt = b.op("dt", tv, "sub %s, %s" % (b1t, "%t"))
+    z = b.op("z", tv, "div %s, %s" % (dt, b2t))
+    ez = b.op("ez", tv, "exp %s" % z)
+    onet = b.op("onet", tv, "const {value = 1.0}")
+    den = b.op("den", tv, "add %s, %s" % (onet, ez))
+    denm = b.op("denm", tm, "broadcast_in_dim %s {shape = %s, dims = [1]}" % (den, shape))
+    f = b.op("f", tm, "div %s, %s" % (asymm, denm))
+    b.comment("y[i, j] ~ N(f[i, j], sigma^2)")
+    ym = b.op("ym", tm, "reshape %%y {shape = %s}" % shape)
+    r = b.op("r", tm, "sub %s, %s" % (ym, f))
+    ss = b.sumsq("rss", r, shape)
+    lik = b.gauss("lik", ss, lsd, trees * ages)
+    b.comment("u[i] ~ N(0, sigma_u^2)")
+    uss = b.sumsq("uss", u, [trees])
+    prior = b.gauss("prior", uss, lsdu, trees)
+    return b.op("lp", "f64[]", "add %s, %s" % (prior, lik))
+
+
+def orange():
+    ages = npy_len(os.path.join(DATA, "orange_big_t.npy"))
+    trees = npy_len(os.path.join(DATA, "orange_big_y.npy")) // ages
+    p = 5
+    doc = [
+        "Orange-tree growth at scale: %d trees observed at the same %d ages," % (trees, ages),
+        "y[i, j] ~ N((b0 + u[i]) / (1 + exp(-(t[j] - b1) / b2)), sigma^2), u[i] ~ N(0, sigma_u^2).",
+        "x = (b0, b1, b2, log sigma, log sigma_u, u[%d]); data y (f64[%d], tree-major), t (f64[%d]):" % (trees, trees * ages, ages),
+        "saddle laplace orange_big.sir --random %d:%d --init ... --data '[\"@y.npy\", \"@t.npy\"]'" % (p, p + trees),
+    ]
+    data = [("y", "f64[%d]" % (trees * ages)), ("t", "f64[%d]" % ages)]
+    b = Body()
+    par = b.op("par", "f64[%d]" % p, "slice %%x {start = [0], limit = [%d]}" % p)
+    u = b.op("u", "f64[%d]" % trees, "slice %%x {start = [%d], limit = [%d]}" % (p, p + trees))
+    out = func("orange_big", [("x", "f64[%d]" % (p + trees))] + data, b, orange_body(b, par, u, trees, ages), doc)
+    b = Body()
+    doc2 = ["The same density over u alone, (b0, b1, b2, log sigma, log sigma_u) given as data (one Laplace value)."]
+    out2 = func("orange_big_given", [("u", "f64[%d]" % trees), ("par", "f64[%d]" % p)] + data, b,
+                orange_body(b, "%par", "%u", trees, ages), doc2)
+    return out + "\n" + out2
+
+
+INSTEVAL_LEVELS = (("s", 2972), ("d", 1128), ("ds", 28))
+
+
+def insteval_body(b, par, effects, n):
+    tn = "f64[%d]" % n
+    b0 = b.scalar("b0", par, 0)
+    b1 = b.scalar("b1", par, 1)
+    b.comment("eta = b0 + b1 service + u_s[s] + u_d[d] + u_ds[ds]")
+    sv = b.op("svc", tn, "convert %service {dtype = f64}")
+    b0n = b.bcast("b0n", b0, [n])
+    b1n = b.bcast("b1n", b1, [n])
+    s1 = b.op("s1", tn, "mul %s, %s" % (b1n, sv))
+    eta = b.op("eta0", tn, "add %s, %s" % (b0n, s1))
+    priors = []
+    for k, ((name, levels), u) in enumerate(zip(INSTEVAL_LEVELS, effects)):
+        rows = b.op("rows_" + name, tn, "take %s, %%%s {axis = 0}" % (u, name))
+        eta = b.op("eta%d" % (k + 1), tn, "add %s, %s" % (eta, rows))
+        lsd = b.scalar("lsd_" + name, par, 2 + k)
+        uss = b.sumsq("uss_" + name, u, [levels])
+        priors.append(b.gauss("prior_" + name, uss, lsd, levels))
+    b.comment("y ~ N(eta, sigma^2)")
+    lse = b.scalar("lsd_e", par, 5)
+    r = b.op("r", tn, "sub %%y, %s" % eta)
+    ss = b.sumsq("rss", r, [n])
+    lp = b.gauss("lik", ss, lse, n)
+    b.comment("u_s ~ N(0, sd_s^2), u_d ~ N(0, sd_d^2), u_ds ~ N(0, sd_ds^2)")
+    for k, pr in enumerate(priors):
+        lp = b.op("lp%d" % k, "f64[]", "add %s, %s" % (lp, pr))
+    return lp
+
+
+def insteval():
+    n = npy_len(os.path.join(DATA, "instEval_y.npy"))
+    p = 6
+    q = sum(l for _, l in INSTEVAL_LEVELS)
+    doc = [
+        "lme4's InstEval by maximum likelihood, %d ratings: y ~ 1 + service + (1|s) + (1|d) + (1|dept:service)," % n,
+        "y = b0 + b1 service + u_s[s] + u_d[d] + u_ds[ds] + N(0, sigma^2), each u ~ N(0, sd^2).",
+        "x = (b0, b1, log sd_s, log sd_d, log sd_ds, log sigma, u_s[2972], u_d[1128], u_ds[28]);",
+        "data y (f64), service, s, d, ds (i32, 0-based levels):",
+        "saddle laplace instEval.sir --random %d:%d --init ... --data '[\"@y.npy\", \"@service.npy\", \"@s.npy\", \"@d.npy\", \"@ds.npy\"]'" % (p, p + q),
+    ]
+    data = [("y", "f64[%d]" % n)] + [(k, "i32[%d]" % n) for k in ("service", "s", "d", "ds")]
+
+    def effects(b, vec, base):
+        out = []
+        for name, levels in INSTEVAL_LEVELS:
+            out.append(b.op("u_" + name, "f64[%d]" % levels, "slice %s {start = [%d], limit = [%d]}" % (vec, base, base + levels)))
+            base += levels
+        return out
+
+    b = Body()
+    par = b.op("par", "f64[%d]" % p, "slice %%x {start = [0], limit = [%d]}" % p)
+    out = func("instEval", [("x", "f64[%d]" % (p + q))] + data, b, insteval_body(b, par, effects(b, "%x", p), n), doc)
+    b = Body()
+    doc2 = ["The same density over (u_s, u_d, u_ds) alone, the six fixed effects given as data (one Laplace value)."]
+    out2 = func("instEval_given", [("u", "f64[%d]" % q), ("par", "f64[%d]" % p)] + data, b,
+                insteval_body(b, "%par", effects(b, "%u", 0), n), doc2)
+    return out + "\n" + out2
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    for name, text in (("ar1_4d", ar1()), ("thetalog", thetalog()), ("poisson_glmm", glmm())):
+    models = (("ar1_4d", ar1()), ("thetalog", thetalog()), ("poisson_glmm", glmm()), ("orange_big", orange()),
+              ("instEval", insteval()))
+    for name, text in models:
         with open(os.path.join(here, name + ".sir"), "w") as f:
             f.write(text)
 

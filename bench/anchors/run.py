@@ -60,6 +60,12 @@ def workloads(tmp):
         "poisson_glmm": ("bench/anchors/poisson_glmm.sir", "4:2004", dump("pg_init", [0.0] * 2004),
                          [d("poisson_glmm_%s.npy" % k) for k in ("y", "group", "x1", "x2")],
                          dump("pg_given", [0.0] * 2000), 4),
+        "orange_big": ("bench/anchors/orange_big.sir", "5:5005",
+                       dump("or_init", [200.0, 700.0, 300.0, 1.0, 2.0] + [0.0] * 5000),
+                       [d("orange_big_y.npy"), d("orange_big_t.npy")], dump("or_given", [0.0] * 5000), 5),
+        "instEval": ("bench/anchors/instEval.sir", "6:4134", dump("ie_init", [0.0] * 4134),
+                     [d("instEval_%s.npy" % k) for k in ("y", "service", "s", "d", "ds")],
+                     dump("ie_given", [0.0] * 4128), 6),
     }
 
 
@@ -115,7 +121,8 @@ def fmt(x):
 
 
 def ratio(anchor, ours):
-    return "%.2f" % (ours / anchor) if anchor and ours is not None else "—"
+    """anchor CPU s / saddle CPU s: above 1 where saddle is faster."""
+    return "%.2f" % (anchor / ours) if anchor and ours else "—"
 
 
 def main():
@@ -135,7 +142,11 @@ def main():
             if a.only not in ("all", name):
                 continue
             s = saddle(name, spec, a.repeats)
-            if name == "poisson_glmm":
+            if name == "instEval":
+                rows.append((name + " fit (lmer, ML)", anchor.get((name, "lmer_fit")), s["fit_cpu"], s["agree_fit"]))
+                rows.append((name + " fit (glmmTMB, ML)", anchor.get((name, "glmmTMB_fit")), s["fit_cpu"], ""))
+                rows.append((name + " one Laplace value", None, s["given_cpu"], s["agree_given"]))
+            elif name == "poisson_glmm":
                 fit_anchor = anchor.get((name, "glmmTMB_fit"))
                 rows.append((name + " fit (glmmTMB)", fit_anchor, s["fit_cpu"], s["agree_fit"]))
                 rows.append((name + " fit (glmer nAGQ=1)", anchor.get((name, "glmer_fit")), s["fit_cpu"], "see docs"))
@@ -146,7 +157,7 @@ def main():
                 if (name, "compile") in anchor:
                     rows.append((name + " TMB template compile", anchor[(name, "compile")], None, ""))
             load.append(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    print("| workload | anchor CPU s | saddle whole-process CPU s | saddle / anchor | agreement |")
+    print("| workload | anchor CPU s | saddle whole-process CPU s | anchor / saddle | agreement |")
     print("|---|---:|---:|---:|---|")
     for w, an, sa, agree in rows:
         print("| %s | %s | %s | %s | %s |" % (w, fmt(an), fmt(sa), ratio(an, sa), agree))
