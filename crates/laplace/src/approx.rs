@@ -23,8 +23,19 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// Wall-clock times of the phases of a fit.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timings {
-    /// Finding the mode.
+    /// Finding the mode (`setup` included).
     pub optimize: Duration,
+    /// Choosing the Hessian's storage: for a sparse Hessian, detecting its
+    /// pattern, compiling the compressed function and the symbolic
+    /// analysis of the factorisation.
+    pub setup: Duration,
+    /// Inside the evaluations with a Hessian (`f`, `∇f` and `∇²f`, dense or
+    /// sparse) while finding the mode.
+    pub evaluate: Duration,
+    /// Inside the numeric factorisations while finding the mode.
+    pub factorise: Duration,
+    /// The number of those factorisations.
+    pub factorisations: usize,
     /// The Hessian at the mode, when the optimiser did not already have it
     /// (L-BFGS).
     pub hessian: Duration,
@@ -323,7 +334,9 @@ fn fit<D: LogDensity + ?Sized>(
     let jacobian = target == Some(Target::UnconstrainedPosterior);
     let mut transformed = Transformed::new(density, constraints, jacobian);
     let mut counted = Counted::new(&mut transformed);
+    let t_setup = Instant::now();
     let mut curv = choose_curvature(&mut counted, d, opts)?;
+    let setup = t_setup.elapsed();
     // Sparse Hessians are cheap (a few gradients' worth): Newton all the way.
     let method = if curv.is_sparse() { Method::Newton } else { opts.resolve(d, counted.data_size()) };
     let opt = match method {
@@ -341,6 +354,7 @@ fn fit<D: LogDensity + ?Sized>(
         }
     };
     let optimize = start.elapsed();
+    let (evaluate, clock) = (counted.hess_time, curv.clock());
     let t_hess = Instant::now();
     let (value, grad, hess) = match opt.hess {
         Some(h) => (opt.value, opt.grad, h),
@@ -393,7 +407,16 @@ fn fit<D: LogDensity + ?Sized>(
         method,
         jitter,
         evaluations,
-        timings: Timings { optimize, hessian, factor: factor_time, total: start.elapsed() },
+        timings: Timings {
+            optimize,
+            setup,
+            evaluate,
+            factorise: clock.time,
+            factorisations: clock.count,
+            hessian,
+            factor: factor_time,
+            total: start.elapsed(),
+        },
         constraints: constraints.to_vec(),
         target,
         constrained_mode,

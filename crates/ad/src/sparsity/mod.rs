@@ -57,7 +57,7 @@ mod linalg;
 mod reduce;
 
 pub use colour::{Colouring, check_star_colouring, star_colouring};
-pub use compressed::{SparseHessian, sparse_hessian, sparse_hessian_with};
+pub use compressed::{BuildTimes, SparseHessian, sparse_hessian, sparse_hessian_with};
 
 use saddle_ir::{Array, Func, Op, TensorType};
 
