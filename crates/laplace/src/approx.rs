@@ -356,6 +356,9 @@ fn fit<D: LogDensity + ?Sized>(
     let optimize = start.elapsed();
     let (evaluate, clock) = (counted.hess_time, curv.clock());
     let t_hess = Instant::now();
+    // Newton ends on a point whose precision it has just factored
+    // unshifted (its convergence test); that factor serves the Gaussian.
+    let mode_factored = opt.hess.is_some() && curv.factored() == Some(0.0);
     let (value, grad, hess) = match opt.hess {
         Some(h) => (opt.value, opt.grad, h),
         None => {
@@ -370,7 +373,9 @@ fn fit<D: LogDensity + ?Sized>(
     let evaluations = counted.counts;
     let gaussian = match curv {
         Curvature::Dense { .. } => dense_gaussian(hess, d, opts, &opt.x)?,
-        Curvature::Sparse { structure, chol, .. } => sparse_gaussian(hess, structure, *chol, opts, &opt.x)?,
+        Curvature::Sparse { structure, chol, .. } => {
+            sparse_gaussian(hess, structure, *chol, mode_factored, opts, &opt.x)?
+        }
     };
     let Gaussian { precision, factor, covariance, variance, jitter, sparse } = gaussian;
     let log_det = factor.log_det();
@@ -476,10 +481,13 @@ fn dense_gaussian(hess: Vec<f64>, d: usize, opts: &Options, x: &[f64]) -> Result
     })
 }
 
+/// The Gaussian of a sparse fit; `factored` when `chol` already holds the
+/// unshifted factor of `-hess` (Newton's last convergence test).
 fn sparse_gaussian(
     hess: Vec<f64>,
     structure: SparseStructure,
     mut chol: SparseCholesky,
+    factored: bool,
     opts: &Options,
     x: &[f64],
 ) -> Result<Gaussian, LaplaceError> {
@@ -490,7 +498,7 @@ fn sparse_gaussian(
     }
     let mut values: Vec<f64> = hess.iter().map(|v| -v).collect();
     let mut jitter = 0.0;
-    if !chol.factor(&values, 0.0)? {
+    if !(factored || chol.factor(&values, 0.0)?) {
         let scale = (0..d).map(|j| values[structure.diagonal_position(j)].abs()).fold(0.0_f64, f64::max).max(1.0);
         let mut done = false;
         if let Some(max) = opts.jitter {

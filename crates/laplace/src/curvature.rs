@@ -119,6 +119,14 @@ impl Curvature {
         ok
     }
 
+    /// The shift of the factorisation held, when it factors the loaded
+    /// precision.
+    pub(crate) fn factored(&self) -> Option<f64> {
+        match self {
+            Curvature::Dense { factored, .. } | Curvature::Sparse { factored, .. } => *factored,
+        }
+    }
+
     /// The time spent in factorisations so far, and their number.
     pub(crate) fn clock(&self) -> FactorClock {
         match self {
