@@ -28,6 +28,7 @@ are what to read: this runs on shared machines.
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -70,20 +71,20 @@ def run_saddle(name):
         "--data", data_arg(name),
         "--json", "--stats",
     ]
+    # CPU seconds from the children's rusage (microseconds; /usr/bin/time
+    # prints hundredths), /usr/bin/time for the peak RSS of this run alone.
+    u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         return {"error": (p.stderr.strip().splitlines() or ["failed"])[-1]}
-
-    def field(label):
-        return float(re.search(re.escape(label) + r": ([\d.]+)", p.stderr).group(1))
-
-    rss = field("Maximum resident set size (kbytes)") / 1024
-    cpu = field("User time (seconds)") + field("System time (seconds)")
+    rss = float(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+    cpu = (u1.ru_utime - u0.ru_utime) + (u1.ru_stime - u0.ru_stime)
     stats = [line for line in p.stderr.splitlines() if line.startswith("stats:")]
     fit = json.loads(p.stdout)
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "rss_mb": round(rss, 1), "stats": stats,
+    return {"wall_s": round(wall, 4), "cpu_s": round(cpu, 4), "rss_mb": round(rss, 1), "stats": stats,
             "log_evidence": fit["log_evidence"], "iterations": fit["iterations"], "dim": fit["dim"]}
 
 
@@ -151,7 +152,7 @@ def main():
             if "cpu_s" in j and "cpu_s" in s:
                 print(f"{name}: warm step, JAX dense / saddle sparse: {j['cpu_s'] / s['cpu_s']:.0f}x CPU, "
                       f"{j['wall_s'] / s['wall_s']:.0f}x wall (log det {j['log_det']:.10g} vs {s['log_det']:.10g})")
-            if "cpu_s" in j and "cpu_s" in r:
+            if "cpu_s" in j and r.get("cpu_s"):
                 print(f"{name}: one warm JAX dense step / the whole saddle process: "
                       f"{j['cpu_s'] / r['cpu_s']:.1f}x CPU, {j['wall_s'] / r['wall_s']:.1f}x wall")
         rows.append((name, r, s, j))
