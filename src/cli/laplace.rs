@@ -289,23 +289,34 @@ fn stats(fit: &Laplace, report: &BuildReport) -> String {
             let _ = writeln!(s, "stats: hessian dense ({0}×{0})", fit.dim());
         }
     }
+    let parts = &report.sparsity_parts;
     let _ = writeln!(
         s,
-        "stats: build: differentiate {:.1} ms, sparsity {:.1} ms, simplify {:.1} ms, compile {:.1} ms",
+        "stats: build: differentiate {:.1} ms, sparsity {:.1} ms (pattern {:.1} ms, colouring {:.1} ms, compressed function {:.1} ms), simplify {:.1} ms, compile {:.1} ms",
         ms(report.differentiate),
         ms(report.sparsity),
+        ms(parts.pattern),
+        ms(parts.colouring),
+        ms(parts.function),
         ms(report.simplify),
         ms(report.compile)
     );
+    let t = &fit.timings;
     let _ = writeln!(
         s,
-        "stats: fit: optimise {:.1} ms, hessian {:.1} ms, factor {:.1} ms, total {:.1} ms; {} gradient and {} Hessian evaluations",
-        ms(fit.timings.optimize),
-        ms(fit.timings.hessian),
-        ms(fit.timings.factor),
-        ms(fit.timings.total),
+        "stats: fit: optimise {:.1} ms (setup {:.1} ms, {} Hessian evaluations {:.1} ms, {} factorisations {:.1} ms), hessian {:.1} ms, factor and variances {:.1} ms, total {:.1} ms; {} gradient and {} Hessian evaluations, {} iterations",
+        ms(t.optimize),
+        ms(t.setup),
+        fit.evaluations.hess,
+        ms(t.evaluate),
+        t.factorisations,
+        ms(t.factorise),
+        ms(t.hessian),
+        ms(t.factor),
+        ms(t.total),
         fit.evaluations.grad,
-        fit.evaluations.hess
+        fit.evaluations.hess,
+        fit.iterations
     );
     s
 }

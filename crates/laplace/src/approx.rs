@@ -23,8 +23,19 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// Wall-clock times of the phases of a fit.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Timings {
-    /// Finding the mode.
+    /// Finding the mode (`setup` included).
     pub optimize: Duration,
+    /// Choosing the Hessian's storage: for a sparse Hessian, detecting its
+    /// pattern, compiling the compressed function and the symbolic
+    /// analysis of the factorisation.
+    pub setup: Duration,
+    /// Inside the evaluations with a Hessian (`f`, `∇f` and `∇²f`, dense or
+    /// sparse) while finding the mode.
+    pub evaluate: Duration,
+    /// Inside the numeric factorisations while finding the mode.
+    pub factorise: Duration,
+    /// The number of those factorisations.
+    pub factorisations: usize,
     /// The Hessian at the mode, when the optimiser did not already have it
     /// (L-BFGS).
     pub hessian: Duration,
@@ -323,7 +334,9 @@ fn fit<D: LogDensity + ?Sized>(
     let jacobian = target == Some(Target::UnconstrainedPosterior);
     let mut transformed = Transformed::new(density, constraints, jacobian);
     let mut counted = Counted::new(&mut transformed);
+    let t_setup = Instant::now();
     let mut curv = choose_curvature(&mut counted, d, opts)?;
+    let setup = t_setup.elapsed();
     // Sparse Hessians are cheap (a few gradients' worth): Newton all the way.
     let method = if curv.is_sparse() { Method::Newton } else { opts.resolve(d, counted.data_size()) };
     let opt = match method {
@@ -341,7 +354,11 @@ fn fit<D: LogDensity + ?Sized>(
         }
     };
     let optimize = start.elapsed();
+    let (evaluate, clock) = (counted.hess_time, curv.clock());
     let t_hess = Instant::now();
+    // Newton ends on a point whose precision it has just factored
+    // unshifted (its convergence test); that factor serves the Gaussian.
+    let mode_factored = opt.hess.is_some() && curv.factored() == Some(0.0);
     let (value, grad, hess) = match opt.hess {
         Some(h) => (opt.value, opt.grad, h),
         None => {
@@ -356,7 +373,9 @@ fn fit<D: LogDensity + ?Sized>(
     let evaluations = counted.counts;
     let gaussian = match curv {
         Curvature::Dense { .. } => dense_gaussian(hess, d, opts, &opt.x)?,
-        Curvature::Sparse { structure, chol, .. } => sparse_gaussian(hess, structure, *chol, opts, &opt.x)?,
+        Curvature::Sparse { structure, chol, .. } => {
+            sparse_gaussian(hess, structure, *chol, mode_factored, opts, &opt.x)?
+        }
     };
     let Gaussian { precision, factor, covariance, variance, jitter, sparse } = gaussian;
     let log_det = factor.log_det();
@@ -393,7 +412,16 @@ fn fit<D: LogDensity + ?Sized>(
         method,
         jitter,
         evaluations,
-        timings: Timings { optimize, hessian, factor: factor_time, total: start.elapsed() },
+        timings: Timings {
+            optimize,
+            setup,
+            evaluate,
+            factorise: clock.time,
+            factorisations: clock.count,
+            hessian,
+            factor: factor_time,
+            total: start.elapsed(),
+        },
         constraints: constraints.to_vec(),
         target,
         constrained_mode,
@@ -453,10 +481,13 @@ fn dense_gaussian(hess: Vec<f64>, d: usize, opts: &Options, x: &[f64]) -> Result
     })
 }
 
+/// The Gaussian of a sparse fit; `factored` when `chol` already holds the
+/// unshifted factor of `-hess` (Newton's last convergence test).
 fn sparse_gaussian(
     hess: Vec<f64>,
     structure: SparseStructure,
     mut chol: SparseCholesky,
+    factored: bool,
     opts: &Options,
     x: &[f64],
 ) -> Result<Gaussian, LaplaceError> {
@@ -467,7 +498,7 @@ fn sparse_gaussian(
     }
     let mut values: Vec<f64> = hess.iter().map(|v| -v).collect();
     let mut jitter = 0.0;
-    if !chol.factor(&values, 0.0)? {
+    if !(factored || chol.factor(&values, 0.0)?) {
         let scale = (0..d).map(|j| values[structure.diagonal_position(j)].abs()).fold(0.0_f64, f64::max).max(1.0);
         let mut done = false;
         if let Some(max) = opts.jitter {

@@ -2,10 +2,19 @@
 //! Hessian): a dense matrix with a dense Cholesky factorisation, or a
 //! sparse one with a sparse factorisation analysed once per pattern.
 
+use std::time::{Duration, Instant};
+
 use crate::density::{Counted, LogDensity};
 use crate::linalg::{Cholesky, matvec};
 use crate::sparse::SparseCholesky;
 use crate::{LaplaceError, SparseStructure};
+
+/// The time spent in numeric factorisations, and how many were made.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FactorClock {
+    pub(crate) time: Duration,
+    pub(crate) count: usize,
+}
 
 /// The Hessian's storage and the factorisation of `-H + λI`.
 pub(crate) enum Curvature {
@@ -16,6 +25,7 @@ pub(crate) enum Curvature {
         chol: Option<Cholesky>,
         /// The shift of `chol`, when it factors the loaded precision.
         factored: Option<f64>,
+        clock: FactorClock,
     },
     Sparse {
         structure: SparseStructure,
@@ -24,18 +34,25 @@ pub(crate) enum Curvature {
         /// Boxed: far larger than the dense variant's fields.
         chol: Box<SparseCholesky>,
         factored: Option<f64>,
+        clock: FactorClock,
     },
 }
 
 impl Curvature {
     pub(crate) fn dense(d: usize) -> Curvature {
-        Curvature::Dense { d, prec: vec![0.0; d * d], chol: None, factored: None }
+        Curvature::Dense { d, prec: vec![0.0; d * d], chol: None, factored: None, clock: FactorClock::default() }
     }
 
     /// The sparse storage for `structure`, with the symbolic analysis of
     /// its pattern.
     pub(crate) fn sparse(structure: SparseStructure, chol: SparseCholesky) -> Curvature {
-        Curvature::Sparse { prec: vec![0.0; structure.nnz()], structure, chol: Box::new(chol), factored: None }
+        Curvature::Sparse {
+            prec: vec![0.0; structure.nnz()],
+            structure,
+            chol: Box::new(chol),
+            factored: None,
+            clock: FactorClock::default(),
+        }
     }
 
     pub(crate) fn is_sparse(&self) -> bool {
@@ -78,21 +95,42 @@ impl Curvature {
     /// Factors the loaded precision plus `shift·I`; `false` when that is
     /// not positive definite. A factorisation with the same shift is kept.
     pub(crate) fn factor(&mut self, shift: f64) -> bool {
-        match self {
-            Curvature::Dense { factored, .. } | Curvature::Sparse { factored, .. } if *factored == Some(shift) => true,
-            Curvature::Dense { d, prec, chol, factored } => {
+        let t = Instant::now();
+        let (ok, clock) = match self {
+            Curvature::Dense { factored, .. } | Curvature::Sparse { factored, .. } if *factored == Some(shift) => {
+                return true;
+            }
+            Curvature::Dense { d, prec, chol, factored, clock } => {
                 *chol = Cholesky::new(prec, *d, shift);
                 *factored = chol.as_ref().map(|_| shift);
-                chol.is_some()
+                (chol.is_some(), clock)
             }
-            Curvature::Sparse { prec, chol, factored, .. } => {
+            Curvature::Sparse { prec, chol, factored, clock, .. } => {
                 // An error here (a length mismatch) cannot happen: the
                 // storage was built for this pattern; it counts as a failed
                 // factorisation.
                 let ok = matches!(chol.factor(prec, shift), Ok(true));
                 *factored = ok.then_some(shift);
-                ok
+                (ok, clock)
             }
+        };
+        clock.time += t.elapsed();
+        clock.count += 1;
+        ok
+    }
+
+    /// The shift of the factorisation held, when it factors the loaded
+    /// precision.
+    pub(crate) fn factored(&self) -> Option<f64> {
+        match self {
+            Curvature::Dense { factored, .. } | Curvature::Sparse { factored, .. } => *factored,
+        }
+    }
+
+    /// The time spent in factorisations so far, and their number.
+    pub(crate) fn clock(&self) -> FactorClock {
+        match self {
+            Curvature::Dense { clock, .. } | Curvature::Sparse { clock, .. } => *clock,
         }
     }
 

@@ -163,11 +163,13 @@ pub struct Evaluations {
 pub(crate) struct Counted<'a, D: LogDensity + ?Sized> {
     pub(crate) inner: &'a mut D,
     pub(crate) counts: Evaluations,
+    /// Wall-clock time inside the evaluations with a Hessian.
+    pub(crate) hess_time: std::time::Duration,
 }
 
 impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
     pub(crate) fn new(inner: &'a mut D) -> Self {
-        Counted { inner, counts: Evaluations::default() }
+        Counted { inner, counts: Evaluations::default(), hess_time: std::time::Duration::ZERO }
     }
     pub(crate) fn dim(&self) -> usize {
         self.inner.dim()
@@ -181,7 +183,10 @@ impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
     }
     pub(crate) fn value_grad_hess(&mut self, x: &[f64], g: &mut [f64], h: &mut [f64]) -> Result<f64, LaplaceError> {
         self.counts.hess += 1;
-        self.inner.value_grad_hess(x, g, h)
+        let t = std::time::Instant::now();
+        let v = self.inner.value_grad_hess(x, g, h);
+        self.hess_time += t.elapsed();
+        v
     }
     pub(crate) fn value_grad_sparse_hess(
         &mut self,
@@ -191,7 +196,10 @@ impl<'a, D: LogDensity + ?Sized> Counted<'a, D> {
         h: &mut [f64],
     ) -> Result<f64, LaplaceError> {
         self.counts.hess += 1;
-        self.inner.value_grad_sparse_hess(x, g, s, h)
+        let t = std::time::Instant::now();
+        let v = self.inner.value_grad_sparse_hess(x, g, s, h);
+        self.hess_time += t.elapsed();
+        v
     }
     pub(crate) fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
         self.inner.hessian_structure()

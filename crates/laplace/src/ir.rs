@@ -66,9 +66,13 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
     /// How many functions were compiled (each at most once).
     pub compiled: usize,
-    /// Detecting the Hessian's sparsity pattern and colouring it (zero
-    /// unless a sparse Hessian was asked for).
+    /// Detecting the Hessian's sparsity pattern and colouring it, and
+    /// building the compressed function (zero unless a sparse Hessian was
+    /// asked for); [`BuildReport::sparsity_parts`] splits it.
     pub sparsity: Duration,
+    /// The parts of [`BuildReport::sparsity`]: detection, colouring and the
+    /// compressed function.
+    pub sparsity_parts: saddle_ad::sparsity::BuildTimes,
     /// Entries of the sparse Hessian's pattern (both triangles) and the
     /// number of colours (Hessian-vector products per evaluation), once
     /// built.
@@ -245,6 +249,10 @@ impl IrDensity {
                 message: format!("the Hessian over {dim} coordinates: {e}"),
             })?;
             self.report.sparsity += t.elapsed();
+            let parts = hessian.build_times();
+            self.report.sparsity_parts.pattern += parts.pattern;
+            self.report.sparsity_parts.colouring += parts.colouring;
+            self.report.sparsity_parts.function += parts.function;
             let lower = hessian.lower();
             let rows = lower.row_indices().iter().map(|&r| r as usize).collect();
             let structure = SparseStructure::new(hessian.dim(), lower.col_ptr().to_vec(), rows)?;

@@ -118,14 +118,21 @@ pub(crate) struct Transformed<'a, D: LogDensity + ?Sized> {
     pub(crate) inner: &'a mut D,
     pub(crate) constraints: &'a [Constraint],
     pub(crate) jacobian: bool,
+    /// Every constraint is `Real`: `θ = u`, and the derivatives pass
+    /// through unchanged.
+    identity: bool,
     theta: Vec<f64>,
     gt: Vec<f64>,
+    /// The constraints' derivatives at the last point (reused).
+    der: Vec<[f64; 5]>,
 }
 
 impl<'a, D: LogDensity + ?Sized> Transformed<'a, D> {
     pub(crate) fn new(inner: &'a mut D, constraints: &'a [Constraint], jacobian: bool) -> Self {
         let d = constraints.len();
-        Transformed { inner, constraints, jacobian, theta: vec![0.0; d], gt: vec![0.0; d] }
+        let identity = constraints.iter().all(|c| matches!(c, Constraint::Real));
+        let der = if identity { Vec::new() } else { vec![[0.0; 5]; d] };
+        Transformed { inner, constraints, jacobian, identity, theta: vec![0.0; d], gt: vec![0.0; d], der }
     }
 
     fn map(&mut self, u: &[f64]) -> f64 {
@@ -135,6 +142,13 @@ impl<'a, D: LogDensity + ?Sized> Transformed<'a, D> {
             logj += c.derivatives(ui)[2];
         }
         if self.jacobian { logj } else { 0.0 }
+    }
+}
+
+/// The constraints' derivatives at `u`, into `der`.
+fn fill_derivatives(der: &mut [[f64; 5]], constraints: &[Constraint], u: &[f64]) {
+    for ((d, c), &ui) in der.iter_mut().zip(constraints).zip(u) {
+        *d = c.derivatives(ui);
     }
 }
 
@@ -148,11 +162,17 @@ impl<D: LogDensity + ?Sized> LogDensity for Transformed<'_, D> {
     }
 
     fn value(&mut self, u: &[f64]) -> Result<f64, LaplaceError> {
+        if self.identity {
+            return self.inner.value(u);
+        }
         let lj = self.map(u);
         Ok(self.inner.value(&self.theta)? + lj)
     }
 
     fn value_grad(&mut self, u: &[f64], grad: &mut [f64]) -> Result<f64, LaplaceError> {
+        if self.identity {
+            return self.inner.value_grad(u, grad);
+        }
         let lj = self.map(u);
         let v = self.inner.value_grad(&self.theta, &mut self.gt)?;
         for (i, c) in self.constraints.iter().enumerate() {
@@ -163,10 +183,14 @@ impl<D: LogDensity + ?Sized> LogDensity for Transformed<'_, D> {
     }
 
     fn value_grad_hess(&mut self, u: &[f64], grad: &mut [f64], hess: &mut [f64]) -> Result<f64, LaplaceError> {
+        if self.identity {
+            return self.inner.value_grad_hess(u, grad, hess);
+        }
         let lj = self.map(u);
         let d = self.constraints.len();
         let v = self.inner.value_grad_hess(&self.theta, &mut self.gt, hess)?;
-        let der: Vec<[f64; 5]> = self.constraints.iter().zip(u).map(|(c, &ui)| c.derivatives(ui)).collect();
+        fill_derivatives(&mut self.der, self.constraints, u);
+        let der = &self.der;
         for i in 0..d {
             for j in 0..d {
                 hess[i * d + j] *= der[i][0] * der[j][0];
@@ -191,9 +215,13 @@ impl<D: LogDensity + ?Sized> LogDensity for Transformed<'_, D> {
         structure: &SparseStructure,
         values: &mut [f64],
     ) -> Result<f64, LaplaceError> {
+        if self.identity {
+            return self.inner.value_grad_sparse_hess(u, grad, structure, values);
+        }
         let lj = self.map(u);
         let v = self.inner.value_grad_sparse_hess(&self.theta, &mut self.gt, structure, values)?;
-        let der: Vec<[f64; 5]> = self.constraints.iter().zip(u).map(|(c, &ui)| c.derivatives(ui)).collect();
+        fill_derivatives(&mut self.der, self.constraints, u);
+        let der = &self.der;
         let (cp, rows) = (structure.col_ptr(), structure.row_indices());
         for j in 0..der.len() {
             for k in cp[j]..cp[j + 1] {

@@ -2,6 +2,8 @@
 //! products with the colour seeds in one function, and the recovery of the
 //! Hessian's entries from them.
 
+use std::time::{Duration, Instant};
+
 use saddle_ir::{Array, DType, Func, Scalar, Tensor, TensorType, Value};
 
 use super::colour::{self, Colouring, star_colouring};
@@ -50,6 +52,20 @@ pub struct SparseHessian {
     dtype: DType,
     /// Per entry of `lower`, its flat index into the compressed product.
     src: Vec<usize>,
+    times: BuildTimes,
+}
+
+/// Where the time of building a [`SparseHessian`] went (wall clock).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BuildTimes {
+    /// Detecting the pattern on the IR.
+    pub pattern: Duration,
+    /// The star colouring and the map from the compressed product to the
+    /// entries.
+    pub colouring: Duration,
+    /// Building the compressed function (value and gradient, the batched
+    /// Hessian-vector products).
+    pub function: Duration,
 }
 
 /// The Hessian of `f`'s scalar first result with respect to parameter
@@ -68,14 +84,20 @@ pub fn sparse_hessian_with(
     data: &[Option<&Array>],
     opts: &Options,
 ) -> Result<SparseHessian, Error> {
+    let t = Instant::now();
     let pattern = hessian_pattern_with(f, wrt, data, opts)?;
+    let pattern_time = t.elapsed();
+    let t = Instant::now();
     let colouring = star_colouring(&pattern)?;
     let n = pattern.ncols();
     let lower = lower_with_diagonal(&pattern);
     let src = colour::sources(&pattern, &colouring, lower.entries())?;
+    let colouring_time = t.elapsed();
+    let t = Instant::now();
     let dtype = f.param_types()[wrt].dtype;
     let func = compressed_func(f, wrt, colouring.num_colours(), n)?;
-    Ok(SparseHessian { pattern, lower, colouring, func, dtype, src })
+    let times = BuildTimes { pattern: pattern_time, colouring: colouring_time, function: t.elapsed() };
+    Ok(SparseHessian { pattern, lower, colouring, func, dtype, src, times })
 }
 
 /// The lower triangle of a symmetric pattern, with every diagonal entry.
@@ -133,6 +155,12 @@ impl SparseHessian {
     /// The number of elements `n` of the parameter (the Hessian is `n × n`).
     pub fn dim(&self) -> usize {
         self.pattern.ncols()
+    }
+
+    /// Where the time of building it went: detection, colouring and the
+    /// compressed function.
+    pub fn build_times(&self) -> BuildTimes {
+        self.times
     }
 
     /// The detected pattern, both triangles.

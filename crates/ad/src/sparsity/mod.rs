@@ -61,7 +61,7 @@ mod linalg;
 mod reduce;
 
 pub use colour::{Colouring, check_star_colouring, star_colouring};
-pub use compressed::{SparseHessian, sparse_hessian, sparse_hessian_with};
+pub use compressed::{BuildTimes, SparseHessian, sparse_hessian, sparse_hessian_with};
 
 use saddle_ir::{Array, Func, Op, TensorType};
 
@@ -764,6 +764,20 @@ impl<'f> Pass<'f> {
 
     fn run(&mut self) -> Result<(), Error> {
         let live = live_for_first(self.f);
+        // The last instruction that reads each value (results are kept):
+        // a value's sets are freed after it, so that large functions reuse
+        // that memory instead of holding every value's sets at once.
+        let mut last_use = vec![None; self.f.num_values()];
+        for (v, inst) in self.f.iter_insts() {
+            if live[v.index()] {
+                for a in inst.args.iter() {
+                    last_use[a.index()] = Some(v);
+                }
+            }
+        }
+        for r in self.f.results() {
+            last_use[r.index()] = None;
+        }
         for (v, inst) in self.f.iter_insts() {
             if !live[v.index()] {
                 continue;
@@ -783,6 +797,12 @@ impl<'f> Pass<'f> {
             let known = if deps.is_none() { out.known } else { None };
             self.deps[v.index()] = deps;
             self.known[v.index()] = known;
+            for a in inst.args.iter() {
+                if last_use[a.index()] == Some(v) {
+                    self.deps[a.index()] = None;
+                    self.known[a.index()] = None;
+                }
+            }
         }
         Ok(())
     }
