@@ -692,10 +692,6 @@ impl SparseCholesky {
         let bytes = 8 * l.len() as u128;
         z.try_reserve_exact(l.len()).map_err(|_| SparseError::OutOfMemory { bytes })?;
         z.resize(l.len(), 0.0);
-        if let SymbolicCholeskyRaw::Supernodal(symbolic) = self.symbolic.raw() {
-            self.takahashi_supernodal(symbolic, &mut z);
-            return Ok(z);
-        }
         const NONE: usize = usize::MAX;
         let mut map = vec![NONE; self.n];
         let mut acc = Vec::new();
@@ -734,75 +730,6 @@ impl SparseCholesky {
             z[vs] = diag / d;
         }
         Ok(z)
-    }
-
-    /// The Takahashi recursions by supernodes, in dense blocks. For a
-    /// supernode with columns `F` and rows below it `R`, the factor's block
-    /// is `[L_FF; L_RF]`, and `Z L = L⁻ᵀ` restricted to those columns gives,
-    /// with `Y = L_RF L_FF⁻¹`:
-    /// `Z_RF = −Z_RR Y` and `Z_FF = (L_FF L_FFᵀ)⁻¹ − Yᵀ Z_RF`,
-    /// where `Z_RR` lies in supernodes further on (already computed): the
-    /// rows `R` of a supernode are in the pattern of each other's columns.
-    fn takahashi_supernodal(
-        &self,
-        symbolic: &faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky<usize>,
-        z: &mut [f64],
-    ) {
-        use faer::linalg::matmul::matmul;
-        use faer::linalg::triangular_solve::{solve_lower_triangular_in_place, solve_upper_triangular_in_place};
-        use faer::{Accum, Mat, MatRef};
-        let l = &self.l_values;
-        const NONE: usize = usize::MAX;
-        let mut slot = vec![NONE; self.n];
-        for k in (0..symbolic.n_supernodes()).rev() {
-            let (begin, end) = (symbolic.supernode_begin()[k], symbolic.supernode_end()[k]);
-            let rows = symbolic.supernode(k).pattern();
-            let (s, r) = (end - begin, rows.len());
-            let h = s + r;
-            let off = symbolic.col_ptr_for_val()[k];
-            let block = MatRef::from_column_major_slice(&l[off..off + h * s], h, s);
-            let l_ff = block.subrows(0, s);
-            // Yᵀ = L_FF⁻ᵀ L_RFᵀ.
-            let mut yt = block.subrows(s, r).transpose().to_owned();
-            solve_upper_triangular_in_place(l_ff.transpose(), yt.as_mut(), Par::Seq);
-            // Z_RR, gathered from the columns of R (each holds the rows of R
-            // after it).
-            let mut zrr = Mat::<f64>::zeros(r, r);
-            for (t, &row) in rows.iter().enumerate() {
-                slot[row] = t;
-            }
-            for (cb, &b) in rows.iter().enumerate() {
-                let (start, col_rows) = self.column(b);
-                for (q, a) in col_rows.enumerate() {
-                    let ca = slot[a];
-                    if ca != NONE && ca >= cb {
-                        zrr[(ca, cb)] = z[start + q];
-                        zrr[(cb, ca)] = z[start + q];
-                    }
-                }
-            }
-            for &row in rows {
-                slot[row] = NONE;
-            }
-            // Z_RF = −Z_RR Y.
-            let mut zrf = Mat::<f64>::zeros(r, s);
-            matmul(zrf.as_mut(), Accum::Replace, zrr.as_ref(), yt.transpose(), -1.0, Par::Seq);
-            // (L_FF L_FFᵀ)⁻¹ = L_FF⁻ᵀ L_FF⁻¹, then − Yᵀ Z_RF.
-            let mut inv = Mat::<f64>::identity(s, s);
-            solve_lower_triangular_in_place(l_ff, inv.as_mut(), Par::Seq);
-            let mut zff = Mat::<f64>::zeros(s, s);
-            matmul(zff.as_mut(), Accum::Replace, inv.transpose(), inv.as_ref(), 1.0, Par::Seq);
-            matmul(zff.as_mut(), Accum::Add, yt.as_ref(), zrf.as_ref(), -1.0, Par::Seq);
-            for c in 0..s {
-                let col = off + c * h;
-                for i in c..s {
-                    z[col + i] = zff[(i, c)];
-                }
-                for t in 0..r {
-                    z[col + s + t] = zrf[(t, c)];
-                }
-            }
-        }
     }
 
     /// Column `j` of `L` (permuted order): where its values start, and its
