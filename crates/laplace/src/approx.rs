@@ -764,7 +764,7 @@ impl Laplace {
                 loc: None,
             });
         }
-        let mut covariance = match &self.covariance {
+        let covariance = match &self.covariance {
             Some(cov) => jacobian.dot(cov).dot(&jacobian.t()),
             None => {
                 // Σ Jᵀ by one solve per quantity, without forming Σ.
@@ -778,6 +778,15 @@ impl Laplace {
                 jacobian.dot(&sj)
             }
         };
+        Ok(Derived::new(value.to_vec(), covariance))
+    }
+}
+
+impl Derived {
+    /// The quantities `value` with `covariance` symmetrised (rounding
+    /// makes `J Σ Jᵀ` slightly asymmetric), and its standard deviations.
+    pub(crate) fn new(value: Vec<f64>, mut covariance: Array2<f64>) -> Derived {
+        let k = value.len();
         for i in 0..k {
             for j in 0..i {
                 let s = 0.5 * (covariance[[i, j]] + covariance[[j, i]]);
@@ -786,6 +795,6 @@ impl Laplace {
             }
         }
         let std = (0..k).map(|i| covariance[[i, i]].max(0.0).sqrt()).collect();
-        Ok(Derived { value: Array1::from(value.to_vec()), covariance, std })
+        Derived { value: Array1::from(value), covariance, std }
     }
 }

@@ -307,16 +307,7 @@ impl RandomEffects {
                 total[[r, c]] = jac[[r, self.fixed[c]]] + through_u;
             }
         }
-        let mut covariance = total.dot(&fit.covariance).dot(&total.t()) + conditional;
-        for i in 0..k {
-            for j in 0..i {
-                let s = 0.5 * (covariance[[i, j]] + covariance[[j, i]]);
-                covariance[[i, j]] = s;
-                covariance[[j, i]] = s;
-            }
-        }
-        let std = (0..k).map(|i| covariance[[i, i]].max(0.0).sqrt()).collect();
-        Ok(Derived { value: Array1::from(value), covariance, std })
+        Ok(Derived::new(value, total.dot(&fit.covariance).dot(&total.t()) + conditional))
     }
 
     /// `G_u P⁻¹ G_uᵀ` (`k × k`) for the Jacobian `G` (`k × d`).
