@@ -194,11 +194,13 @@ impl RandomEffects {
         let theta: Vec<f64> = outer.as_ref().map(|o| o.constrained_mode.to_vec()).unwrap_or_default();
         let t_summary = Instant::now();
         let mut gradient = vec![0.0; p];
-        let log_marginal = self.eval(&theta, Some(&mut gradient))?;
+        // One inner solve at θ̂ serves the marginal and the summary.
         let factor = self.inner(&theta)?;
-        let summary = self.summary(&factor);
+        let summary = self
+            .marginal(&factor, Some(&mut gradient))
+            .and_then(|log_marginal| Ok((log_marginal, self.summary(&factor)?)));
         self.recycle(factor);
-        let (jacobian, conditional_variance) = summary?;
+        let (log_marginal, (jacobian, conditional_variance)) = summary?;
         let d = self.dim;
         let (covariance, precision) = match &outer {
             Some(o) => {
