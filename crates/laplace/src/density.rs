@@ -57,12 +57,24 @@ pub trait LogDensity {
         structure: &SparseStructure,
         values: &mut [f64],
     ) -> Result<f64, LaplaceError> {
-        let d = self.dim();
-        let mut dense = vec![0.0; d * d];
-        let v = self.value_grad_hess(x, grad, &mut dense)?;
-        structure.gather(&dense, values);
-        Ok(v)
+        gathered_sparse_hess(self, x, grad, structure, values)
     }
+}
+
+/// [`LogDensity::value_grad_sparse_hess`] from the dense Hessian: right for
+/// every density, and as slow as the dense path.
+pub(crate) fn gathered_sparse_hess<D: LogDensity + ?Sized>(
+    f: &mut D,
+    x: &[f64],
+    grad: &mut [f64],
+    structure: &SparseStructure,
+    values: &mut [f64],
+) -> Result<f64, LaplaceError> {
+    let d = f.dim();
+    let mut dense = vec![0.0; d * d];
+    let v = f.value_grad_hess(x, grad, &mut dense)?;
+    structure.gather(&dense, values);
+    Ok(v)
 }
 
 impl<T: LogDensity + ?Sized> LogDensity for &mut T {

@@ -11,7 +11,7 @@
 //! derivative of the log determinant needs).
 
 use crate::curvature::Curvature;
-use crate::density::LogDensity;
+use crate::density::{LogDensity, gathered_sparse_hess};
 use crate::linalg::{Cholesky, smallest_eigen};
 use crate::sparse::SparseCholesky;
 use crate::{IrDensity, LaplaceError, SparseStructure};
@@ -238,13 +238,7 @@ impl LogDensity for Conditional<'_> {
                 }
                 Ok(v)
             }
-            _ => {
-                let q = self.random.len();
-                let mut dense = vec![0.0; q * q];
-                let v = self.value_grad_hess(u, grad, &mut dense)?;
-                structure.gather(&dense, values);
-                Ok(v)
-            }
+            _ => gathered_sparse_hess(self, u, grad, structure, values),
         }
     }
 }
