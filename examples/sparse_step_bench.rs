@@ -16,25 +16,13 @@
 //! steps, from `/proc/self/stat`), the steps made, the log determinant,
 //! the pattern's entries and the colours.
 
+mod common;
+
 use std::time::Instant;
 
-use saddle::ir::{Array, parse_module};
+use common::load_args;
+use saddle::ir::parse_module;
 use saddle::laplace::{IrDensity, LogDensity, SparseCholesky};
-
-fn load_args(spec: &str, types: &[saddle::ir::TensorType]) -> Result<Vec<Array>, Box<dyn std::error::Error>> {
-    let v: serde_json::Value = serde_json::from_str(spec)?;
-    let entries = v.as_array().ok_or("DATA_ARGS must be a JSON array")?;
-    let mut out = Vec::new();
-    for (e, ty) in entries.iter().zip(types) {
-        let path = e.as_str().and_then(|s| s.strip_prefix('@')).ok_or("entries must be \"@PATH.npy\"")?;
-        let a = match ty.dtype {
-            saddle::ir::DType::I64 => Array::I64(ndarray_npy::read_npy(path)?),
-            _ => Array::F64(ndarray_npy::read_npy(path)?),
-        };
-        out.push(a);
-    }
-    Ok(out)
-}
 
 /// User + system CPU seconds of this process so far (all threads), or
 /// `None` where `/proc/self/stat` cannot be read.
