@@ -281,7 +281,8 @@ impl InnerFactor {
     /// Factors `P` at the last evaluation in `full`: densely, or (with
     /// sparse storage) in `curvature`, the sparse storage of Newton over
     /// the random block, which the factor then holds (and which stays in
-    /// `curvature` when `P` does not factor).
+    /// `curvature` when `P` does not factor). Called right after the inner
+    /// Newton, whose own factor at its end point is reused.
     pub(super) fn new(
         full: &Full,
         storage: &Storage,
@@ -290,6 +291,12 @@ impl InnerFactor {
     ) -> Result<InnerFactor, NotPositive> {
         let q = random.len();
         if let (Storage::Sparse(pattern), Some(mut sparse)) = (storage, curvature.take()) {
+            // Newton ends by factoring, unshifted, the precision at the
+            // point it returns (its convergence test), which is where
+            // `full` is: that factor serves when it succeeded.
+            if sparse.factored() == Some(0.0) {
+                return Ok(InnerFactor::Sparse(sparse));
+            }
             let h: Vec<f64> = pattern.uu_map.iter().map(|&pos| full.hess[pos]).collect();
             sparse.load(&h);
             if sparse.factor(0.0) {
