@@ -14,7 +14,7 @@ use saddle::ir::{Array, DType, ShapeDisplay, TensorType};
 use serde_json::Value as Json;
 
 use super::CliError;
-use super::input::{read_bounded, read_npy};
+use super::input::{npy_shape, read_bounded, read_npy};
 
 /// Reads `spec` (JSON text or `@PATH`) as the arguments for parameters of
 /// `types`. `what` names the flag in messages (`--args`).
@@ -48,6 +48,38 @@ pub fn parse_args(spec: &str, types: &[TensorType], what: &str) -> Result<Vec<Ar
 pub fn parse_one(spec: &str, ty: &TensorType, what: &str) -> Result<Array, CliError> {
     let json = read_json(spec, what)?;
     parse_entry(&json, ty, what)
+}
+
+/// The shapes of the entries of `spec` (JSON text or `@PATH`), for binding
+/// dimension variables: nested arrays are measured, `.npy` files' headers
+/// read; elements are not converted.
+pub fn arg_shapes(spec: &str, what: &str) -> Result<Vec<Vec<usize>>, CliError> {
+    let json = read_json(spec, what)?;
+    let Json::Array(entries) = json else {
+        return Err(CliError::msg(format!(
+            "{what}: expected a JSON array with one entry per parameter, found {}",
+            kind(&json)
+        )));
+    };
+    entries.iter().enumerate().map(|(i, e)| entry_shape(e, &format!("{what}: argument {i}"))).collect()
+}
+
+/// The shape of the one entry `spec` holds (for `laplace --init`).
+pub fn one_shape(spec: &str, what: &str) -> Result<Vec<usize>, CliError> {
+    entry_shape(&read_json(spec, what)?, what)
+}
+
+fn entry_shape(e: &Json, what: &str) -> Result<Vec<usize>, CliError> {
+    if let Json::String(s) = e {
+        let Some(path) = s.strip_prefix('@') else {
+            return Err(CliError::msg(format!("{what}: a string entry must be \"@PATH.npy\", found {s:?}")));
+        };
+        return npy_shape(Path::new(path), what);
+    }
+    let mut shape = Vec::new();
+    let mut leaves = Vec::new();
+    flatten(e, 0, &mut shape, &mut leaves, what)?;
+    Ok(shape)
 }
 
 fn read_json(spec: &str, what: &str) -> Result<Json, CliError> {

@@ -22,11 +22,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use saddle::ir::verify_module;
-
-use super::args::parse_args;
+use super::args::{arg_shapes, parse_args};
 use super::opt::{Pass, apply, parse_pass};
-use super::{CliError, load_module};
+use super::{CliError, bind, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -83,9 +81,8 @@ impl From<IsaArg> for saddle::runtime::isa::Isa {
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    let m = load_module(&a.file)?;
-    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
-    let mut f = m.select(a.func.as_deref())?.clone();
+    let p = load_program(&a.file)?;
+    let mut f = bind(&p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
     for &p in &a.passes {
         f = apply(p, &f)?;
     }

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use saddle::ir::{PrintOptions, print_module_with, verify_module};
+use saddle::ir::PrintOptions;
 
-use super::{CliError, load_module};
+use super::{CliError, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -22,11 +22,15 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    let m = load_module(&a.file)?;
-    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
+    let p = load_program(&a.file)?;
+    for sig in p.signatures() {
+        if let Ok(f) = p.func(Some(&sig.name), "") {
+            saddle::ir::verify(f).map_err(|e| CliError::msg(e.to_string()))?;
+        }
+    }
     if a.dot {
-        let f = m.select(a.func.as_deref())?;
+        let f = p.func(a.func.as_deref(), "check --dot needs numbers (write the extents as numbers in the file)")?;
         return Ok(saddle::ir::graph::to_dot(f));
     }
-    Ok(print_module_with(&m, PrintOptions { locations: a.locs }))
+    Ok(p.print(PrintOptions { locations: a.locs }))
 }

@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use saddle::ir::verify_module;
-
-use super::args::parse_args;
+use super::args::{arg_shapes, parse_args};
 use super::json::arrays_json;
-use super::{CliError, load_module};
+use super::{CliError, bind, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,11 +19,10 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    let m = load_module(&a.file)?;
-    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
-    let f = m.select(a.func.as_deref())?;
+    let p = load_program(&a.file)?;
+    let f = bind(&p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
     let inputs = parse_args(&a.args, f.param_types(), "--args")?;
-    let exe = saddle::runtime::compile(f)?;
+    let exe = saddle::runtime::compile(&f)?;
     let out = exe.run(&inputs)?;
     Ok(format!("{}\n", arrays_json(&out)))
 }

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use saddle::ir::{Array, Func, verify_module};
+use saddle::ir::{Array, Func};
 
-use super::args::parse_args;
+use super::args::{arg_shapes, parse_args};
 use super::json::array_json;
-use super::{CliError, load_module};
+use super::{CliError, bind, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -46,9 +46,8 @@ pub fn derivative(
     simplify: bool,
     (what, transform): Derivative,
 ) -> Result<String, CliError> {
-    let m = load_module(file)?;
-    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
-    let f = m.select(func)?;
+    let p = load_program(file)?;
+    let f = &bind(&p, func, || arg_shapes(args, "--args"))?;
     let d = transform(f, wrt).map_err(|e| CliError::msg(e.to_string()))?;
     let inputs = parse_args(args, f.param_types(), "--args")?;
     let opts = saddle::runtime::CompileOptions { simplify, ..Default::default() };

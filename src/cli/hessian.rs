@@ -3,12 +3,10 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use saddle::ir::verify_module;
-
-use super::args::parse_args;
+use super::args::{arg_shapes, parse_args};
 use super::grad::derivative;
 use super::json::f64_text;
-use super::{CliError, load_module};
+use super::{CliError, bind, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -46,9 +44,8 @@ pub fn run(a: Args) -> Result<String, CliError> {
 /// detected with the given arguments as data, the whole diagonal included,
 /// column by column and by row within a column.
 fn sparse(a: &Args) -> Result<String, CliError> {
-    let m = load_module(&a.file)?;
-    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
-    let f = m.select(a.func.as_deref())?;
+    let p = load_program(&a.file)?;
+    let f = &bind(&p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
     let inputs = parse_args(&a.args, f.param_types(), "--args")?;
     let data: Vec<Option<&saddle::ir::Array>> = inputs.iter().map(Some).collect();
     let h = saddle::ad::sparsity::sparse_hessian(f, a.wrt, &data).map_err(|e| CliError::msg(e.to_string()))?;

@@ -185,7 +185,22 @@ pub fn read_npy(path: &Path, ty: &TensorType, what: &str) -> Result<Array, CliEr
     read_npy_inner(path, ty).map_err(|e| CliError::msg(format!("{what}: {e}")))
 }
 
-fn read_npy_inner(path: &Path, ty: &TensorType) -> Result<Array, String> {
+/// The shape a `.npy` file declares, read from its header alone (for
+/// binding dimension variables before the data are read).
+pub fn npy_shape(path: &Path, what: &str) -> Result<Vec<usize>, CliError> {
+    open_npy(path).map(|head| head.header.shape).map_err(|e| CliError::msg(format!("{what}: {e}")))
+}
+
+/// An open `.npy` file, its header read and checked against the file's size.
+struct NpyHead {
+    file: File,
+    len: u64,
+    header_bytes: Vec<u8>,
+    data_start: u64,
+    header: Header,
+}
+
+fn open_npy(path: &Path) -> Result<NpyHead, String> {
     let p = path.display();
     let (mut file, len) = open_regular(path)?;
     let io = |e: std::io::Error| format!("cannot read {p}: {e}");
@@ -221,6 +236,12 @@ fn read_npy_inner(path: &Path, ty: &TensorType) -> Result<Array, String> {
     header_bytes.resize(data_start as usize, 0);
     file.read_exact(&mut header_bytes[start..]).map_err(io)?;
     let header = Header::from_reader(&mut Cursor::new(&header_bytes)).map_err(|e| format!("{p}: bad header: {e}"))?;
+    Ok(NpyHead { file, len, header_bytes, data_start, header })
+}
+
+fn read_npy_inner(path: &Path, ty: &TensorType) -> Result<Array, String> {
+    let p = path.display();
+    let NpyHead { file, len, header_bytes, data_start, header } = open_npy(path)?;
     let descriptor = header.type_descriptor.to_string();
     let npy_type = header
         .type_descriptor

@@ -8,9 +8,9 @@ use saddle::laplace::{
     BuildReport, HessianMode, IrDensity, Laplace, LaplaceError, Method, Options, Precision, laplace,
 };
 
-use super::args::{parse_args, parse_one};
+use super::args::{arg_shapes, one_shape, parse_args, parse_one};
 use super::json::f64_text;
-use super::{CliError, load_module};
+use super::{CliError, bind, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -62,8 +62,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
     if let Some(ranges) = a.random.clone() {
         return super::random::run(a, &ranges);
     }
-    let module = load_module(&a.file)?;
-    let func = module.select(a.func.as_deref())?;
+    let func = &load_func(&a)?;
     let types = func.param_types();
     let Some(p0) = types.first() else {
         return Err(CliError::msg(format!(
@@ -319,6 +318,19 @@ fn stats(fit: &Laplace, report: &BuildReport) -> String {
         fit.iterations
     );
     s
+}
+
+/// The function to fit, its dimension variables (if any) bound from the
+/// shapes of `--init` and `--data`.
+pub(super) fn load_func(a: &Args) -> Result<saddle::ir::Func, CliError> {
+    let p = load_program(&a.file)?;
+    bind(&p, a.func.as_deref(), || {
+        let mut shapes = vec![one_shape(&a.init, "--init")?];
+        if let Some(spec) = &a.data {
+            shapes.extend(arg_shapes(spec, "--data")?);
+        }
+        Ok(shapes)
+    })
 }
 
 /// The data arguments after the parameter vector, from `--data`; an error

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{CliError, load_module};
+use super::{CliError, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,7 +27,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
             TARGETS.join(", ")
         )));
     }
-    let m = load_module(&a.file)?;
-    let f = m.select(a.func.as_deref())?;
+    let p = load_program(&a.file)?;
+    let f = p.func(a.func.as_deref(), "lower needs numbers (write the extents as numbers in the file)")?;
     saddle::xla_lower::to_stablehlo(f).map_err(|e| CliError::msg(format!("{}: {e}", a.file.display())))
 }

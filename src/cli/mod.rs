@@ -141,8 +141,44 @@ fn write_failed(what: &str) -> ExitCode {
     ExitCode::from(1)
 }
 
-/// Reads and parses a module file.
-pub fn load_module(path: &std::path::Path) -> Result<saddle::ir::Module, CliError> {
+/// Reads and parses a module file; its functions may have dimension
+/// variables and calls.
+pub fn load_program(path: &std::path::Path) -> Result<saddle::ir::Program, CliError> {
     let bytes = input::read_bounded(path).map_err(CliError::msg)?;
-    Ok(saddle::ir::parse_module_bytes(&path.display().to_string(), &bytes)?)
+    Ok(saddle::ir::parse_program_bytes(&path.display().to_string(), &bytes)?)
+}
+
+/// The function `name` (default: the first) of `program`, for arguments
+/// of the shapes `shapes` gives: its dimension variables bound from them
+/// (`shapes` is only called for a generic function), then verified.
+pub fn bind(
+    program: &saddle::ir::Program,
+    name: Option<&str>,
+    shapes: impl FnOnce() -> Result<Vec<Vec<usize>>, CliError>,
+) -> Result<saddle::ir::Func, CliError> {
+    let sig = program.signature(name)?;
+    let f = if sig.is_generic() {
+        let types: Vec<saddle::ir::TensorType> = shapes()?
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let dtype = sig.params.get(i).map_or(saddle::ir::DType::F64, |p| p.dtype);
+                saddle::ir::TensorType::new(dtype, s)
+            })
+            .collect();
+        program.instantiate(name, &types)?
+    } else {
+        program.func(name, "")?.clone()
+    };
+    saddle::ir::verify(&f).map_err(|e| CliError::msg(e.to_string()))?;
+    Ok(f)
+}
+
+impl From<saddle::ir::ProgramError> for CliError {
+    fn from(e: saddle::ir::ProgramError) -> CliError {
+        match e {
+            saddle::ir::ProgramError::Parse(p) => CliError::from(p),
+            other => CliError::msg(other.to_string()),
+        }
+    }
 }

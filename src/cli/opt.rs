@@ -11,10 +11,11 @@ use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
+use saddle::ir::parse::name_extents;
 use saddle::ir::simplify::{SimplifyOptions, SimplifyReport, simplify};
-use saddle::ir::{Func, Module, print_module, verify_module};
+use saddle::ir::{Func, PrintOptions, print_func, verify};
 
-use super::{CliError, load_module};
+use super::{CliError, load_program};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -174,32 +175,72 @@ pub fn op_summary(f: &Func) -> String {
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
-    let m = load_module(&a.file)?;
-    verify_module(&m).map_err(|e| CliError::msg(e.to_string()))?;
-    let original = m.select(a.func.as_deref())?;
-    let mut stats = vec![format!("stats: @{} before: {}", original.name(), op_summary(original))];
-    let mut f = original.clone();
-    for &pass in &a.passes {
-        let (g, report) = apply_with_report(pass, &f)?;
-        f = g;
-        stats.push(format!("stats: after {pass}: {}", op_summary(&f)));
-        stats.extend(report.iter().map(|l| format!("stats: {l}")));
-    }
+    let p = load_program(&a.file)?;
+    let name = p.signature(a.func.as_deref())?.name.clone();
+    let others: Vec<String> = p.signatures().map(|s| s.name.clone()).filter(|n| *n != name).collect();
     // The result first, under a name no other function of the module has.
-    let others: Vec<Func> = m.funcs.iter().filter(|g| g.name() != original.name()).cloned().collect();
-    let taken = |n: &str| others.iter().any(|g| g.name() == n);
-    if taken(f.name()) {
-        let base = f.name().to_string();
-        let name =
-            (1..).map(|i| format!("{base}.{i}")).find(|n| !taken(n)).expect("an unbounded range has a free name");
-        f.set_name(name);
+    let free_name = |f: &mut Func| {
+        let taken = |n: &str| others.iter().any(|g| g == n);
+        if taken(f.name()) {
+            let base = f.name().to_string();
+            let name =
+                (1..).map(|i| format!("{base}.{i}")).find(|n| !taken(n)).expect("an unbounded range has a free name");
+            f.set_name(name);
+        }
+    };
+    let (text, stats) = match p.probes(Some(&name))? {
+        None => {
+            let original = p.func(Some(&name), "")?;
+            verify(original).map_err(|e| CliError::msg(e.to_string()))?;
+            let (mut f, stats) = apply_all(&a.passes, original, &[])?;
+            free_name(&mut f);
+            (print_func(&f), stats)
+        }
+        Some(probes) => {
+            // A generic function: the passes run on two instances at
+            // unrelated extents; the result holds for every binding when
+            // both print the same once the extents are named back.
+            let mut texts = Vec::new();
+            let mut stats = Vec::new();
+            for (f, names) in &probes {
+                let (mut g, s) = apply_all(&a.passes, f, names)?;
+                free_name(&mut g);
+                texts.push(name_extents(&print_func(&g), names));
+                stats = s;
+            }
+            if texts[0] != texts[1] {
+                let vars = p.signature(Some(&name))?.vars.join(", ");
+                return Err(CliError::msg(format!(
+                    "the result of these passes on @{name} depends on its dimension variables ({vars}) in a way the text format cannot write; give the extents as numbers"
+                )));
+            }
+            (texts.swap_remove(0), stats)
+        }
+    };
+    let mut out = text;
+    for other in &others {
+        out.push('\n');
+        out.push_str(&p.print_function(other, PrintOptions::default())?);
     }
-    let mut funcs = vec![f];
-    funcs.extend(others);
     if a.stats {
         // Statistics are a side note: a closed or full stderr must not
         // turn a successful transformation into a failure (or a panic).
         let _ = writeln!(std::io::stderr(), "{}", stats.join("\n"));
     }
-    Ok(print_module(&Module::new(funcs)))
+    Ok(out)
+}
+
+/// `passes` applied in order to `original`, with the `--stats` lines
+/// (extents named back by `names` for a generic function).
+fn apply_all(passes: &[Pass], original: &Func, names: &[(String, usize)]) -> Result<(Func, Vec<String>), CliError> {
+    let mut stats = vec![format!("stats: @{} before: {}", original.name(), op_summary(original))];
+    let mut f = original.clone();
+    for &pass in passes {
+        let (g, report) = apply_with_report(pass, &f)?;
+        f = g;
+        stats.push(format!("stats: after {pass}: {}", op_summary(&f)));
+        stats.extend(report.iter().map(|l| format!("stats: {l}")));
+    }
+    let stats = stats.into_iter().map(|l| name_extents(&l, names)).collect();
+    Ok((f, stats))
 }

@@ -13,10 +13,10 @@ use std::fmt::Write;
 
 use saddle::laplace::{LaplaceError, Method, Options, RandomError, RandomFit, laplace_random};
 
+use super::CliError;
 use super::args::parse_one;
 use super::json::f64_text;
 use super::laplace::Args;
-use super::{CliError, load_module};
 
 pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
     if a.plot.is_some() || a.plot_dims.is_some() {
@@ -24,8 +24,7 @@ pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
             "--plot is not available with --random (the approximation is over the fixed effects)",
         ));
     }
-    let module = load_module(&a.file)?;
-    let func = module.select(a.func.as_deref())?;
+    let func = &super::laplace::load_func(&a)?;
     let types = func.param_types();
     let Some(p0) = types.first().filter(|t| t.dtype.is_float() && t.rank() == 1) else {
         return Err(CliError::msg(format!(

@@ -48,7 +48,10 @@ pub use error::{Error, ShapeTooLarge, TypeError};
 pub use func::{Args, Func, Inst, Location, Module, Value};
 pub use literal::{Array, Literal, Scalar};
 pub use op::Op;
-pub use parse::{Diagnostic, MAX_DIAGNOSTICS, ParseError, parse_func, parse_module, parse_module_bytes};
+pub use parse::{
+    Diagnostic, MAX_DIAGNOSTICS, ParseError, Program, ProgramError, parse_func, parse_module, parse_module_bytes,
+    parse_program, parse_program_bytes,
+};
 pub use print::{
     PrintOptions, attrs, literal_text, print_func, print_func_with, print_module, print_module_with, value_names,
 };

@@ -11,6 +11,8 @@ pub(super) enum AttrValue<'a> {
     Float(&'a str),
     Bool(bool),
     DType(DType),
+    /// `@name`: the callee of a `call`.
+    Global(&'a str),
     List(Vec<(Token<'a>, AttrValue<'a>)>),
     /// The dense value of a `const`, read straight into its storage.
     Dense(Box<Literal>),
@@ -25,6 +27,7 @@ impl AttrValue<'_> {
             AttrValue::Float(s) => format!("`{s}`"),
             AttrValue::Bool(b) => format!("`{b}`"),
             AttrValue::DType(d) => format!("`{d}`"),
+            AttrValue::Global(g) => format!("`@{g}`"),
             AttrValue::List(_) | AttrValue::Dense(_) | AttrValue::Bad(..) => "a list".into(),
         }
     }
@@ -77,6 +80,54 @@ impl<'a> AttrList<'a> {
             item.4 = true;
             (item.2, std::mem::replace(&mut item.3, AttrValue::Bool(false)))
         })
+    }
+
+    /// The attributes of a `call`: the callee's name and its token, and
+    /// the other attributes, which must be integers or lists of integers
+    /// (passed to a library function).
+    #[allow(clippy::type_complexity)]
+    pub(super) fn call_attrs(&mut self) -> Result<(Token<'a>, &'a str, Vec<(&'a str, Vec<i64>)>), AttrError<'a>> {
+        let mut callee = None;
+        let mut rest = Vec::new();
+        for (name, name_tok, value_tok, value, taken) in &mut self.items {
+            *taken = true;
+            if *name == "callee" {
+                match value {
+                    AttrValue::Global(g) => callee = Some((*value_tok, *g)),
+                    other => {
+                        return err(
+                            Some(value_tok),
+                            format!(
+                                "attribute `callee` of call must be a function like `@f`, found {}",
+                                other.describe()
+                            ),
+                        );
+                    }
+                }
+                continue;
+            }
+            let int = |v: &AttrValue<'a>| match v {
+                AttrValue::Int(i) => i64::try_from(*i).ok(),
+                _ => None,
+            };
+            let ints = match value {
+                AttrValue::List(items) => items.iter().map(|(_, v)| int(v)).collect::<Option<Vec<i64>>>(),
+                v => int(v).map(|i| vec![i]),
+            };
+            match ints {
+                Some(ints) => rest.push((*name, ints)),
+                None => {
+                    return err(
+                        Some(name_tok),
+                        format!("attribute `{name}` of call must be an integer or a list of integers"),
+                    );
+                }
+            }
+        }
+        match callee {
+            Some((t, g)) => Ok((t, g, rest)),
+            None => err(None, "call needs the attribute `callee` (the function called, like `@f`)"),
+        }
     }
 
     /// The name token and name of the first attribute that no rule took.

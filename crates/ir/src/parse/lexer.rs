@@ -125,6 +125,11 @@ impl<'a> Lexer<'a> {
         Lexer { src, pos: 0, line: 1, col: 1 }
     }
 
+    /// A lexer at byte `pos` of `src`, which is at `line` and `col`.
+    pub fn at(src: &'a str, pos: usize, line: u32, col: u32) -> Lexer<'a> {
+        Lexer { src, pos, line, col }
+    }
+
     fn peek_char(&self) -> Option<char> {
         let b = *self.src.as_bytes().get(self.pos)?;
         if b.is_ascii() { Some(b as char) } else { self.src[self.pos..].chars().next() }

@@ -9,6 +9,7 @@
 mod attrs;
 mod dense;
 pub mod lexer;
+mod program;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
@@ -19,6 +20,11 @@ use lexer::{LexError, Lexer, Tok, Token};
 
 use crate::types::MAX_RANK;
 use crate::{DType, Func, FuncBuilder, Module, Shape, TensorType, Value};
+
+pub use program::{
+    Dim, INLINED_VALUES_PER_STATEMENT, MAX_CALL_DEPTH, MAX_INLINED_VALUES, ParamPattern, Program, ProgramError,
+    Signature, name_extents,
+};
 
 /// One located error.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,18 +111,50 @@ fn omitted_line(omitted: usize) -> String {
 /// assert!(err.to_string().starts_with("bad.sir:2:10: error: undefined value %y"));
 /// ```
 pub fn parse_module(file: &str, src: &str) -> Result<Module, ParseError> {
+    parse_program(file, src)?.into_module()
+}
+
+/// Parses and type-checks a module whose functions may have dimension
+/// variables and calls (see [`Program`]). `file` names the source in error
+/// messages.
+///
+/// A module without either is read in one streaming pass, as
+/// [`parse_module`] always did; one with them is read in two (the
+/// signatures first, then each body).
+///
+/// ```
+/// use saddle_ir::{TensorType, parse::parse_program};
+/// let src = "func @sumsq(%x: f64[N]) -> f64[] {
+///   %y = mul %x, %x
+///   %s = reduce_sum %y {axes = [0]}
+///   return %s
+/// }";
+/// let p = parse_program("m.sir", src).unwrap();
+/// let f = p.instantiate(None, &[TensorType::f64([5])]).unwrap();
+/// assert_eq!(f.param_types(), &[TensorType::f64([5])]);
+/// ```
+pub fn parse_program(file: &str, src: &str) -> Result<Program, ParseError> {
     let mut p = Parser::new(file, src);
     let result = p.module();
+    if p.needs_program {
+        return Program::parse(file, src);
+    }
     match result {
-        Ok(m) if p.diags.is_empty() => Ok(m),
+        Ok(m) if p.diags.is_empty() => Ok(Program::from_module(file, m)),
         Ok(_) | Err(Stop) => Err(ParseError { diagnostics: p.diags, omitted: p.omitted }),
     }
 }
 
 /// Parses raw bytes: invalid UTF-8 is an error at the first bad byte.
 pub fn parse_module_bytes(file: &str, bytes: &[u8]) -> Result<Module, ParseError> {
+    parse_program_bytes(file, bytes)?.into_module()
+}
+
+/// [`parse_program`] of raw bytes: invalid UTF-8 is an error at the first
+/// bad byte.
+pub fn parse_program_bytes(file: &str, bytes: &[u8]) -> Result<Program, ParseError> {
     match std::str::from_utf8(bytes) {
-        Ok(src) => parse_module(file, src),
+        Ok(src) => parse_program(file, src),
         Err(e) => {
             let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let line = valid.matches('\n').count() as u32 + 1;
@@ -166,6 +204,15 @@ struct Parser<'a> {
     operands: Vec<(Token<'a>, Value)>,
     args: Vec<Value>,
     attrs: AttrList<'a>,
+    /// The extents of the dimension variables in scope. `None` on the
+    /// first, streaming pass over a module, which stops (setting
+    /// `needs_program`) at the first name in a shape or the first `call`.
+    dims: Option<&'a program::Dims>,
+    /// The module's functions, for `call`s; `None` on the streaming pass.
+    calls: Option<&'a program::Calls<'a>>,
+    /// The streaming pass met a dimension variable or a call: the module
+    /// is read again by [`Program::parse`].
+    needs_program: bool,
 }
 
 /// A value in scope: defined, or poisoned by an earlier error (its uses
@@ -254,11 +301,62 @@ impl<'a> Parser<'a> {
             operands: Vec::new(),
             args: Vec::new(),
             attrs: AttrList::default(),
+            dims: None,
+            calls: None,
+            needs_program: false,
         };
         if p.advance().is_err() {
             p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line: 1, col: 1 };
         }
         p
+    }
+
+    /// A parser at byte `pos` (line `line`, column `col`) of `src`, with
+    /// dimension variables `dims` and the module's functions `calls`.
+    fn at(
+        file: Arc<str>,
+        src: &'a str,
+        (pos, line, col): (usize, u32, u32),
+        dims: &'a program::Dims,
+        calls: &'a program::Calls<'a>,
+    ) -> Parser<'a> {
+        let mut p = Parser {
+            file,
+            src,
+            lexer: Lexer::at(src, pos, line, col),
+            tok: Token { tok: Tok::Eof, start: 0, end: 0, line, col },
+            diags: Vec::new(),
+            omitted: 0,
+            operands: Vec::new(),
+            args: Vec::new(),
+            attrs: AttrList::default(),
+            dims: Some(dims),
+            calls: Some(calls),
+            needs_program: false,
+        };
+        if p.advance().is_err() {
+            p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line, col };
+        }
+        p
+    }
+
+    /// The extent that dimension variable `name` (the current token)
+    /// stands for. On the streaming pass, stops it: the module is read
+    /// again with its signatures known.
+    fn dim_var(&mut self, name: &str) -> PResult<usize> {
+        let Some(dims) = self.dims else {
+            self.needs_program = true;
+            return Err(Stop);
+        };
+        match dims.get(name) {
+            Some(&n) => {
+                self.advance()?;
+                Ok(n)
+            }
+            None => self.fail(format!(
+                "`{name}` is not a dimension variable of this function (they are named in its parameters' types)"
+            )),
+        }
     }
 
     fn diag_at(&mut self, start: usize, end: usize, line: u32, col: u32, message: String) {
@@ -493,7 +591,11 @@ impl<'a> Parser<'a> {
         self.expect(Tok::LBracket, "`[` and the shape (`[]` for a scalar)")?;
         if self.tok.tok != Tok::RBracket {
             loop {
-                shape.push(self.usize_tok("an axis extent")?);
+                let extent = match self.tok.tok {
+                    Tok::Ident(name) => self.dim_var(name)?,
+                    _ => self.usize_tok("an axis extent")?,
+                };
+                shape.push(extent);
                 if self.tok.tok == Tok::Comma {
                     self.advance()?;
                 } else {
@@ -550,6 +652,10 @@ impl<'a> Parser<'a> {
             let found = self.tok.tok.describe();
             return self.fail(format!("expected an op name, found {found}"));
         };
+        if op_name == "call" && self.calls.is_none() {
+            self.needs_program = true;
+            return Err(Stop);
+        }
         self.advance()?;
         let mut operands = std::mem::take(&mut self.operands);
         operands.clear();
@@ -574,10 +680,19 @@ impl<'a> Parser<'a> {
             let dense_ty = annotation.as_ref().filter(|_| op_name == "const").map(|(_, ty)| ty);
             self.attr_list(&mut attrs, dense_ty)?;
         }
+        let before = b.num_values();
         let slot = if poisoned {
             Slot::Poisoned(name_tok.line)
         } else {
-            match self.build(b, &op_tok, op_name, &operands, annotation.as_ref(), &mut attrs) {
+            let built = if op_name == "call" {
+                self.build_call(b, &op_tok, &operands, annotation.as_ref(), &mut attrs)
+            } else {
+                self.build(b, &op_tok, op_name, &operands, annotation.as_ref(), &mut attrs)
+            };
+            match built {
+                // A call that returns one of its operands defines no new
+                // value: the name is an alias.
+                Some(v) if v.index() < before => Slot::Defined(v, name_tok.line),
                 Some(v) => {
                     b.set_name(v, name);
                     b.set_line_col(v, &self.file, name_tok.line, name_tok.col);
@@ -679,9 +794,13 @@ impl<'a> Parser<'a> {
                 "inf" | "nan" => AttrValue::Float(s),
                 other => match other.parse::<DType>() {
                     Ok(d) => AttrValue::DType(d),
-                    Err(()) => return self.fail(format!("expected an attribute value, found `{other}`")),
+                    Err(()) => {
+                        let n = self.dim_var(other)?;
+                        return Ok((t, AttrValue::Int(n as i128)));
+                    }
                 },
             },
+            Tok::Global(s) => AttrValue::Global(s),
             Tok::LBracket => {
                 if depth >= MAX_NESTING {
                     return self.fail(format!("attribute lists nest deeper than {MAX_NESTING} levels"));

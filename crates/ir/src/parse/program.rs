@@ -1,0 +1,1058 @@
+//! Modules whose functions have dimension variables and call each other.
+//!
+//! A dimension in a parameter's type may be a name (`%X: f64[N, 3]`): the
+//! function is then *generic*, and stands for one function per binding of
+//! its names. A `call` applies another function of the module, or of the
+//! standard library, at the operands' types. Both are resolved by
+//! *instantiation*: a body is read again with its names bound to numbers,
+//! and each call is replaced by its callee's body, instantiated at the
+//! operands' types. The IR itself stays statically shaped.
+//!
+//! Such a module is read in two passes: the signatures first (so that a
+//! function may call one defined after it), then each body. A generic
+//! function is checked by instantiating it at two sets of extents that
+//! appear nowhere in the file, so that its errors are found before it is
+//! given numbers, and it is printed (with the names put back) from those
+//! instances.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::lexer::{Tok, Token};
+use super::{MAX_DIAGNOSTICS, PResult, ParseError, Parser, Stop};
+use crate::types::MAX_RANK;
+use crate::{DType, Error, Func, FuncBuilder, Module, PrintOptions, TensorType, Value, print_func_with};
+
+/// Extents of dimension variables, by name.
+pub(super) type Dims = HashMap<String, usize>;
+
+/// One axis extent of a declared parameter type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Dim {
+    /// A number.
+    Fixed(usize),
+    /// A dimension variable.
+    Var(String),
+}
+
+/// A parameter as declared: its name, and its type, whose extents may be
+/// dimension variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamPattern {
+    /// The parameter's name, without `%`.
+    pub name: String,
+    /// Its element type.
+    pub dtype: DType,
+    /// Its extents, outermost first.
+    pub dims: Vec<Dim>,
+}
+
+impl fmt::Display for ParamPattern {
+    /// The type as written: `f64[N,3]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[", self.dtype)?;
+        for (i, d) in self.dims.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            match d {
+                Dim::Fixed(n) => write!(f, "{n}")?,
+                Dim::Var(v) => f.write_str(v)?,
+            }
+        }
+        f.write_str("]")
+    }
+}
+
+/// A function's signature: its name, its parameters as declared, and its
+/// dimension variables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The function's name, without `@`.
+    pub name: String,
+    /// The parameters, in order.
+    pub params: Vec<ParamPattern>,
+    /// The dimension variables, in order of first appearance.
+    pub vars: Vec<String>,
+}
+
+impl Signature {
+    /// Whether the function has dimension variables.
+    pub fn is_generic(&self) -> bool {
+        !self.vars.is_empty()
+    }
+
+    /// The extent of each dimension variable (in the order of
+    /// [`Signature::vars`]) given the shapes of the arguments.
+    ///
+    /// ```
+    /// use saddle_ir::parse::parse_program;
+    /// let p = parse_program("m.sir", "func @f(%a: f64[N, 3], %b: f64[N]) -> f64[N] {\n  return %b\n}").unwrap();
+    /// let sig = p.signature(None).unwrap();
+    /// assert_eq!(sig.bind(&[&[5, 3], &[5]]).unwrap(), vec![("N".to_string(), 5)]);
+    /// let err = sig.bind(&[&[5, 3], &[4]]).unwrap_err().to_string();
+    /// assert!(err.contains("dimension variable N is 5") && err.contains("but 4"), "{err}");
+    /// ```
+    pub fn bind(&self, shapes: &[&[usize]]) -> Result<Vec<(String, usize)>, ProgramError> {
+        if shapes.len() != self.params.len() {
+            return Err(ProgramError::Arity {
+                func: self.name.clone(),
+                expected: self.params.len(),
+                found: shapes.len(),
+            });
+        }
+        // Where each variable was first bound: extent, argument, axis.
+        let mut seen: HashMap<&str, (usize, usize, usize)> = HashMap::default();
+        for (i, (p, shape)) in self.params.iter().zip(shapes).enumerate() {
+            let mismatch = || ProgramError::Binding {
+                func: self.name.clone(),
+                message: format!(
+                    "argument {i} has shape {}, but %{} is declared {p}",
+                    crate::ShapeDisplay(shape),
+                    p.name
+                ),
+            };
+            if p.dims.len() != shape.len() {
+                return Err(mismatch());
+            }
+            for (axis, (d, &n)) in p.dims.iter().zip(shape.iter()).enumerate() {
+                match d {
+                    Dim::Fixed(m) if *m != n => return Err(mismatch()),
+                    Dim::Fixed(_) => {}
+                    Dim::Var(v) => match seen.get(v.as_str()) {
+                        None => {
+                            seen.insert(v, (n, i, axis));
+                        }
+                        Some(&(m, j, a)) if m != n => {
+                            return Err(ProgramError::Binding {
+                                func: self.name.clone(),
+                                message: format!(
+                                    "dimension variable {v} is {m} in argument {j} (%{}, axis {a}) but {n} in argument {i} (%{}, axis {axis})",
+                                    self.params[j].name, p.name
+                                ),
+                            });
+                        }
+                        Some(_) => {}
+                    },
+                }
+            }
+        }
+        Ok(self.vars.iter().map(|v| (v.clone(), seen.get(v.as_str()).map_or(0, |s| s.0))).collect())
+    }
+
+    /// The parameter types once the dimension variables are bound.
+    fn types(&self, dims: &Dims) -> Vec<TensorType> {
+        self.params
+            .iter()
+            .map(|p| {
+                let shape: Vec<usize> = p
+                    .dims
+                    .iter()
+                    .map(|d| match d {
+                        Dim::Fixed(n) => *n,
+                        Dim::Var(v) => dims.get(v).copied().unwrap_or(0),
+                    })
+                    .collect();
+                TensorType::new(p.dtype, shape)
+            })
+            .collect()
+    }
+}
+
+/// Errors from binding and instantiating the functions of a [`Program`].
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ProgramError {
+    /// `--func NAME` or a lookup that names no function of the module.
+    #[error("no function named @{0} in the module")]
+    NoSuchFunction(String),
+    /// Arguments given for a different number of parameters.
+    #[error("@{func} takes {expected} argument(s), given {found}")]
+    Arity {
+        /// The function.
+        func: String,
+        /// Its number of parameters.
+        expected: usize,
+        /// The number of arguments.
+        found: usize,
+    },
+    /// Argument shapes that do not fit the declared types, or that give a
+    /// dimension variable two extents.
+    #[error("@{func}: {message}")]
+    Binding {
+        /// The function.
+        func: String,
+        /// What does not fit.
+        message: String,
+    },
+    /// A generic function asked for where numbers are needed.
+    #[error("@{func} has dimension variables ({}): {what}", .vars.join(", "))]
+    Unbound {
+        /// The function.
+        func: String,
+        /// Its dimension variables.
+        vars: Vec<String>,
+        /// What needs numbers, and how to give them.
+        what: String,
+    },
+    /// The function does not type-check at the bound extents.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+/// Where a function's text starts: byte offset, line, column.
+type Pos = (usize, u32, u32);
+
+/// A function of the module as the first pass saw it.
+#[derive(Clone, Debug)]
+struct Decl {
+    sig: Signature,
+    /// The `func` keyword.
+    start: Pos,
+    /// One past the closing `}`.
+    end: usize,
+    /// The function's name token: byte range, line, column.
+    name_at: (usize, usize, u32, u32),
+    /// The callees named in the body, with their tokens' byte range,
+    /// line and column.
+    callees: Vec<(String, (usize, usize, u32, u32))>,
+}
+
+/// A library of functions that `call` reaches when the module does not
+/// define the callee: the name, the operand types and the call's integer
+/// attributes give an instantiated function, or `None` for no such name.
+pub(super) type Library = fn(&str, &[TensorType], &[(&str, Vec<i64>)]) -> Option<Result<Func, Error>>;
+
+/// The library `call` uses by default.
+fn standard_library(_name: &str, _args: &[TensorType], _attrs: &[(&str, Vec<i64>)]) -> Option<Result<Func, Error>> {
+    None
+}
+
+/// A function (by index) and the extents of its dimension variables.
+type Instance = (usize, Vec<(String, usize)>);
+
+/// What the parser of one body needs to inline calls: the module's
+/// functions, the instantiations in progress (recursion is an error) and
+/// those already made.
+pub(super) struct Calls<'p> {
+    file: Arc<str>,
+    src: &'p str,
+    decls: &'p [Decl],
+    library: Library,
+    /// The most values a function may have with its calls inlined.
+    max_values: usize,
+    stack: RefCell<Vec<usize>>,
+    /// Instantiations made, `None` for those that failed (their errors
+    /// were reported the first time).
+    cache: RefCell<HashMap<Instance, Option<Arc<Func>>>>,
+}
+
+impl<'p> Calls<'p> {
+    fn index(&self, name: &str) -> Option<usize> {
+        self.decls.iter().position(|d| d.sig.name == name)
+    }
+
+    /// Function `i` with its dimension variables bound to `dims`.
+    fn instantiate(&self, i: usize, dims: &Dims) -> Result<Arc<Func>, ParseError> {
+        let mut key: Vec<(String, usize)> = dims.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        key.sort();
+        let key = (i, key);
+        if let Some(found) = self.cache.borrow().get(&key) {
+            return found.clone().ok_or(ParseError { diagnostics: Vec::new(), omitted: 0 });
+        }
+        self.stack.borrow_mut().push(i);
+        let mut p = Parser::at(self.file.clone(), self.src, self.decls[i].start, dims, self);
+        let result = p.func();
+        self.stack.borrow_mut().pop();
+        match result {
+            Ok((f, _)) if p.diags.is_empty() => {
+                let f = Arc::new(f);
+                self.cache.borrow_mut().insert(key, Some(f.clone()));
+                Ok(f)
+            }
+            Ok(_) | Err(Stop) => {
+                self.cache.borrow_mut().insert(key, None);
+                Err(ParseError { diagnostics: p.diags, omitted: p.omitted })
+            }
+        }
+    }
+}
+
+/// A parsed module whose functions may be generic (have dimension
+/// variables) and may call each other and the standard library.
+///
+/// Functions without dimension variables are instantiated (their calls
+/// inlined) when the module is read: [`Program::func`]. A generic one is
+/// instantiated for given argument types by [`Program::instantiate`].
+///
+/// ```
+/// use saddle_ir::{TensorType, parse::parse_program};
+/// let src = "
+/// func @model(%beta: f64[3], %X: f64[N, 3], %y: f64[N]) -> f64[] {
+///   %mu = dot_general %X, %beta {lhs_contract = [1], rhs_contract = [0]}
+///   %lp = call %y, %mu {callee = @sq_err}
+///   return %lp
+/// }
+///
+/// func @sq_err(%x: f64[K], %m: f64[K]) -> f64[] {
+///   %d = sub %x, %m
+///   %s = mul %d, %d
+///   %t = reduce_sum %s {axes = [0]}
+///   %h: f64[] = const {value = -0.5}
+///   %r = mul %h, %t
+///   return %r
+/// }";
+/// let p = parse_program("m.sir", src).unwrap();
+/// assert!(p.signature(None).unwrap().is_generic());
+/// let f = p.instantiate(None, &[TensorType::f64([3]), TensorType::f64([10, 3]), TensorType::f64([10])]).unwrap();
+/// assert_eq!(f.param_types()[1], TensorType::f64([10, 3]));
+/// // Printed with its dimension variables.
+/// assert!(p.print(Default::default()).contains("%X: f64[N,3]"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Program {
+    file: Arc<str>,
+    src: Arc<str>,
+    decls: Vec<Decl>,
+    /// The instantiated functions without dimension variables.
+    funcs: Vec<Option<Func>>,
+    /// The smallest extent tried when checking generic functions: above
+    /// every number written in the file.
+    probe_base: usize,
+    /// The most values a function may have with its calls inlined.
+    max_values: usize,
+}
+
+impl Program {
+    /// The program of a module without dimension variables or calls.
+    pub(super) fn from_module(file: &str, m: Module) -> Program {
+        let decls = m
+            .funcs
+            .iter()
+            .map(|f| Decl {
+                sig: Signature {
+                    name: f.name().to_string(),
+                    params: f
+                        .params()
+                        .enumerate()
+                        .map(|(i, v)| ParamPattern {
+                            name: f.value_name(v).map_or_else(|| i.to_string(), str::to_string),
+                            dtype: f.ty(v).dtype,
+                            dims: f.ty(v).shape.iter().map(|&n| Dim::Fixed(n)).collect(),
+                        })
+                        .collect(),
+                    vars: Vec::new(),
+                },
+                start: (0, 1, 1),
+                end: 0,
+                name_at: (0, 0, 1, 1),
+                callees: Vec::new(),
+            })
+            .collect();
+        Program {
+            file: Arc::from(file),
+            src: Arc::from(""),
+            decls,
+            funcs: m.funcs.into_iter().map(Some).collect(),
+            probe_base: PROBE_FLOOR,
+            max_values: MAX_INLINED_VALUES,
+        }
+    }
+
+    /// Reads a module in two passes: signatures, then bodies.
+    pub(super) fn parse(file: &str, src: &str) -> Result<Program, ParseError> {
+        let file: Arc<str> = Arc::from(file);
+        let mut scan = Parser::new(&file, src);
+        let scanned = scan.signatures();
+        let (decls, max_int, statements) = match scanned {
+            Ok(found) if scan.diags.is_empty() => found,
+            Ok(_) | Err(Stop) => return Err(ParseError { diagnostics: scan.diags, omitted: scan.omitted }),
+        };
+        let probe_base = probe_base(max_int);
+        let max_values = MAX_INLINED_VALUES.max(statements.saturating_mul(INLINED_VALUES_PER_STATEMENT));
+        let src: Arc<str> = Arc::from(src);
+        let mut diagnostics = Vec::new();
+        let mut omitted = 0;
+        let mut funcs = Vec::with_capacity(decls.len());
+        {
+            let calls = Calls {
+                file: file.clone(),
+                src: &src,
+                decls: &decls,
+                library: standard_library,
+                max_values,
+                stack: RefCell::new(Vec::new()),
+                cache: RefCell::new(HashMap::default()),
+            };
+            for (i, d) in decls.iter().enumerate() {
+                if !d.sig.is_generic() {
+                    match calls.instantiate(i, &Dims::default()) {
+                        Ok(f) => funcs.push(Some(Arc::unwrap_or_clone(f))),
+                        Err(e) => {
+                            omitted += e.omitted;
+                            diagnostics.extend(e.diagnostics);
+                            funcs.push(None);
+                        }
+                    }
+                    continue;
+                }
+                for set in 0..2 {
+                    let probe = probe_dims(&d.sig, probe_base, set);
+                    if let Err(e) = calls.instantiate(i, &probe) {
+                        let names: Vec<(String, usize)> = probe.into_iter().collect();
+                        omitted += e.omitted;
+                        diagnostics.extend(e.diagnostics.into_iter().map(|mut diag| {
+                            diag.message = name_extents(&diag.message, &names);
+                            diag
+                        }));
+                        break;
+                    }
+                }
+                funcs.push(None);
+            }
+        }
+        if !diagnostics.is_empty() {
+            if diagnostics.len() > MAX_DIAGNOSTICS {
+                omitted += diagnostics.len() - MAX_DIAGNOSTICS;
+                diagnostics.truncate(MAX_DIAGNOSTICS);
+            }
+            return Err(ParseError { diagnostics, omitted });
+        }
+        Ok(Program { file, src, decls, funcs, probe_base, max_values })
+    }
+
+    fn index(&self, name: Option<&str>) -> Result<usize, ProgramError> {
+        match name {
+            None => Ok(0),
+            Some(n) => self
+                .decls
+                .iter()
+                .position(|d| d.sig.name == n)
+                .ok_or_else(|| ProgramError::NoSuchFunction(n.to_string())),
+        }
+    }
+
+    /// The signatures of the module's functions, in source order.
+    pub fn signatures(&self) -> impl Iterator<Item = &Signature> {
+        self.decls.iter().map(|d| &d.sig)
+    }
+
+    /// The signature of the first function, or of the one called `name`.
+    pub fn signature(&self, name: Option<&str>) -> Result<&Signature, ProgramError> {
+        Ok(&self.decls[self.index(name)?].sig)
+    }
+
+    /// Whether some function of the module has dimension variables.
+    pub fn is_generic(&self) -> bool {
+        self.decls.iter().any(|d| d.sig.is_generic())
+    }
+
+    /// The first function, or the one called `name`, when it has no
+    /// dimension variables (its calls inlined); `what` completes the error
+    /// about a generic one (`lower needs numbers: ...`).
+    pub fn func(&self, name: Option<&str>, what: &str) -> Result<&Func, ProgramError> {
+        let i = self.index(name)?;
+        self.funcs[i].as_ref().ok_or_else(|| ProgramError::Unbound {
+            func: self.decls[i].sig.name.clone(),
+            vars: self.decls[i].sig.vars.clone(),
+            what: what.to_string(),
+        })
+    }
+
+    /// The first function, or the one called `name`, for arguments of
+    /// types `args`: its dimension variables bound from their shapes, its
+    /// calls inlined.
+    ///
+    /// A function without dimension variables is returned as it is (the
+    /// arguments are checked against it where they are used).
+    pub fn instantiate(&self, name: Option<&str>, args: &[TensorType]) -> Result<Func, ProgramError> {
+        let i = self.index(name)?;
+        if let Some(f) = &self.funcs[i] {
+            return Ok(f.clone());
+        }
+        let sig = &self.decls[i].sig;
+        let shapes: Vec<&[usize]> = args.iter().map(|t| &t.shape[..]).collect();
+        let dims: Dims = sig.bind(&shapes)?.into_iter().collect();
+        Ok(Arc::unwrap_or_clone(self.calls().instantiate(i, &dims)?))
+    }
+
+    fn calls(&self) -> Calls<'_> {
+        Calls {
+            file: self.file.clone(),
+            src: &self.src,
+            decls: &self.decls,
+            library: standard_library,
+            max_values: self.max_values,
+            stack: RefCell::new(Vec::new()),
+            cache: RefCell::new(HashMap::default()),
+        }
+    }
+
+    /// Two instances of the first function, or of the one called `name`,
+    /// at extents that appear nowhere in the file, each with the binding of
+    /// its dimension variables; for passes that need numbers. When a pass
+    /// gives the same text for both once [`name_extents`] has put the names
+    /// back, that text is the pass's result for every binding. `None` for a
+    /// function without dimension variables.
+    #[allow(clippy::type_complexity)]
+    pub fn probes(&self, name: Option<&str>) -> Result<Option<[(Func, Vec<(String, usize)>); 2]>, ProgramError> {
+        let i = self.index(name)?;
+        if self.funcs[i].is_some() {
+            return Ok(None);
+        }
+        let calls = self.calls();
+        let probe = |set: usize| -> Result<(Func, Vec<(String, usize)>), ProgramError> {
+            let dims = probe_dims(&self.decls[i].sig, self.probe_base, set);
+            let f = Arc::unwrap_or_clone(calls.instantiate(i, &dims)?);
+            Ok((f, dims.into_iter().collect()))
+        };
+        Ok(Some([probe(0)?, probe(1)?]))
+    }
+
+    /// The module, when no function has dimension variables; otherwise an
+    /// error at the first generic function's name.
+    pub fn into_module(self) -> Result<Module, ParseError> {
+        if let Some(d) = self.decls.iter().find(|d| d.sig.is_generic()) {
+            let mut p = Parser::new(&self.file, &self.src);
+            let (start, end, line, col) = d.name_at;
+            p.diag_at(
+                start,
+                end,
+                line,
+                col,
+                format!(
+                    "@{} has dimension variables ({}): bind them by instantiating it (`Program::instantiate`)",
+                    d.sig.name,
+                    d.sig.vars.join(", ")
+                ),
+            );
+            return Err(ParseError { diagnostics: p.diags, omitted: 0 });
+        }
+        Ok(Module { funcs: self.funcs.into_iter().flatten().collect() })
+    }
+
+    /// The module in canonical text. Functions without dimension variables
+    /// are printed with their calls inlined; generic ones with their
+    /// dimension variables, or, where an extent is derived from them in a
+    /// way the format cannot write (`N - 1`), as written in the file.
+    pub fn print(&self, opts: PrintOptions) -> String {
+        let texts: Vec<String> = (0..self.decls.len()).map(|i| self.print_decl(i, opts)).collect();
+        texts.join("\n")
+    }
+
+    /// The function called `name` in canonical text, as [`Program::print`]
+    /// prints it.
+    pub fn print_function(&self, name: &str, opts: PrintOptions) -> Result<String, ProgramError> {
+        Ok(self.print_decl(self.index(Some(name))?, opts))
+    }
+
+    fn print_decl(&self, i: usize, opts: PrintOptions) -> String {
+        if let Some(f) = &self.funcs[i] {
+            return print_func_with(f, opts);
+        }
+        let d = &self.decls[i];
+        let texts: Vec<Option<String>> = (0..2)
+            .map(|set| {
+                let dims = probe_dims(&d.sig, self.probe_base, set);
+                let f = self.calls().instantiate(i, &dims).ok()?;
+                let names: Vec<(String, usize)> = dims.into_iter().collect();
+                Some(name_extents(&print_func_with(&f, opts), &names))
+            })
+            .collect();
+        match (&texts[0], &texts[1]) {
+            (Some(a), Some(b)) if a == b => a.clone(),
+            _ => format!("{}\n", &self.src[d.start.0..d.end]),
+        }
+    }
+}
+
+/// The deepest nesting of calls (a call inside a callee inside a callee
+/// ...) instantiated: each level is read on the stack.
+pub const MAX_CALL_DEPTH: usize = 64;
+
+/// The most values a function may have once its calls are inlined (calls
+/// of calls multiply: a chain of functions that each call the next twice
+/// doubles at every level), unless the file is large: a function may
+/// always have [`INLINED_VALUES_PER_STATEMENT`] values per statement of the
+/// file, so that memory stays within a fixed multiple of the input.
+pub const MAX_INLINED_VALUES: usize = 1 << 16;
+
+/// See [`MAX_INLINED_VALUES`].
+pub const INLINED_VALUES_PER_STATEMENT: usize = 64;
+
+/// The smallest extent tried when checking a generic function.
+const PROBE_FLOOR: usize = 101;
+
+/// The largest: tensors of a few probed axes must stay within
+/// [`crate::MAX_ELEMENTS`].
+const PROBE_CEILING: usize = 10_000;
+
+fn probe_base(max_int: i128) -> usize {
+    (max_int.saturating_add(1).clamp(PROBE_FLOOR as i128, PROBE_CEILING as i128)) as usize
+}
+
+fn is_prime(n: usize) -> bool {
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+}
+
+/// Distinct primes from `base` on for the variables of `sig`: set 0 takes
+/// the first ones, set 1 the next ones.
+fn probe_dims(sig: &Signature, base: usize, set: usize) -> Dims {
+    let k = sig.vars.len();
+    let primes: Vec<usize> = (base..).filter(|&n| is_prime(n)).skip(set * k).take(k).collect();
+    sig.vars.iter().cloned().zip(primes).collect()
+}
+
+/// `text` with every free-standing integer that is one of the extents in
+/// `names` replaced by its variable's name (not within other names,
+/// floats or negative numbers).
+pub fn name_extents(text: &str, names: &[(String, usize)]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = i;
+        // A whole float (`101.0`, an extent used as a `const` value) counts
+        // as its integer.
+        if bytes.get(i) == Some(&b'.')
+            && bytes.get(i + 1) == Some(&b'0')
+            && !bytes.get(i + 2).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
+        {
+            i += 2;
+        }
+        let before = start.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i).copied();
+        let joined = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b"_%@.-".contains(&b));
+        if joined(before) || joined(after) {
+            continue;
+        }
+        if let Some((name, _)) =
+            text[start..digits].parse::<usize>().ok().and_then(|n| names.iter().find(|(_, m)| *m == n))
+        {
+            out.push_str(&text[last..start]);
+            out.push_str(name);
+            last = i;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Whether `name` may name a dimension variable: not a word the format
+/// gives another meaning in a type or attribute.
+fn reserved(name: &str) -> bool {
+    name.parse::<DType>().is_ok() || matches!(name, "true" | "false" | "inf" | "nan")
+}
+
+impl<'a> Parser<'a> {
+    /// The first pass: every function's signature; bodies are skipped.
+    /// Also gives the largest integer written anywhere, and the number of
+    /// statements.
+    fn signatures(&mut self) -> PResult<(Vec<Decl>, i128, usize)> {
+        let mut decls: Vec<Decl> = Vec::new();
+        let mut max_int: i128 = 0;
+        let mut statements = 0usize;
+        if self.tok.tok == Tok::Eof {
+            return self.fail("expected `func`, found end of file (a module needs at least one function)");
+        }
+        while self.tok.tok != Tok::Eof {
+            let start = (self.tok.start, self.tok.line, self.tok.col);
+            self.expect_keyword("func")?;
+            let name_tok = self.tok;
+            let Tok::Global(name) = self.tok.tok else {
+                let found = self.tok.tok.describe();
+                return self.fail(format!("expected a function name like `@f`, found {found}"));
+            };
+            if let Some(d) = decls.iter().find(|d| d.sig.name == name) {
+                let msg = format!("function @{name} is already defined at line {}", d.start.1);
+                self.error_at(&name_tok, msg);
+            }
+            self.advance()?;
+            self.expect(Tok::LParen, "`(`")?;
+            let mut params = Vec::new();
+            let mut vars = Vec::new();
+            if self.tok.tok != Tok::RParen {
+                loop {
+                    let Tok::Local(pname) = self.tok.tok else {
+                        let found = self.tok.tok.describe();
+                        return self.fail(format!("expected a parameter like `%x: f64[]`, found {found}"));
+                    };
+                    self.advance()?;
+                    self.expect(Tok::Colon, "`:` and the parameter's type")?;
+                    let (dtype, dims) = self.ty_pattern(&mut vars, &mut max_int)?;
+                    params.push(ParamPattern { name: pname.to_string(), dtype, dims });
+                    if self.tok.tok == Tok::Comma {
+                        self.advance()?;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.expect(Tok::RParen, "`,` or `)`")?;
+            self.expect(Tok::Arrow, "`->` and the result types")?;
+            // Result types are checked when the body is read.
+            let mut scratch = Vec::new();
+            if self.tok.tok == Tok::LParen {
+                self.advance()?;
+                while self.tok.tok != Tok::RParen {
+                    self.ty_pattern(&mut scratch, &mut max_int)?;
+                    if self.tok.tok == Tok::Comma {
+                        self.advance()?;
+                    } else {
+                        break;
+                    }
+                }
+                self.expect(Tok::RParen, "`,` or `)`")?;
+            } else {
+                self.ty_pattern(&mut scratch, &mut max_int)?;
+            }
+            self.expect(Tok::LBrace, "`{`")?;
+            let mut depth = 1usize;
+            let mut callees = Vec::new();
+            // How far `callee = @f` has been read.
+            let mut seen = 0;
+            let end = loop {
+                seen = match (seen, self.tok.tok) {
+                    (_, Tok::Ident("callee")) => 1,
+                    (1, Tok::Equals) => 2,
+                    (2, Tok::Global(g)) => {
+                        let t = self.tok;
+                        callees.push((g.to_string(), (t.start, t.end, t.line, t.col)));
+                        0
+                    }
+                    _ => 0,
+                };
+                match self.tok.tok {
+                    Tok::LBrace => depth += 1,
+                    Tok::RBrace => depth -= 1,
+                    Tok::Int(i) => max_int = max_int.max(i),
+                    Tok::Equals if depth == 1 => statements += 1,
+                    Tok::Eof => return self.fail(format!("expected `}}` closing @{name}, found end of file")),
+                    _ => {}
+                }
+                let t = self.advance()?;
+                if depth == 0 {
+                    break t.end;
+                }
+            };
+            decls.push(Decl {
+                sig: Signature { name: name.to_string(), params, vars },
+                start,
+                end,
+                name_at: (name_tok.start, name_tok.end, name_tok.line, name_tok.col),
+                callees,
+            });
+        }
+        if !self.recursion(&decls) {
+            self.call_depth(&decls);
+        }
+        Ok((decls, max_int, statements))
+    }
+
+    /// Reports each cycle of calls among `decls` once, at the call that
+    /// closes it (a depth-first search over the call graph); whether there
+    /// was one.
+    fn recursion(&mut self, decls: &[Decl]) -> bool {
+        let mut found = false;
+        let index = |name: &str| decls.iter().position(|d| d.sig.name == name);
+        // 0: not visited, 1: on the path, 2: done.
+        let mut state = vec![0u8; decls.len()];
+        for root in 0..decls.len() {
+            if state[root] != 0 {
+                continue;
+            }
+            // The path, each function with the next callee to follow.
+            let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+            state[root] = 1;
+            while let Some(&mut (f, ref mut next)) = path.last_mut() {
+                let Some((callee, at)) = decls[f].callees.get(*next) else {
+                    state[f] = 2;
+                    path.pop();
+                    continue;
+                };
+                *next += 1;
+                let Some(g) = index(callee) else { continue };
+                match state[g] {
+                    0 => {
+                        state[g] = 1;
+                        path.push((g, 0));
+                    }
+                    1 => {
+                        let cycle: Vec<String> = path
+                            .iter()
+                            .skip_while(|(h, _)| *h != g)
+                            .map(|(h, _)| format!("@{}", decls[*h].sig.name))
+                            .collect();
+                        let (start, end, line, col) = *at;
+                        let msg = format!(
+                            "recursive call: {} → @{callee} (a function may not call itself, directly or through others)",
+                            cycle.join(" → ")
+                        );
+                        self.diag_at(start, end, line, col, msg);
+                        found = true;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        found
+    }
+
+    /// Reports the first function (in source order) whose calls nest
+    /// deeper than [`MAX_CALL_DEPTH`]. The call graph has no cycles.
+    fn call_depth(&mut self, decls: &[Decl]) {
+        let index = |name: &str| decls.iter().position(|d| d.sig.name == name);
+        // depth[f]: the longest chain of calls from f (0: calls nothing),
+        // computed callees first by an explicit post-order walk.
+        let mut depth: Vec<Option<usize>> = vec![None; decls.len()];
+        for root in 0..decls.len() {
+            let mut stack = vec![root];
+            while let Some(&f) = stack.last() {
+                if depth[f].is_some() {
+                    stack.pop();
+                    continue;
+                }
+                let callees: Vec<usize> = decls[f].callees.iter().filter_map(|(c, _)| index(c)).collect();
+                let pending: Vec<usize> = callees.iter().copied().filter(|&g| depth[g].is_none()).collect();
+                if pending.is_empty() {
+                    depth[f] = Some(callees.iter().map(|&g| depth[g].unwrap_or(0) + 1).max().unwrap_or(0));
+                    stack.pop();
+                } else {
+                    stack.extend(pending);
+                }
+            }
+        }
+        if let Some(f) = (0..decls.len()).find(|&f| depth[f].unwrap_or(0) > MAX_CALL_DEPTH) {
+            let (start, end, line, col) = decls[f].name_at;
+            let msg = format!(
+                "calls nest {} levels deep from @{} (at most {MAX_CALL_DEPTH})",
+                depth[f].unwrap_or(0),
+                decls[f].sig.name
+            );
+            self.diag_at(start, end, line, col, msg);
+        }
+    }
+
+    /// A type whose extents may be names, collecting new names in `vars`.
+    fn ty_pattern(&mut self, vars: &mut Vec<String>, max_int: &mut i128) -> PResult<(DType, Vec<Dim>)> {
+        let dtype = match self.tok.tok {
+            Tok::Ident(s) => s.parse::<DType>().ok(),
+            _ => None,
+        };
+        let Some(dtype) = dtype else {
+            let found = self.tok.tok.describe();
+            return self
+                .fail(format!("expected a type like `f64[2,3]` (dtype f32, f64, i32, i64 or bool), found {found}"));
+        };
+        self.advance()?;
+        self.expect(Tok::LBracket, "`[` and the shape (`[]` for a scalar)")?;
+        let mut dims = Vec::new();
+        if self.tok.tok != Tok::RBracket {
+            loop {
+                match self.tok.tok {
+                    Tok::Ident(name) if !reserved(name) => {
+                        if !vars.iter().any(|v| v == name) {
+                            vars.push(name.to_string());
+                        }
+                        dims.push(Dim::Var(name.to_string()));
+                        self.advance()?;
+                    }
+                    Tok::Ident(name) => {
+                        return self.fail(format!("`{name}` cannot name a dimension variable: it is a keyword"));
+                    }
+                    Tok::Int(i) => {
+                        *max_int = (*max_int).max(i);
+                        dims.push(Dim::Fixed(self.usize_tok("an axis extent")?));
+                    }
+                    _ => {
+                        let found = self.tok.tok.describe();
+                        return self.fail(format!(
+                            "expected an axis extent (a non-negative integer or a dimension variable), found {found}"
+                        ));
+                    }
+                }
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        if dims.len() > MAX_RANK {
+            return self.fail(format!("a type of {} axes has more than the {MAX_RANK} a tensor may have", dims.len()));
+        }
+        self.expect(Tok::RBracket, "`,` or `]`")?;
+        Ok((dtype, dims))
+    }
+
+    /// `call %a, %b {callee = @f}`: `@f` (of the module, else of the
+    /// library) instantiated at the operands' types and inlined; the value
+    /// is its first result.
+    pub(super) fn build_call(
+        &mut self,
+        b: &mut FuncBuilder,
+        op_tok: &Token<'a>,
+        operands: &[(Token<'a>, Value)],
+        annotation: Option<&(Token<'a>, TensorType)>,
+        attrs: &mut super::attrs::AttrList<'a>,
+    ) -> Option<Value> {
+        let calls = self.calls?;
+        let (callee_tok, callee, extra) = match attrs.call_attrs() {
+            Ok(found) => found,
+            Err(e) => {
+                let t = e.token.unwrap_or(*op_tok);
+                self.error_at(&t, e.message);
+                return None;
+            }
+        };
+        let types: Vec<TensorType> = operands.iter().map(|(_, v)| b.ty(*v).cloned()).collect::<Option<_>>()?;
+        if calls.stack.borrow().len() >= MAX_CALL_DEPTH {
+            let msg = format!("calls nest deeper than {MAX_CALL_DEPTH} levels here (at the call of @{callee})");
+            self.error_at(&callee_tok, msg);
+            return None;
+        }
+        let f: Arc<Func> = match calls.index(callee) {
+            Some(i) => {
+                if let Some((name, _)) = extra.first() {
+                    let msg = format!(
+                        "call of @{callee}: attribute `{name}` is for library functions; a call of the module's own function takes only `callee`"
+                    );
+                    self.error_at(op_tok, msg);
+                    return None;
+                }
+                if calls.stack.borrow().contains(&i) {
+                    let chain: Vec<String> = calls
+                        .stack
+                        .borrow()
+                        .iter()
+                        .skip_while(|&&j| j != i)
+                        .map(|&j| format!("@{}", calls.decls[j].sig.name))
+                        .collect();
+                    let msg = format!(
+                        "recursive call: {} calls @{callee} again (recursion is not allowed)",
+                        chain.join(" → ")
+                    );
+                    self.error_at(&callee_tok, msg);
+                    return None;
+                }
+                let sig = &calls.decls[i].sig;
+                let shapes: Vec<&[usize]> = types.iter().map(|t| &t.shape[..]).collect();
+                let dims: Dims = match sig.bind(&shapes) {
+                    Ok(bound) => bound.into_iter().collect(),
+                    Err(e) => {
+                        self.error_at(&callee_tok, format!("call: {e}"));
+                        return None;
+                    }
+                };
+                let want = sig.types(&dims);
+                for (k, ((t, _), (have, want))) in operands.iter().zip(types.iter().zip(&want)).enumerate() {
+                    if have.dtype != want.dtype {
+                        let msg = format!("call of @{callee}: operand {k} has type {have}, but @{callee} takes {want}");
+                        self.error_at(t, msg);
+                        return None;
+                    }
+                }
+                match calls.instantiate(i, &dims) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let bound: Vec<String> = dims.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                        let msg = format!(
+                            "@{callee} does not type-check when called with ({}){}",
+                            types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+                            if bound.is_empty() { String::new() } else { format!(", where {}", bound.join(", ")) }
+                        );
+                        self.error_at(&callee_tok, msg);
+                        for d in e.diagnostics {
+                            if self.diags.len() < MAX_DIAGNOSTICS {
+                                self.diags.push(d);
+                            } else {
+                                self.omitted += 1;
+                            }
+                        }
+                        return None;
+                    }
+                }
+            }
+            None => match (calls.library)(callee, &types, &extra) {
+                None => {
+                    let msg = format!("no function @{callee} in the module or in the standard library");
+                    self.error_at(&callee_tok, msg);
+                    return None;
+                }
+                Some(Err(e)) => {
+                    self.error_at(&callee_tok, format!("call of @{callee}: {e}"));
+                    return None;
+                }
+                Some(Ok(f)) => Arc::new(f),
+            },
+        };
+        if f.num_params() != operands.len() {
+            let msg = format!("@{callee} takes {} operand(s), given {}", f.num_params(), operands.len());
+            self.error_at(op_tok, msg);
+            return None;
+        }
+        for (k, ((t, _), (have, want))) in operands.iter().zip(types.iter().zip(f.param_types())).enumerate() {
+            if have != want {
+                let msg = format!("call of @{callee}: operand {k} has type {have}, but @{callee} takes {want}");
+                self.error_at(t, msg);
+                return None;
+            }
+        }
+        if b.num_values().saturating_add(f.insts().len()) > calls.max_values {
+            let msg = format!(
+                "inlining @{callee} ({} ops) makes this function larger than {} values",
+                f.insts().len(),
+                calls.max_values
+            );
+            self.error_at(&callee_tok, msg);
+            return None;
+        }
+        let mut map: Vec<Value> = operands.iter().map(|(_, v)| *v).collect();
+        for (old, inst) in f.iter_insts() {
+            let args: Vec<Value> = inst.args.iter().map(|a| map[a.index()]).collect();
+            match b.push(inst.op.clone(), &args) {
+                Ok(v) => {
+                    // One prefix: names inlined from deeper calls keep theirs.
+                    match f.value_name(old) {
+                        Some(n) if n.contains('.') => b.set_name(v, n),
+                        Some(n) if !n.is_empty() => b.set_name(v, format!("{callee}.{n}")),
+                        _ => b.set_name(v, format!("{callee}.{}", old.index())),
+                    }
+                    if let Some(loc) = f.loc(old) {
+                        b.set_loc(v, loc);
+                    }
+                    map.push(v);
+                }
+                Err(e) => {
+                    self.error_at(op_tok, format!("call of @{callee}: {e}"));
+                    return None;
+                }
+            }
+        }
+        let Some(r) = f.results().first() else {
+            self.error_at(op_tok, format!("@{callee} has no result"));
+            return None;
+        };
+        let v = map[r.index()];
+        if let Some((t, want)) = annotation {
+            let have = b.ty(v)?;
+            if have != want {
+                let msg = format!("type annotation says {want}, but the call of @{callee} produces {have}");
+                self.error_at(t, msg);
+                return None;
+            }
+        }
+        Some(v)
+    }
+}
