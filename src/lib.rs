@@ -46,6 +46,9 @@ pub use saddle_laplace as laplace;
 pub use saddle_runtime as runtime;
 pub use saddle_xla_lower as xla_lower;
 
+mod quick;
+pub use quick::{Error, grad, hessian, value, value_and_grad};
+
 /// The pages of `docs/`, compiled here only so that `cargo test` runs
 /// their Rust snippets as doc tests.
 #[cfg(doctest)]

@@ -296,9 +296,10 @@ impl Array {
 
 macro_rules! array_from {
     ($t:ty, $variant:ident) => {
-        impl From<ArrayD<$t>> for Array {
-            fn from(a: ArrayD<$t>) -> Array {
-                Array::$variant(a)
+        /// An ndarray array of any rank (`Array1`, `Array2`, `ArrayD`, ...).
+        impl<D: ndarray::Dimension> From<ndarray::Array<$t, D>> for Array {
+            fn from(a: ndarray::Array<$t, D>) -> Array {
+                Array::$variant(a.into_dyn())
             }
         }
     };

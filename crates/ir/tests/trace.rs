@@ -162,3 +162,17 @@ fn wrong_dtype_constant_is_an_error() {
     let err = trace("bad", &[TensorType::new(DType::I64, [2])], |a| vec![a[0] * 1.5]).unwrap_err();
     assert!(err.to_string().contains("1.5 cannot be represented in i64"), "{err}");
 }
+
+#[test]
+fn indexing_takes_elements_and_rows_and_refuses_bad_indices() {
+    use saddle_ir::{Array, TensorType, trace};
+    let f = trace("rows", &[TensorType::f64([3, 2])], |m| vec![m[0].at(1), m[0].index(&[2, 1])]).unwrap();
+    assert_eq!(f.result_types(), vec![TensorType::f64([2]), TensorType::f64([])]);
+    let err = trace("oob", &[TensorType::f64([3])], |x| vec![x[0].at(3)]).unwrap_err().to_string();
+    assert!(err.contains("slice"), "{err}");
+    let err = trace("rank", &[TensorType::f64([3])], |x| vec![x[0].index(&[0, 0])]).unwrap_err().to_string();
+    assert!(err.contains("2 indices for a value of rank 1"), "{err}");
+    // ndarray arrays of any rank convert.
+    assert_eq!(Array::from(ndarray::arr1(&[1.0, 2.0])).ty(), TensorType::f64([2]));
+    assert_eq!(Array::from(ndarray::arr2(&[[1i64], [2]])).ty(), TensorType::new(saddle_ir::DType::I64, [2, 1]));
+}

@@ -325,6 +325,42 @@ impl<'t> Tensor<'t> {
         self.ty().dtype
     }
 
+    /// Element `i` along the first axis, that axis dropped: `x.at(2)` of
+    /// an `f64[5]` is its third element as an `f64[]`, of an `f64[5, 3]`
+    /// its third row. An index out of range is recorded as the trace's
+    /// error, like any ill-typed op.
+    ///
+    /// ```
+    /// use saddle_ir::{trace, TensorType};
+    /// let f = trace("first_times_last", &[TensorType::f64([4])], |x| vec![x[0].at(0) * x[0].at(3)]).unwrap();
+    /// assert_eq!(f.result_types(), vec![TensorType::f64([])]);
+    /// ```
+    #[track_caller]
+    pub fn at(self, i: usize) -> Tensor<'t> {
+        self.index(&[i])
+    }
+
+    /// The element or sub-array at `idx` along the leading axes, those
+    /// axes dropped: `m.index(&[1, 2])` of an `f64[3, 4]` is `m[1, 2]`.
+    #[track_caller]
+    pub fn index(self, idx: &[usize]) -> Tensor<'t> {
+        let shape = self.shape();
+        let mut start = vec![0; shape.len()];
+        let mut limit = shape.clone();
+        for (axis, &i) in idx.iter().enumerate().take(shape.len()) {
+            start[axis] = i;
+            limit[axis] = i.saturating_add(1);
+        }
+        if idx.len() > shape.len() {
+            return self.tr.fail(TypeError::invalid(
+                "index",
+                format!("{} indices for a value of rank {} ({})", idx.len(), shape.len(), self.ty()),
+            ));
+        }
+        let kept: Vec<usize> = shape[idx.len()..].to_vec();
+        self.slice(&start, &limit).reshape(&kept)
+    }
+
     /// Names the value (printed as `%name`).
     pub fn named(self, name: &str) -> Tensor<'t> {
         if self.v != POISON {
