@@ -287,3 +287,59 @@ proptest! {
         prop_assert_eq!(print_module(&again), print_func(&f));
     }
 }
+
+#[test]
+fn extents_may_be_sums_of_variables() {
+    // A flat parameter vector with two scalars before J group effects.
+    let src = "\
+func @es(%theta: f64[J+2], %y: f64[J]) -> f64[] {
+  %eta = slice %theta {start = [2], limit = [J+2]}
+  %k: f64[] = const {value = 2*J-1}
+  %b: f64[J] = broadcast_in_dim %k {shape = [J], dims = []}
+  %p = mul %b, %eta
+  %q = add %p, %y
+  %r = reduce_sum %q {axes = [0]}
+  return %r
+}
+";
+    let p = parse_program("es.sir", src).unwrap();
+    let sig = p.signature(None).unwrap();
+    assert_eq!(sig.params[0].to_string(), "f64[J+2]");
+    assert_eq!(sig.vars, vec!["J".to_string()]);
+    let f = p.instantiate(None, &[TensorType::f64([10]), TensorType::f64([8])]).unwrap();
+    assert!(print_func(&f).contains("const {value = 15.0}"), "{}", print_func(&f));
+    let err = p.instantiate(None, &[TensorType::f64([9]), TensorType::f64([8])]).unwrap_err().to_string();
+    assert!(
+        err.contains("argument 0 has extent 9 on axis 0, but %theta is declared f64[J+2], where J+2 is 10 (J = 8)"),
+        "{err}"
+    );
+    // Printed with the sums, and stable.
+    let text = p.print(Default::default());
+    assert!(text.contains("%eta: f64[J] = slice %theta {start = [2], limit = [J+2]}"), "{text}");
+    assert!(text.contains("const {value = 2*J-1}"), "{text}");
+    assert_eq!(parse_program("again.sir", &text).unwrap().print(Default::default()), text);
+    // Every written form of a sum reads the same.
+    for (written, n) in [("J + 2", 10), ("2 + J", 10), ("J+J-6", 10), ("2*J - 6", 10), ("J*2-6", 10)] {
+        let src = format!("func @f(%t: f64[{written}], %y: f64[J]) -> f64[{written}] {{\n  return %t\n}}\n");
+        let p = parse_program("f.sir", &src).unwrap();
+        assert!(p.instantiate(None, &[TensorType::f64([n]), TensorType::f64([8])]).is_ok(), "{written}");
+    }
+}
+
+#[test]
+fn a_variable_only_in_sums_cannot_be_bound() {
+    let p = parse_program("f.sir", "func @f(%t: f64[J+1]) -> f64[J+1] {\n  return %t\n}\n").unwrap();
+    let err = p.instantiate(None, &[TensorType::f64([4])]).unwrap_err().to_string();
+    assert!(
+        err.contains("dimension variable J (in %t: f64[J+1]) is not the whole extent of any argument's axis"),
+        "{err}"
+    );
+    let negative = "func @f(%t: f64[N], %u: f64[N-3]) -> f64[] {\n  %s = reduce_sum %t {axes = [0]}\n  return %s\n}\n";
+    let p = parse_program("f.sir", negative).unwrap();
+    let err = p.instantiate(None, &[TensorType::f64([2]), TensorType::f64([0])]).unwrap_err().to_string();
+    assert!(err.contains("where N-3 is -1"), "{err}");
+    for bad in ["f64[N*M]", "f64[N+]", "f64[2*3]"] {
+        let src = format!("func @f(%t: f64[N], %u: {bad}) -> f64[N] {{\n  return %t\n}}\n");
+        assert!(parse_program("f.sir", &src).is_err(), "{bad}");
+    }
+}

@@ -36,6 +36,12 @@ pub enum Tok<'a> {
     Equals,
     /// `->`
     Arrow,
+    /// `+` (in extents such as `J+2`)
+    Plus,
+    /// `-` not starting a number (in extents such as `N - M`)
+    Minus,
+    /// `*` (in extents such as `2*N`)
+    Star,
     /// End of input.
     Eof,
 }
@@ -59,6 +65,9 @@ impl Tok<'_> {
             Tok::Colon => "`:`".into(),
             Tok::Equals => "`=`".into(),
             Tok::Arrow => "`->`".into(),
+            Tok::Plus => "`+`".into(),
+            Tok::Minus => "`-`".into(),
+            Tok::Star => "`*`".into(),
             Tok::Eof => "end of file".into(),
         }
     }
@@ -232,6 +241,14 @@ impl<'a> Lexer<'a> {
                 self.bump();
                 self.bump();
                 Tok::Arrow
+            }
+            '+' | '*' => {
+                self.bump();
+                if c == '+' { Tok::Plus } else { Tok::Star }
+            }
+            '-' if !self.peek_char2().is_some_and(|c| c.is_ascii_digit() || c == 'i' || c == '.') => {
+                self.bump();
+                Tok::Minus
             }
             '@' | '%' => {
                 self.bump();

@@ -22,8 +22,8 @@ use crate::types::MAX_RANK;
 use crate::{DType, Func, FuncBuilder, Module, Shape, TensorType, Value};
 
 pub use program::{
-    Dim, INLINED_VALUES_PER_STATEMENT, MAX_CALL_DEPTH, MAX_INLINED_VALUES, ParamPattern, Program, ProgramError,
-    Signature, name_extents,
+    Dim, DimExpr, INLINED_VALUES_PER_STATEMENT, MAX_CALL_DEPTH, MAX_INLINED_VALUES, ParamPattern, Program,
+    ProgramError, Signature, name_extents,
 };
 
 /// One located error.
@@ -213,6 +213,9 @@ struct Parser<'a> {
     /// The streaming pass met a dimension variable or a call: the module
     /// is read again by [`Program::parse`].
     needs_program: bool,
+    /// The extents written as sums (`J+2`) and their values, for printing
+    /// them back.
+    exprs: Vec<(usize, String)>,
 }
 
 /// A value in scope: defined, or poisoned by an earlier error (its uses
@@ -304,6 +307,7 @@ impl<'a> Parser<'a> {
             dims: None,
             calls: None,
             needs_program: false,
+            exprs: Vec::new(),
         };
         if p.advance().is_err() {
             p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line: 1, col: 1 };
@@ -333,30 +337,12 @@ impl<'a> Parser<'a> {
             dims: Some(dims),
             calls: Some(calls),
             needs_program: false,
+            exprs: Vec::new(),
         };
         if p.advance().is_err() {
             p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line, col };
         }
         p
-    }
-
-    /// The extent that dimension variable `name` (the current token)
-    /// stands for. On the streaming pass, stops it: the module is read
-    /// again with its signatures known.
-    fn dim_var(&mut self, name: &str) -> PResult<usize> {
-        let Some(dims) = self.dims else {
-            self.needs_program = true;
-            return Err(Stop);
-        };
-        match dims.get(name) {
-            Some(&n) => {
-                self.advance()?;
-                Ok(n)
-            }
-            None => self.fail(format!(
-                "`{name}` is not a dimension variable of this function (they are named in its parameters' types)"
-            )),
-        }
     }
 
     fn diag_at(&mut self, start: usize, end: usize, line: u32, col: u32, message: String) {
@@ -591,8 +577,16 @@ impl<'a> Parser<'a> {
         self.expect(Tok::LBracket, "`[` and the shape (`[]` for a scalar)")?;
         if self.tok.tok != Tok::RBracket {
             loop {
+                let t = self.tok;
                 let extent = match self.tok.tok {
-                    Tok::Ident(name) => self.dim_var(name)?,
+                    Tok::Int(i) => match self.number_or_sum(i)? {
+                        Ok(n) => n,
+                        Err(e) => self.extent_value(&e, &t)?,
+                    },
+                    Tok::Ident(_) => {
+                        let e = self.extent_expr(None)?;
+                        self.extent_value(&e, &t)?
+                    }
                     _ => self.usize_tok("an axis extent")?,
                 };
                 shape.push(extent);
@@ -786,7 +780,16 @@ impl<'a> Parser<'a> {
     fn attr_value(&mut self, depth: usize) -> PResult<(Token<'a>, AttrValue<'a>)> {
         let t = self.tok;
         let v = match self.tok.tok {
-            Tok::Int(i) => AttrValue::Int(i),
+            Tok::Int(i) => {
+                self.advance()?;
+                if !matches!(self.tok.tok, Tok::Plus | Tok::Minus | Tok::Star) {
+                    return Ok((t, AttrValue::Int(i)));
+                }
+                // An extent written as a sum: `2*N`, `3+J`.
+                let e = self.extent_expr(Some(i))?;
+                let n = self.extent_value(&e, &t)?;
+                return Ok((t, AttrValue::Int(n as i128)));
+            }
             Tok::Float(s) => AttrValue::Float(s),
             Tok::Ident(s) => match s {
                 "true" => AttrValue::Bool(true),
@@ -795,7 +798,8 @@ impl<'a> Parser<'a> {
                 other => match other.parse::<DType>() {
                     Ok(d) => AttrValue::DType(d),
                     Err(()) => {
-                        let n = self.dim_var(other)?;
+                        let e = self.extent_expr(None)?;
+                        let n = self.extent_value(&e, &t)?;
                         return Ok((t, AttrValue::Int(n as i128)));
                     }
                 },

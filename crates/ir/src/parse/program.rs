@@ -34,8 +34,63 @@ pub(super) type Dims = HashMap<String, usize>;
 pub enum Dim {
     /// A number.
     Fixed(usize),
-    /// A dimension variable.
+    /// A dimension variable: it is bound from the argument's extent.
     Var(String),
+    /// A sum of dimension variables and numbers (`J+2`): checked against
+    /// the argument's extent once its variables are bound elsewhere.
+    Expr(DimExpr),
+}
+
+/// An extent written as an affine sum of dimension variables: `J+2`,
+/// `2*N-1`, `N+M`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DimExpr {
+    /// The number added.
+    pub constant: i64,
+    /// Each variable with its coefficient, in the order written.
+    pub terms: Vec<(i64, String)>,
+}
+
+impl DimExpr {
+    /// The variable when the sum is exactly one variable.
+    fn as_var(&self) -> Option<&str> {
+        match self.terms.as_slice() {
+            [(1, v)] if self.constant == 0 => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Its value given the variables' extents: `Err` names an unbound
+    /// variable.
+    fn eval(&self, dims: &Dims) -> Result<i128, &str> {
+        let mut total = i128::from(self.constant);
+        for (k, v) in &self.terms {
+            let n = dims.get(v).ok_or(v.as_str())?;
+            total += i128::from(*k) * *n as i128;
+        }
+        Ok(total)
+    }
+}
+
+impl fmt::Display for DimExpr {
+    /// Canonical text: `J+2`, `2*N-1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (k, v)) in self.terms.iter().enumerate() {
+            match (*k, i) {
+                (1, 0) => write!(f, "{v}")?,
+                (1, _) => write!(f, "+{v}")?,
+                (-1, _) => write!(f, "-{v}")?,
+                (k, 0) => write!(f, "{k}*{v}")?,
+                (k, _) if k < 0 => write!(f, "-{}*{v}", -k)?,
+                (k, _) => write!(f, "+{k}*{v}")?,
+            }
+        }
+        match self.constant {
+            0 if !self.terms.is_empty() => Ok(()),
+            c if c > 0 && !self.terms.is_empty() => write!(f, "+{c}"),
+            c => write!(f, "{c}"),
+        }
+    }
 }
 
 /// A parameter as declared: its name, and its type, whose extents may be
@@ -61,6 +116,7 @@ impl fmt::Display for ParamPattern {
             match d {
                 Dim::Fixed(n) => write!(f, "{n}")?,
                 Dim::Var(v) => f.write_str(v)?,
+                Dim::Expr(e) => write!(f, "{e}")?,
             }
         }
         f.write_str("]")
@@ -137,6 +193,40 @@ impl Signature {
                         }
                         Some(_) => {}
                     },
+                    Dim::Expr(_) => {}
+                }
+            }
+        }
+        let dims: Dims = seen.iter().map(|(v, s)| (v.to_string(), s.0)).collect();
+        for (i, (p, shape)) in self.params.iter().zip(shapes).enumerate() {
+            for (axis, (d, &n)) in p.dims.iter().zip(shape.iter()).enumerate() {
+                let Dim::Expr(e) = d else { continue };
+                match e.eval(&dims) {
+                    Err(v) => {
+                        return Err(ProgramError::Binding {
+                            func: self.name.clone(),
+                            message: format!(
+                                "dimension variable {v} (in %{}: {p}) is not the whole extent of any argument's axis, so the arguments cannot bind it",
+                                p.name
+                            ),
+                        });
+                    }
+                    Ok(m) if m != n as i128 => {
+                        let bound: Vec<String> = e
+                            .terms
+                            .iter()
+                            .map(|(_, v)| format!("{v} = {}", dims.get(v).copied().unwrap_or(0)))
+                            .collect();
+                        return Err(ProgramError::Binding {
+                            func: self.name.clone(),
+                            message: format!(
+                                "argument {i} has extent {n} on axis {axis}, but %{} is declared {p}, where {e} is {m} ({})",
+                                p.name,
+                                bound.join(", ")
+                            ),
+                        });
+                    }
+                    Ok(_) => {}
                 }
             }
         }
@@ -154,6 +244,7 @@ impl Signature {
                     .map(|d| match d {
                         Dim::Fixed(n) => *n,
                         Dim::Var(v) => dims.get(v).copied().unwrap_or(0),
+                        Dim::Expr(e) => e.eval(dims).ok().and_then(|n| usize::try_from(n).ok()).unwrap_or(0),
                     })
                     .collect();
                 TensorType::new(p.dtype, shape)
@@ -233,6 +324,10 @@ fn standard_library(_name: &str, _args: &[TensorType], _attrs: &[(&str, Vec<i64>
 /// A function (by index) and the extents of its dimension variables.
 type Instance = (usize, Vec<(String, usize)>);
 
+/// An instantiated function, with the extents written as sums in it (and
+/// in its callees) and their values, for printing them back.
+type Made = (Arc<Func>, Arc<Vec<(usize, String)>>);
+
 /// What the parser of one body needs to inline calls: the module's
 /// functions, the instantiations in progress (recursion is an error) and
 /// those already made.
@@ -246,7 +341,7 @@ pub(super) struct Calls<'p> {
     stack: RefCell<Vec<usize>>,
     /// Instantiations made, `None` for those that failed (their errors
     /// were reported the first time).
-    cache: RefCell<HashMap<Instance, Option<Arc<Func>>>>,
+    cache: RefCell<HashMap<Instance, Option<Made>>>,
 }
 
 impl<'p> Calls<'p> {
@@ -256,6 +351,11 @@ impl<'p> Calls<'p> {
 
     /// Function `i` with its dimension variables bound to `dims`.
     fn instantiate(&self, i: usize, dims: &Dims) -> Result<Arc<Func>, ParseError> {
+        self.instantiate_with_sums(i, dims).map(|(f, _)| f)
+    }
+
+    /// [`Calls::instantiate`], with the sums written in the function.
+    fn instantiate_with_sums(&self, i: usize, dims: &Dims) -> Result<Made, ParseError> {
         let mut key: Vec<(String, usize)> = dims.iter().map(|(k, v)| (k.clone(), *v)).collect();
         key.sort();
         let key = (i, key);
@@ -268,9 +368,9 @@ impl<'p> Calls<'p> {
         self.stack.borrow_mut().pop();
         match result {
             Ok((f, _)) if p.diags.is_empty() => {
-                let f = Arc::new(f);
-                self.cache.borrow_mut().insert(key, Some(f.clone()));
-                Ok(f)
+                let made = (Arc::new(f), Arc::new(p.exprs));
+                self.cache.borrow_mut().insert(key, Some(made.clone()));
+                Ok(made)
             }
             Ok(_) | Err(Stop) => {
                 self.cache.borrow_mut().insert(key, None);
@@ -505,8 +605,8 @@ impl Program {
         let calls = self.calls();
         let probe = |set: usize| -> Result<(Func, Vec<(String, usize)>), ProgramError> {
             let dims = probe_dims(&self.decls[i].sig, self.probe_base, set);
-            let f = Arc::unwrap_or_clone(calls.instantiate(i, &dims)?);
-            Ok((f, dims.into_iter().collect()))
+            let (f, sums) = calls.instantiate_with_sums(i, &dims)?;
+            Ok((Arc::unwrap_or_clone(f), extent_names(&self.decls[i].sig, &dims, &sums)))
         };
         Ok(Some([probe(0)?, probe(1)?]))
     }
@@ -556,9 +656,8 @@ impl Program {
         let texts: Vec<Option<String>> = (0..2)
             .map(|set| {
                 let dims = probe_dims(&d.sig, self.probe_base, set);
-                let f = self.calls().instantiate(i, &dims).ok()?;
-                let names: Vec<(String, usize)> = dims.into_iter().collect();
-                Some(name_extents(&print_func_with(&f, opts), &names))
+                let (f, sums) = self.calls().instantiate_with_sums(i, &dims).ok()?;
+                Some(name_extents(&print_func_with(&f, opts), &extent_names(&d.sig, &dims, &sums)))
             })
             .collect();
         match (&texts[0], &texts[1]) {
@@ -595,6 +694,15 @@ fn probe_base(max_int: i128) -> usize {
 
 fn is_prime(n: usize) -> bool {
     n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+}
+
+/// What each probed extent prints as: the variables first, in the
+/// signature's order, then the sums written in the function.
+fn extent_names(sig: &Signature, dims: &Dims, sums: &[(usize, String)]) -> Vec<(String, usize)> {
+    let mut names: Vec<(String, usize)> =
+        sig.vars.iter().filter_map(|v| dims.get(v).map(|&n| (v.clone(), n))).collect();
+    names.extend(sums.iter().map(|(n, text)| (text.clone(), *n)));
+    names
 }
 
 /// Distinct primes from `base` on for the variables of `sig`: set 0 takes
@@ -860,28 +968,42 @@ impl<'a> Parser<'a> {
         let mut dims = Vec::new();
         if self.tok.tok != Tok::RBracket {
             loop {
-                match self.tok.tok {
-                    Tok::Ident(name) if !reserved(name) => {
-                        if !vars.iter().any(|v| v == name) {
-                            vars.push(name.to_string());
-                        }
-                        dims.push(Dim::Var(name.to_string()));
-                        self.advance()?;
-                    }
-                    Tok::Ident(name) => {
-                        return self.fail(format!("`{name}` cannot name a dimension variable: it is a keyword"));
-                    }
+                let t = self.tok;
+                let e = match self.tok.tok {
                     Tok::Int(i) => {
                         *max_int = (*max_int).max(i);
-                        dims.push(Dim::Fixed(self.usize_tok("an axis extent")?));
+                        match self.number_or_sum(i)? {
+                            Ok(n) => {
+                                dims.push(Dim::Fixed(n));
+                                if self.tok.tok == Tok::Comma {
+                                    self.advance()?;
+                                    continue;
+                                }
+                                break;
+                            }
+                            Err(e) => e,
+                        }
                     }
-                    _ => {
-                        let found = self.tok.tok.describe();
-                        return self.fail(format!(
-                            "expected an axis extent (a non-negative integer or a dimension variable), found {found}"
-                        ));
+                    _ => self.extent_expr(None)?,
+                };
+                for (_, v) in &e.terms {
+                    if !vars.iter().any(|w| w == v) {
+                        vars.push(v.clone());
                     }
                 }
+                let dim = match e.as_var() {
+                    Some(v) => Dim::Var(v.to_string()),
+                    None if e.terms.is_empty() => match usize::try_from(e.constant) {
+                        Ok(n) => Dim::Fixed(n),
+                        Err(_) => {
+                            let msg = format!("expected an axis extent (a non-negative integer), found `{e}`");
+                            self.error_at(&t, msg);
+                            return Err(Stop);
+                        }
+                    },
+                    None => Dim::Expr(e),
+                };
+                dims.push(dim);
                 if self.tok.tok == Tok::Comma {
                     self.advance()?;
                 } else {
@@ -894,6 +1016,153 @@ impl<'a> Parser<'a> {
         }
         self.expect(Tok::RBracket, "`,` or `]`")?;
         Ok((dtype, dims))
+    }
+
+    /// The extent starting at integer `i` (the current token): the number
+    /// itself, or the sum it starts (`2*N`, `3+J`).
+    pub(super) fn number_or_sum(&mut self, i: i128) -> PResult<Result<usize, DimExpr>> {
+        let t = self.advance()?;
+        if matches!(self.tok.tok, Tok::Plus | Tok::Minus | Tok::Star) {
+            return Ok(Err(self.extent_expr(Some(i))?));
+        }
+        match usize::try_from(i) {
+            Ok(n) => Ok(Ok(n)),
+            Err(_) => {
+                let found = t.tok.describe();
+                self.error_at(&t, format!("expected an axis extent (a non-negative integer), found {found}"));
+                Err(Stop)
+            }
+        }
+    }
+
+    /// An extent: a number, a dimension variable, or an affine sum of
+    /// them (`J+2`, `2*N-1`, `N+M`). `first` is an integer already read.
+    pub(super) fn extent_expr(&mut self, first: Option<i128>) -> PResult<DimExpr> {
+        const LIMIT: i128 = 1 << 62;
+        let mut e = DimExpr::default();
+        let mut constant: i128 = 0;
+        let mut sign: i128 = 1;
+        let mut pending = first;
+        loop {
+            let t = self.tok;
+            // One term: INT, NAME, INT*NAME or NAME*INT.
+            let (coeff, var) = match (pending.take(), self.tok.tok) {
+                (Some(i), _) => (i, None),
+                (None, Tok::Int(i)) => {
+                    self.advance()?;
+                    (i, None)
+                }
+                (None, Tok::Ident(name)) if !reserved(name) => {
+                    self.advance()?;
+                    (1, Some(name))
+                }
+                (None, Tok::Ident(name)) => {
+                    return self.fail(format!("`{name}` cannot name a dimension variable: it is a keyword"));
+                }
+                (None, other) => {
+                    let found = other.describe();
+                    return self.fail(format!(
+                        "expected an axis extent (a non-negative integer, a dimension variable or a sum like `J+2`), found {found}"
+                    ));
+                }
+            };
+            let (coeff, var) = if self.tok.tok == Tok::Star {
+                self.advance()?;
+                match (var, self.tok.tok) {
+                    (None, Tok::Ident(name)) if !reserved(name) => {
+                        self.advance()?;
+                        (coeff, Some(name))
+                    }
+                    (Some(name), Tok::Int(k)) => {
+                        self.advance()?;
+                        (k, Some(name))
+                    }
+                    _ => {
+                        let found = self.tok.tok.describe();
+                        return self.fail(format!(
+                            "expected a dimension variable times a number (`2*N`) in an extent, found {found}"
+                        ));
+                    }
+                }
+            } else {
+                (coeff, var)
+            };
+            let coeff = sign * coeff;
+            if !(-LIMIT..=LIMIT).contains(&coeff) {
+                self.error_at(&t, format!("the number {coeff} in an extent is out of range"));
+                return Err(Stop);
+            }
+            match var {
+                Some(v) => match e.terms.iter_mut().find(|(_, w)| w == v) {
+                    Some((k, _)) => *k += coeff as i64,
+                    None => e.terms.push((coeff as i64, v.to_string())),
+                },
+                None => constant += coeff,
+            }
+            if !(-LIMIT..=LIMIT).contains(&constant) {
+                self.error_at(&t, "an extent's constant is out of range".to_string());
+                return Err(Stop);
+            }
+            match self.tok.tok {
+                Tok::Plus => {
+                    self.advance()?;
+                    sign = 1;
+                }
+                Tok::Minus => {
+                    self.advance()?;
+                    sign = -1;
+                }
+                // `J-2`: the minus was read as the number's sign.
+                Tok::Int(i) if i < 0 && (var.is_some() || !e.terms.is_empty()) => sign = 1,
+                _ => break,
+            }
+        }
+        e.terms.retain(|(k, _)| *k != 0);
+        e.constant = constant as i64;
+        Ok(e)
+    }
+
+    /// The value of extent `e` (read from token `t` on): a number as it
+    /// is; with variables, their sum under the bindings in scope (on the
+    /// streaming pass, stops it: the module is read again with its
+    /// signatures known).
+    pub(super) fn extent_value(&mut self, e: &DimExpr, t: &Token<'a>) -> PResult<usize> {
+        if e.terms.is_empty() {
+            return match usize::try_from(e.constant) {
+                Ok(n) => Ok(n),
+                Err(_) => {
+                    self.error_at(t, format!("expected an axis extent (a non-negative integer), found `{e}`"));
+                    Err(Stop)
+                }
+            };
+        }
+        let Some(dims) = self.dims else {
+            self.needs_program = true;
+            return Err(Stop);
+        };
+        match e.eval(dims) {
+            Err(v) => {
+                let msg = format!(
+                    "`{v}` is not a dimension variable of this function (they are named in its parameters' types)"
+                );
+                self.error_at(t, msg);
+                Err(Stop)
+            }
+            Ok(n) => match usize::try_from(n) {
+                Ok(n) => {
+                    if e.as_var().is_none() {
+                        self.exprs.push((n, e.to_string()));
+                    }
+                    Ok(n)
+                }
+                Err(_) => {
+                    let bound: Vec<String> =
+                        e.terms.iter().map(|(_, v)| format!("{v} = {}", dims.get(v).copied().unwrap_or(0))).collect();
+                    self.error_at(t, format!("the extent {e} is {n} for {}", bound.join(", ")));
+                    Err(Stop)
+                }
+            },
+        }
     }
 
     /// `call %a, %b {callee = @f}`: `@f` (of the module, else of the
@@ -963,8 +1232,11 @@ impl<'a> Parser<'a> {
                         return None;
                     }
                 }
-                match calls.instantiate(i, &dims) {
-                    Ok(f) => f,
+                match calls.instantiate_with_sums(i, &dims) {
+                    Ok((f, sums)) => {
+                        self.exprs.extend(sums.iter().cloned());
+                        f
+                    }
                     Err(e) => {
                         let bound: Vec<String> = dims.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                         let msg = format!(
