@@ -140,6 +140,17 @@ pub enum Error {
     /// The verifier found problems.
     #[error(transparent)]
     Verify(#[from] crate::verify::VerifyError),
+    /// A function of the distribution library (`dist`) instantiated with
+    /// operands or attributes it cannot take.
+    #[error("@{name} cannot take operands ({}): {message}", types_list(.args))]
+    Library {
+        /// The library function.
+        name: String,
+        /// The operand types it was given.
+        args: Vec<TensorType>,
+        /// What is wrong.
+        message: String,
+    },
     /// A pass broke one of its own invariants: a bug in saddle, reported
     /// instead of a panic in release builds.
     #[error("internal error in {pass}: {message} (this is a bug in saddle)")]
@@ -149,6 +160,10 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+}
+
+fn types_list(types: &[TensorType]) -> String {
+    types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn loc_prefix(loc: &Option<Location>) -> String {

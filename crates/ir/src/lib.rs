@@ -9,6 +9,7 @@
 //!   [`Tensor`]s; get a [`Func`].
 //! - [`parse_module`] and [`print_module`]: the `.sir` text format.
 //! - [`verify()`]: one forward scan that reports every problem.
+//! - [`dist`]: log densities with their constants and stable helpers;
 //! - [`passes`]: DCE and CSE; [`simplify`]: equality saturation with egg.
 //!
 //! ```
@@ -25,6 +26,7 @@
 #![warn(missing_docs)]
 
 mod builder;
+pub mod dist;
 mod dtype;
 mod error;
 mod func;

@@ -33,7 +33,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use ops::{Element, IntoConstant};
+pub use ops::{Element, IntoConstant, Operand, broadcast_shapes};
 
 use crate::{Error, Func, FuncBuilder, Literal, Location, Op, TensorType, TypeError, Value};
 
