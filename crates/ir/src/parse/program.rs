@@ -316,9 +316,10 @@ struct Decl {
 /// attributes give an instantiated function, or `None` for no such name.
 pub(super) type Library = fn(&str, &[TensorType], &[(&str, Vec<i64>)]) -> Option<Result<Func, Error>>;
 
-/// The library `call` uses by default.
-fn standard_library(_name: &str, _args: &[TensorType], _attrs: &[(&str, Vec<i64>)]) -> Option<Result<Func, Error>> {
-    None
+/// The library `call` uses: the distributions and helpers of
+/// [`crate::dist`].
+fn standard_library(name: &str, args: &[TensorType], attrs: &[(&str, Vec<i64>)]) -> Option<Result<Func, Error>> {
+    crate::dist::instantiate(name, args, attrs)
 }
 
 /// A function (by index) and the extents of its dimension variables.
