@@ -13,7 +13,7 @@
 use ndarray::{Array1, Array2};
 use ndarray_npy::read_npy;
 use saddle::ir::trace::trace_with;
-use saddle::ir::{Array, TensorType};
+use saddle::ir::{Array, TensorType, dist};
 use saddle::laplace::{IrDensity, Options, laplace, sdreport};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,11 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let types = [TensorType::f64([d]), TensorType::f64([n, d]), TensorType::f64([n])];
     let log_posterior = trace_with("log_posterior", &types, |_, a| {
         let (beta, x, y) = (a[0], a[1], a[2]);
-        let eta = x.matmul(beta);
-        // y·η + log σ(-η) = y·log σ(η) + (1 - y)·log σ(-η)
-        let loglik = (y * eta + (-eta).logistic().log()).sum_all();
-        let logprior = -0.5 / (prior_sd * prior_sd) * (beta * beta).sum_all();
-        vec![loglik + logprior]
+        vec![dist::bernoulli_logit_lpmf(y, x.matmul(beta)) + dist::normal_lpdf(beta, 0.0, prior_sd)]
     })?;
 
     let data = vec![Array::from(x.into_dyn()), Array::from(y.into_dyn())];

@@ -15,7 +15,7 @@ use std::error::Error;
 
 use ndarray::{ArrayD, IxDyn};
 use saddle::ir::trace::trace_with;
-use saddle::ir::{Array, DType, TensorType};
+use saddle::ir::{Array, DType, TensorType, dist};
 use saddle::laplace::{Options, laplace_random};
 
 /// lme4 1.1-31: `logLik(lmer(Reaction ~ Days + (1 | Subject), sleepstudy, REML = FALSE))`.
@@ -33,18 +33,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let vector = |v: &[f64]| Array::F64(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).expect("a vector"));
     let subject_index = Array::I64(ArrayD::from_shape_vec(IxDyn(&[n]), subject.iter().map(|&s| s as i64).collect())?);
 
-    let ln_2pi = (2.0 * std::f64::consts::PI).ln();
     let params =
         [TensorType::f64([4 + groups]), TensorType::f64([n]), TensorType::new(DType::I64, [n]), TensorType::f64([n])];
     let model = trace_with("sleepstudy", &params, |_, a| {
         let (x, days, subject, y) = (a[0], a[1], a[2], a[3]);
-        let scalar = |i: usize| x.slice(&[i], &[i + 1]).reshape(&[]);
-        let (b0, b1, log_su, log_s) = (scalar(0), scalar(1), scalar(2), scalar(3));
+        let (b0, b1, log_su, log_s) = (x.at(0), x.at(1), x.at(2), x.at(3));
         let u = x.slice(&[4], &[4 + groups]);
-        let r = y - (b0 + b1 * days + u.take(subject, 0));
-        let prior = -0.5 * (u * u).sum_all() * (-2.0 * log_su).exp() - groups as f64 * (log_su + 0.5 * ln_2pi);
-        let lik = -0.5 * (r * r).sum_all() * (-2.0 * log_s).exp() - n as f64 * (log_s + 0.5 * ln_2pi);
-        vec![prior + lik]
+        let mean = b0 + b1 * days + u.take(subject, 0);
+        vec![dist::normal_lpdf(u, 0.0, log_su.exp()) + dist::normal_lpdf(y, mean, log_s.exp())]
     })?;
 
     let random: Vec<usize> = (4..4 + groups).collect();
