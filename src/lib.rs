@@ -61,6 +61,8 @@ mod docs {
     mod ir {}
     #[doc = include_str!("../docs/laplace.md")]
     mod laplace {}
+    #[doc = include_str!("../docs/models.md")]
+    mod models {}
     #[doc = include_str!("../docs/runtime.md")]
     mod runtime {}
     #[doc = include_str!("../docs/simplify.md")]
