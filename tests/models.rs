@@ -156,3 +156,23 @@ fn the_model_files_check_and_print_with_their_names() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("func @eight_schools(%theta: f64[J+2], %y: f64[J], %sigma: f64[J]) -> f64[] {"), "{text}");
 }
+
+#[test]
+fn transformed_models_keep_their_dimension_variables() {
+    let dir = tempfile::Builder::new().prefix("saddle-models-").tempdir().unwrap();
+    let args = "[[0.1, 0.2, 0.3, 0.4, 0.5], [28, 8, -3], [15, 10, 16]]";
+    for (pass, cmd) in [("grad", "grad"), ("hessian", "hessian")] {
+        let out = saddle(&["opt", &model("eight_schools.sir"), "-p", pass]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("(%theta: f64[J+2], %y: f64[J], %sigma: f64[J])"), "{text}");
+        let path = dir.path().join(format!("{pass}.sir"));
+        std::fs::write(&path, &text).unwrap();
+        // The printed derivative, bound to J = 3, is the derivative at J = 3.
+        let eval = saddle(&["eval", path.to_str().unwrap(), "--args", args]);
+        let direct = saddle(&[cmd, &model("eight_schools.sir"), "--args", args]);
+        let eval: Json = serde_json::from_slice(&eval.stdout).unwrap();
+        let direct: Json = serde_json::from_slice(&direct.stdout).unwrap();
+        assert_eq!(eval[0], direct, "{pass}");
+    }
+}

@@ -11,9 +11,8 @@ use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
-use saddle::ir::parse::name_extents;
 use saddle::ir::simplify::{SimplifyOptions, SimplifyReport, simplify};
-use saddle::ir::{Func, PrintOptions, print_func, verify};
+use saddle::ir::{Func, PrintOptions, verify};
 
 use super::{CliError, load_program};
 
@@ -188,35 +187,23 @@ pub fn run(a: Args) -> Result<String, CliError> {
             f.set_name(name);
         }
     };
-    let (text, stats) = match p.probes(Some(&name))? {
-        None => {
-            let original = p.func(Some(&name), "")?;
-            verify(original).map_err(|e| CliError::msg(e.to_string()))?;
-            let (mut f, stats) = apply_all(&a.passes, original, &[])?;
-            free_name(&mut f);
-            (print_func(&f), stats)
-        }
-        Some(probes) => {
-            // A generic function: the passes run on two instances at
-            // unrelated extents; the result holds for every binding when
-            // both print the same once the extents are named back.
-            let mut texts = Vec::new();
-            let mut stats = Vec::new();
-            for (f, names) in &probes {
-                let (mut g, s) = apply_all(&a.passes, f, names)?;
-                free_name(&mut g);
-                texts.push(name_extents(&print_func(&g), names));
-                stats = s;
-            }
-            if texts[0] != texts[1] {
-                let vars = p.signature(Some(&name))?.vars.join(", ");
-                return Err(CliError::msg(format!(
-                    "the result of these passes on @{name} depends on its dimension variables ({vars}) in a way the text format cannot write; give the extents as numbers"
-                )));
-            }
-            (texts.swap_remove(0), stats)
-        }
+    // A generic function is transformed at several bindings of its
+    // variables and printed with them (`Program::print_transformed`).
+    let mut stats: Option<Vec<String>> = None;
+    let text = p.print_transformed(Some(&name), PrintOptions::default(), |f| {
+        verify(&f).map_err(|e| CliError::msg(e.to_string()))?;
+        let (mut g, s) = apply_all(&a.passes, &f)?;
+        stats.get_or_insert(s);
+        free_name(&mut g);
+        Ok::<Func, CliError>(g)
+    })?;
+    let Some(text) = text else {
+        let vars = p.signature(Some(&name))?.vars.join(", ");
+        return Err(CliError::msg(format!(
+            "the result of these passes on @{name} depends on its dimension variables ({vars}) in a way the text format cannot write; give the extents as numbers"
+        )));
     };
+    let stats = stats.unwrap_or_default();
     let mut out = text;
     for other in &others {
         out.push('\n');
@@ -230,9 +217,8 @@ pub fn run(a: Args) -> Result<String, CliError> {
     Ok(out)
 }
 
-/// `passes` applied in order to `original`, with the `--stats` lines
-/// (extents named back by `names` for a generic function).
-fn apply_all(passes: &[Pass], original: &Func, names: &[(String, usize)]) -> Result<(Func, Vec<String>), CliError> {
+/// `passes` applied in order to `original`, with the `--stats` lines.
+fn apply_all(passes: &[Pass], original: &Func) -> Result<(Func, Vec<String>), CliError> {
     let mut stats = vec![format!("stats: @{} before: {}", original.name(), op_summary(original))];
     let mut f = original.clone();
     for &pass in passes {
@@ -241,6 +227,5 @@ fn apply_all(passes: &[Pass], original: &Func, names: &[(String, usize)]) -> Res
         stats.push(format!("stats: after {pass}: {}", op_summary(&f)));
         stats.extend(report.iter().map(|l| format!("stats: {l}")));
     }
-    let stats = stats.into_iter().map(|l| name_extents(&l, names)).collect();
     Ok((f, stats))
 }

@@ -23,7 +23,7 @@ use crate::{DType, Func, FuncBuilder, Module, Shape, TensorType, Value};
 
 pub use program::{
     Dim, DimExpr, INLINED_VALUES_PER_STATEMENT, MAX_CALL_DEPTH, MAX_INLINED_VALUES, ParamPattern, Program,
-    ProgramError, Signature, name_extents,
+    ProgramError, Signature,
 };
 
 /// One located error.
@@ -213,9 +213,6 @@ struct Parser<'a> {
     /// The streaming pass met a dimension variable or a call: the module
     /// is read again by [`Program::parse`].
     needs_program: bool,
-    /// The extents written as sums (`J+2`) and their values, for printing
-    /// them back.
-    exprs: Vec<(usize, String)>,
 }
 
 /// A value in scope: defined, or poisoned by an earlier error (its uses
@@ -307,7 +304,6 @@ impl<'a> Parser<'a> {
             dims: None,
             calls: None,
             needs_program: false,
-            exprs: Vec::new(),
         };
         if p.advance().is_err() {
             p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line: 1, col: 1 };
@@ -337,7 +333,6 @@ impl<'a> Parser<'a> {
             dims: Some(dims),
             calls: Some(calls),
             needs_program: false,
-            exprs: Vec::new(),
         };
         if p.advance().is_err() {
             p.tok = Token { tok: Tok::Eof, start: src.len(), end: src.len(), line, col };

@@ -325,10 +325,6 @@ fn standard_library(name: &str, args: &[TensorType], attrs: &[(&str, Vec<i64>)])
 /// A function (by index) and the extents of its dimension variables.
 type Instance = (usize, Vec<(String, usize)>);
 
-/// An instantiated function, with the extents written as sums in it (and
-/// in its callees) and their values, for printing them back.
-type Made = (Arc<Func>, Arc<Vec<(usize, String)>>);
-
 /// What the parser of one body needs to inline calls: the module's
 /// functions, the instantiations in progress (recursion is an error) and
 /// those already made.
@@ -342,7 +338,7 @@ pub(super) struct Calls<'p> {
     stack: RefCell<Vec<usize>>,
     /// Instantiations made, `None` for those that failed (their errors
     /// were reported the first time).
-    cache: RefCell<HashMap<Instance, Option<Made>>>,
+    cache: RefCell<HashMap<Instance, Option<Arc<Func>>>>,
 }
 
 impl<'p> Calls<'p> {
@@ -352,11 +348,6 @@ impl<'p> Calls<'p> {
 
     /// Function `i` with its dimension variables bound to `dims`.
     fn instantiate(&self, i: usize, dims: &Dims) -> Result<Arc<Func>, ParseError> {
-        self.instantiate_with_sums(i, dims).map(|(f, _)| f)
-    }
-
-    /// [`Calls::instantiate`], with the sums written in the function.
-    fn instantiate_with_sums(&self, i: usize, dims: &Dims) -> Result<Made, ParseError> {
         let mut key: Vec<(String, usize)> = dims.iter().map(|(k, v)| (k.clone(), *v)).collect();
         key.sort();
         let key = (i, key);
@@ -369,9 +360,9 @@ impl<'p> Calls<'p> {
         self.stack.borrow_mut().pop();
         match result {
             Ok((f, _)) if p.diags.is_empty() => {
-                let made = (Arc::new(f), Arc::new(p.exprs));
-                self.cache.borrow_mut().insert(key, Some(made.clone()));
-                Ok(made)
+                let f = Arc::new(f);
+                self.cache.borrow_mut().insert(key, Some(f.clone()));
+                Ok(f)
             }
             Ok(_) | Err(Stop) => {
                 self.cache.borrow_mut().insert(key, None);
@@ -499,8 +490,8 @@ impl Program {
                     }
                     continue;
                 }
-                for set in 0..2 {
-                    let probe = probe_dims(&d.sig, probe_base, set);
+                let sets = probe_sets(&d.sig, probe_base);
+                for probe in [sets[0].clone(), sets[sets.len() - 1].clone()] {
                     if let Err(e) = calls.instantiate(i, &probe) {
                         let names: Vec<(String, usize)> = probe.into_iter().collect();
                         omitted += e.omitted;
@@ -591,25 +582,35 @@ impl Program {
         }
     }
 
-    /// Two instances of the first function, or of the one called `name`,
-    /// at extents that appear nowhere in the file, each with the binding of
-    /// its dimension variables; for passes that need numbers. When a pass
-    /// gives the same text for both once [`name_extents`] has put the names
-    /// back, that text is the pass's result for every binding. `None` for a
-    /// function without dimension variables.
-    #[allow(clippy::type_complexity)]
-    pub fn probes(&self, name: Option<&str>) -> Result<Option<[(Func, Vec<(String, usize)>); 2]>, ProgramError> {
+    /// The first function, or the one called `name`, transformed by `pass`
+    /// and printed in canonical text. A generic function is instantiated
+    /// at several bindings of its variables that appear nowhere in the
+    /// file (a base one, one per variable with only that variable changed,
+    /// and an unrelated one to verify), `pass` is applied to each, and the
+    /// printed results are compared: every number that changes with the
+    /// bindings must be the same sum of variables in all of them (`J+2`,
+    /// `2*N-1`), and is printed as that sum. `Ok(None)`: some result
+    /// depends on the variables otherwise (a constant folded from `1/N`,
+    /// say), so it has no text with the variables.
+    pub fn print_transformed<E: From<ProgramError>>(
+        &self,
+        name: Option<&str>,
+        opts: PrintOptions,
+        mut pass: impl FnMut(Func) -> Result<Func, E>,
+    ) -> Result<Option<String>, E> {
         let i = self.index(name)?;
-        if self.funcs[i].is_some() {
-            return Ok(None);
+        if let Some(f) = &self.funcs[i] {
+            return Ok(Some(print_func_with(&pass(f.clone())?, opts)));
         }
+        let sig = &self.decls[i].sig;
+        let sets = probe_sets(sig, self.probe_base);
         let calls = self.calls();
-        let probe = |set: usize| -> Result<(Func, Vec<(String, usize)>), ProgramError> {
-            let dims = probe_dims(&self.decls[i].sig, self.probe_base, set);
-            let (f, sums) = calls.instantiate_with_sums(i, &dims)?;
-            Ok((Arc::unwrap_or_clone(f), extent_names(&self.decls[i].sig, &dims, &sums)))
-        };
-        Ok(Some([probe(0)?, probe(1)?]))
+        let mut texts = Vec::with_capacity(sets.len());
+        for dims in &sets {
+            let f = calls.instantiate(i, dims).map_err(ProgramError::from)?;
+            texts.push(print_func_with(&pass(Arc::unwrap_or_clone(f))?, opts));
+        }
+        Ok(write_extents(&texts, &sets, &sig.vars))
     }
 
     /// The module, when no function has dimension variables; otherwise an
@@ -650,19 +651,9 @@ impl Program {
     }
 
     fn print_decl(&self, i: usize, opts: PrintOptions) -> String {
-        if let Some(f) = &self.funcs[i] {
-            return print_func_with(f, opts);
-        }
         let d = &self.decls[i];
-        let texts: Vec<Option<String>> = (0..2)
-            .map(|set| {
-                let dims = probe_dims(&d.sig, self.probe_base, set);
-                let (f, sums) = self.calls().instantiate_with_sums(i, &dims).ok()?;
-                Some(name_extents(&print_func_with(&f, opts), &extent_names(&d.sig, &dims, &sums)))
-            })
-            .collect();
-        match (&texts[0], &texts[1]) {
-            (Some(a), Some(b)) if a == b => a.clone(),
+        match self.print_transformed(Some(&d.sig.name), opts, Ok::<Func, ProgramError>) {
+            Ok(Some(text)) => text,
             _ => format!("{}\n", &self.src[d.start.0..d.end]),
         }
     }
@@ -697,27 +688,109 @@ fn is_prime(n: usize) -> bool {
     n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
 }
 
-/// What each probed extent prints as: the variables first, in the
-/// signature's order, then the sums written in the function.
-fn extent_names(sig: &Signature, dims: &Dims, sums: &[(usize, String)]) -> Vec<(String, usize)> {
-    let mut names: Vec<(String, usize)> =
-        sig.vars.iter().filter_map(|v| dims.get(v).map(|&n| (v.clone(), n))).collect();
-    names.extend(sums.iter().map(|(n, text)| (text.clone(), *n)));
-    names
+/// The bindings at which a generic function is checked and printed, all
+/// distinct primes from `base` on: a base binding, then for each variable
+/// the base with only that variable changed, then an unrelated binding.
+fn probe_sets(sig: &Signature, base: usize) -> Vec<Dims> {
+    let k = sig.vars.len();
+    let primes: Vec<usize> = (base..).filter(|&n| is_prime(n)).take(3 * k).collect();
+    let with = |values: &[usize]| -> Dims { sig.vars.iter().cloned().zip(values.iter().copied()).collect() };
+    let mut sets = vec![with(&primes[..k])];
+    for v in 0..k {
+        let mut values = primes[..k].to_vec();
+        values[v] = primes[k + v];
+        sets.push(with(&values));
+    }
+    sets.push(with(&primes[2 * k..]));
+    sets
 }
 
-/// Distinct primes from `base` on for the variables of `sig`: set 0 takes
-/// the first ones, set 1 the next ones.
-fn probe_dims(sig: &Signature, base: usize, set: usize) -> Dims {
-    let k = sig.vars.len();
-    let primes: Vec<usize> = (base..).filter(|&n| is_prime(n)).skip(set * k).take(k).collect();
-    sig.vars.iter().cloned().zip(primes).collect()
+/// A printed function cut at its free-standing integers (not within names,
+/// floats or negative numbers; a whole float `101.0` counts as `101`).
+fn pieces(text: &str) -> Vec<(&str, Option<(u64, bool, &str)>)> {
+    let bytes = text.as_bytes();
+    let joined = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b"_%@.-".contains(b));
+    let mut out = Vec::new();
+    let (mut i, mut last) = (0, 0);
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = i;
+        let whole_float = bytes.get(i) == Some(&b'.') && bytes.get(i + 1) == Some(&b'0') && !joined(bytes.get(i + 2));
+        let end = if whole_float { i + 2 } else { i };
+        let value = text[start..digits].parse::<u64>().ok();
+        match value {
+            Some(n) if !joined(start.checked_sub(1).and_then(|j| bytes.get(j))) && !joined(bytes.get(end)) => {
+                out.push((&text[last..start], Some((n, whole_float, &text[start..end]))));
+                last = end;
+                i = end;
+            }
+            _ => {}
+        }
+    }
+    out.push((&text[last..], None));
+    out
+}
+
+/// The text of instances printed at the bindings of [`probe_sets`], with
+/// every integer that changes with the bindings written as the sum of
+/// variables it is in all of them; `None` when the texts differ otherwise.
+fn write_extents(texts: &[String], sets: &[Dims], vars: &[String]) -> Option<String> {
+    let cut: Vec<Vec<(&str, Option<(u64, bool, &str)>)>> = texts.iter().map(|t| pieces(t)).collect();
+    let first = cut.first()?;
+    if cut.iter().any(|c| c.len() != first.len()) {
+        return None;
+    }
+    let k = vars.len();
+    let value = |s: usize, v: &str| sets[s].get(v).copied().unwrap_or(0) as i128;
+    let mut out = String::with_capacity(texts[0].len());
+    for (p, (text, num)) in first.iter().enumerate() {
+        if cut.iter().any(|c| c[p].0 != *text || c[p].1.map(|n| n.1) != num.map(|n| n.1)) {
+            return None;
+        }
+        out.push_str(text);
+        let Some((n0, _, written)) = num else { continue };
+        let values: Vec<i128> = cut.iter().map(|c| c[p].1.map_or(0, |n| n.0 as i128)).collect();
+        if values.iter().all(|&v| v == *n0 as i128) {
+            out.push_str(written);
+            continue;
+        }
+        // Set 0 is the base, set 1 + v changes variable v only, the last
+        // verifies.
+        let mut e = DimExpr { constant: 0, terms: Vec::new() };
+        let mut constant = values[0];
+        for (v, name) in vars.iter().enumerate() {
+            let (dv, dx) = (values[1 + v] - values[0], value(1 + v, name) - value(0, name));
+            if dx == 0 || dv % dx != 0 {
+                return None;
+            }
+            let a = dv / dx;
+            constant -= a * value(0, name);
+            if a != 0 {
+                e.terms.push((i64::try_from(a).ok()?, name.clone()));
+            }
+        }
+        let check = k + 1;
+        let predicted = constant + e.terms.iter().map(|(a, v)| i128::from(*a) * value(check, v)).sum::<i128>();
+        if predicted != values[check] {
+            return None;
+        }
+        e.constant = i64::try_from(constant).ok()?;
+        out.push_str(&e.to_string());
+    }
+    Some(out)
 }
 
 /// `text` with every free-standing integer that is one of the extents in
 /// `names` replaced by its variable's name (not within other names,
 /// floats or negative numbers).
-pub fn name_extents(text: &str, names: &[(String, usize)]) -> String {
+fn name_extents(text: &str, names: &[(String, usize)]) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -1150,12 +1223,7 @@ impl<'a> Parser<'a> {
                 Err(Stop)
             }
             Ok(n) => match usize::try_from(n) {
-                Ok(n) => {
-                    if e.as_var().is_none() {
-                        self.exprs.push((n, e.to_string()));
-                    }
-                    Ok(n)
-                }
+                Ok(n) => Ok(n),
                 Err(_) => {
                     let bound: Vec<String> =
                         e.terms.iter().map(|(_, v)| format!("{v} = {}", dims.get(v).copied().unwrap_or(0))).collect();
@@ -1233,11 +1301,8 @@ impl<'a> Parser<'a> {
                         return None;
                     }
                 }
-                match calls.instantiate_with_sums(i, &dims) {
-                    Ok((f, sums)) => {
-                        self.exprs.extend(sums.iter().cloned());
-                        f
-                    }
+                match calls.instantiate(i, &dims) {
+                    Ok(f) => f,
                     Err(e) => {
                         let bound: Vec<String> = dims.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                         let msg = format!(
