@@ -705,9 +705,13 @@ fn probe_sets(sig: &Signature, base: usize) -> Vec<Dims> {
     sets
 }
 
+/// Text up to an integer, and the integer: its value, whether it was
+/// written as a whole float, and its text.
+type Piece<'s> = (&'s str, Option<(u64, bool, &'s str)>);
+
 /// A printed function cut at its free-standing integers (not within names,
 /// floats or negative numbers; a whole float `101.0` counts as `101`).
-fn pieces(text: &str) -> Vec<(&str, Option<(u64, bool, &str)>)> {
+fn pieces(text: &str) -> Vec<Piece<'_>> {
     let bytes = text.as_bytes();
     let joined = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b"_%@.-".contains(b));
     let mut out = Vec::new();
@@ -742,7 +746,7 @@ fn pieces(text: &str) -> Vec<(&str, Option<(u64, bool, &str)>)> {
 /// every integer that changes with the bindings written as the sum of
 /// variables it is in all of them; `None` when the texts differ otherwise.
 fn write_extents(texts: &[String], sets: &[Dims], vars: &[String]) -> Option<String> {
-    let cut: Vec<Vec<(&str, Option<(u64, bool, &str)>)>> = texts.iter().map(|t| pieces(t)).collect();
+    let cut: Vec<Vec<Piece<'_>>> = texts.iter().map(|t| pieces(t)).collect();
     let first = cut.first()?;
     if cut.iter().any(|c| c.len() != first.len()) {
         return None;
