@@ -777,7 +777,9 @@ impl<'a> Parser<'a> {
         let v = match self.tok.tok {
             Tok::Int(i) => {
                 self.advance()?;
-                if !matches!(self.tok.tok, Tok::Plus | Tok::Minus | Tok::Star) {
+                let sum = matches!(self.tok.tok, Tok::Plus | Tok::Minus | Tok::Star)
+                    || matches!(self.tok.tok, Tok::Int(j) if j < 0);
+                if !sum {
                     return Ok((t, AttrValue::Int(i)));
                 }
                 // An extent written as a sum: `2*N`, `3+J`.

@@ -1100,7 +1100,7 @@ impl<'a> Parser<'a> {
     /// itself, or the sum it starts (`2*N`, `3+J`).
     pub(super) fn number_or_sum(&mut self, i: i128) -> PResult<Result<usize, DimExpr>> {
         let t = self.advance()?;
-        if matches!(self.tok.tok, Tok::Plus | Tok::Minus | Tok::Star) {
+        if matches!(self.tok.tok, Tok::Plus | Tok::Minus | Tok::Star) || matches!(self.tok.tok, Tok::Int(j) if j < 0) {
             return Ok(Err(self.extent_expr(Some(i))?));
         }
         match usize::try_from(i) {
@@ -1191,7 +1191,7 @@ impl<'a> Parser<'a> {
                     sign = -1;
                 }
                 // `J-2`: the minus was read as the number's sign.
-                Tok::Int(i) if i < 0 && (var.is_some() || !e.terms.is_empty()) => sign = 1,
+                Tok::Int(i) if i < 0 => sign = 1,
                 _ => break,
             }
         }
