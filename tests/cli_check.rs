@@ -152,6 +152,21 @@ fn inputs_over_the_size_limit_are_refused() {
 }
 
 #[test]
+fn a_large_file_that_cannot_be_text_is_refused_from_its_first_bytes() {
+    let dir = scratch();
+    // 2 GiB of NUL bytes (a sparse file): over the input limit, but the
+    // first bytes already show it is no module, and nothing more is read.
+    let path = dir.path().join("zeros.sir");
+    std::fs::File::create(&path).unwrap().set_len(2 << 30).unwrap();
+    fails_with(&saddle(&["check", path.to_str().unwrap()]), "zeros.sir:1:1: unexpected character '\\0'");
+    // Binary data after a valid start: the first invalid byte.
+    let mut bytes = b"func @f(%x: f64[]) -> f64[] {\n".to_vec();
+    bytes.extend((0..3 << 20).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8 | 0x80));
+    let garbage = temp_file(&dir, "garbage.sir", &bytes);
+    fails_with(&saddle(&["eval", garbage.to_str().unwrap(), "--args", "[1]"]), "invalid UTF-8 (byte 31 of the file)");
+}
+
+#[test]
 fn failed_writes_to_stdout_are_errors() {
     let dir = scratch();
     let st = example("student_t.sir");

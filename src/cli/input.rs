@@ -112,6 +112,15 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The first `n` bytes of `path` (fewer when the file is shorter), and the
+/// file's size.
+pub fn read_prefix(path: &Path, n: u64) -> Result<(Vec<u8>, u64), String> {
+    let (file, len) = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(n).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok((bytes, len))
+}
+
 /// The memory the system says is available, in bytes, where it says so.
 fn available_memory() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;

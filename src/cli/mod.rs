@@ -144,8 +144,55 @@ fn write_failed(what: &str) -> ExitCode {
 /// Reads and parses a module file; its functions may have dimension
 /// variables and calls.
 pub fn load_program(path: &std::path::Path) -> Result<saddle::ir::Program, CliError> {
+    let name = path.display().to_string();
+    if let Some(e) = early_error(path, &name)? {
+        return Err(e.into());
+    }
     let bytes = input::read_bounded(path).map_err(CliError::msg)?;
-    Ok(saddle::ir::parse_program_bytes(&path.display().to_string(), &bytes)?)
+    Ok(saddle::ir::parse_program_bytes(&name, &bytes)?)
+}
+
+/// The bytes of a large file read first: a file that cannot be text (a
+/// gigabyte of NUL bytes, an image) is refused from them alone.
+const PREFIX_BYTES: u64 = 1 << 20;
+
+/// The parse error of a large file when its first [`PREFIX_BYTES`] already
+/// show it: the parser stops at its first lexing error, so when that error
+/// lies well inside the prefix, parsing the prefix gives the same errors as
+/// parsing the whole file, without reading the rest.
+fn early_error(path: &std::path::Path, name: &str) -> Result<Option<saddle::ir::ParseError>, CliError> {
+    let (prefix, len) = input::read_prefix(path, PREFIX_BYTES).map_err(CliError::msg)?;
+    if len <= PREFIX_BYTES {
+        return Ok(None);
+    }
+    // Cut at a character boundary, well before the end of the prefix.
+    let valid = match std::str::from_utf8(&prefix) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&prefix[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let mut lexer = saddle::ir::parse::lexer::Lexer::new(valid);
+    let bad = loop {
+        match lexer.next_token() {
+            Ok(t) if t.tok == saddle::ir::parse::lexer::Tok::Eof => break None,
+            Ok(_) => {}
+            Err(e) => break Some(e),
+        }
+    };
+    let margin = 4096;
+    let stop = match (bad, prefix.len() != valid.len()) {
+        (Some(e), _) if e.start + margin < valid.len() => (e.line, e.col),
+        // Invalid UTF-8 well inside the prefix.
+        (None, true) if valid.len() + margin < prefix.len() => {
+            let cut = &prefix[..valid.len() + 1];
+            return Ok(saddle::ir::parse_program_bytes(name, cut)
+                .err()
+                .filter(|e| e.diagnostics.last().is_some_and(|d| d.message.starts_with("invalid UTF-8"))));
+        }
+        _ => return Ok(None),
+    };
+    Ok(saddle::ir::parse_program(name, valid)
+        .err()
+        .filter(|e| e.diagnostics.last().is_some_and(|d| (d.line, d.col) == stop)))
 }
 
 /// The function `name` (default: the first) of `program`, for arguments
