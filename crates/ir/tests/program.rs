@@ -408,3 +408,26 @@ proptest! {
         prop_assert_eq!(print_func(concrete.func(None, "").unwrap()), print_func(&bound));
     }
 }
+
+#[test]
+fn inlining_across_a_module_is_bounded_in_all() {
+    // @big has 400 ops; @mid calls it 100 times (40,000 values); each of
+    // 30 functions calls @mid: 1.24 million inlined values in all, past
+    // the module's budget, though each function alone is within its limit.
+    let big: String = (0..400).map(|k| format!("  %v{} = neg %v{k}\n", k + 1)).collect();
+    let mut src = format!("func @big(%v0: f64[]) -> f64[] {{\n{big}  return %v400\n}}\n");
+    let mid: String = (0..100).map(|k| format!("  %m{} = call %m{k} {{callee = @big}}\n", k + 1)).collect();
+    src.push_str(&format!("func @mid(%m0: f64[]) -> f64[] {{\n{mid}  return %m100\n}}\n"));
+    for c in 0..30 {
+        src.push_str(&format!(
+            "func @c{c}(%x: f64[]) -> f64[] {{\n  %y = call %x {{callee = @mid}}\n  return %y\n}}\n"
+        ));
+    }
+    let start = std::time::Instant::now();
+    let err = parse_program("many.sir", &src).unwrap_err().to_string();
+    assert!(err.contains("inlined values in all"), "{err}");
+    assert!(start.elapsed().as_secs() < 60);
+    // Sums with coefficients out of range are refused, not wrapped.
+    let huge = "func @f(%x: f64[N], %y: f64[N+4611686018427387904*N+4611686018427387904*N]) -> f64[] {\n  %s = reduce_sum %x {axes = [0]}\n  return %s\n}\n";
+    assert!(parse_program("huge.sir", huge).unwrap_err().to_string().contains("out of range"));
+}

@@ -22,8 +22,8 @@ use crate::types::MAX_RANK;
 use crate::{DType, Func, FuncBuilder, Module, Shape, TensorType, Value};
 
 pub use program::{
-    Dim, DimExpr, INLINED_VALUES_PER_STATEMENT, MAX_CALL_DEPTH, MAX_INLINED_VALUES, ParamPattern, Program,
-    ProgramError, Signature,
+    Dim, DimExpr, INLINED_BUDGET_FACTOR, INLINED_VALUES_PER_STATEMENT, MAX_CALL_DEPTH, MAX_INLINED_VALUES,
+    ParamPattern, Program, ProgramError, Signature,
 };
 
 /// One located error.

@@ -335,6 +335,9 @@ pub(super) struct Calls<'p> {
     library: Library,
     /// The most values a function may have with its calls inlined.
     max_values: usize,
+    /// Values inlined so far, by all calls: at most
+    /// [`INLINED_BUDGET_FACTOR`] × `max_values`.
+    inlined: std::cell::Cell<usize>,
     stack: RefCell<Vec<usize>>,
     /// Instantiations made, `None` for those that failed (their errors
     /// were reported the first time).
@@ -475,6 +478,7 @@ impl Program {
                 decls: &decls,
                 library: standard_library,
                 max_values,
+                inlined: std::cell::Cell::new(0),
                 stack: RefCell::new(Vec::new()),
                 cache: RefCell::new(HashMap::default()),
             };
@@ -577,6 +581,7 @@ impl Program {
             decls: &self.decls,
             library: standard_library,
             max_values: self.max_values,
+            inlined: std::cell::Cell::new(0),
             stack: RefCell::new(Vec::new()),
             cache: RefCell::new(HashMap::default()),
         }
@@ -603,6 +608,9 @@ impl Program {
             return Ok(Some(print_func_with(&pass(f.clone())?, opts)));
         }
         let sig = &self.decls[i].sig;
+        if sig.vars.len() > MAX_PRINTED_VARS {
+            return Ok(None);
+        }
         let sets = probe_sets(sig, self.probe_base);
         let calls = self.calls();
         let mut texts = Vec::with_capacity(sets.len());
@@ -672,6 +680,15 @@ pub const MAX_INLINED_VALUES: usize = 1 << 16;
 
 /// See [`MAX_INLINED_VALUES`].
 pub const INLINED_VALUES_PER_STATEMENT: usize = 64;
+
+/// All the functions of a module together may inline this many times the
+/// values one function may have (many functions that each inline a large
+/// callee would otherwise add up without bound).
+pub const INLINED_BUDGET_FACTOR: usize = 16;
+
+/// Generic functions with more dimension variables than this are printed
+/// as written (each variable costs an instantiation when printing).
+const MAX_PRINTED_VARS: usize = 8;
 
 /// The smallest extent tried when checking a generic function.
 const PROBE_FLOOR: usize = 101;
@@ -1171,10 +1188,21 @@ impl<'a> Parser<'a> {
                 return Err(Stop);
             }
             match var {
-                Some(v) => match e.terms.iter_mut().find(|(_, w)| w == v) {
-                    Some((k, _)) => *k += coeff as i64,
-                    None => e.terms.push((coeff as i64, v.to_string())),
-                },
+                Some(v) => {
+                    let k = match e.terms.iter_mut().find(|(_, w)| w == v) {
+                        Some((k, _)) => k,
+                        None => {
+                            e.terms.push((0, v.to_string()));
+                            &mut e.terms.last_mut().expect("just pushed").0
+                        }
+                    };
+                    let sum = i128::from(*k) + coeff;
+                    if !(-LIMIT..=LIMIT).contains(&sum) {
+                        self.error_at(&t, format!("the coefficient of {v} in an extent is out of range"));
+                        return Err(Stop);
+                    }
+                    *k = sum as i64;
+                }
                 None => constant += coeff,
             }
             if !(-LIMIT..=LIMIT).contains(&constant) {
@@ -1351,6 +1379,17 @@ impl<'a> Parser<'a> {
                 return None;
             }
         }
+        let budget = calls.max_values.saturating_mul(INLINED_BUDGET_FACTOR);
+        let spent = calls.inlined.get().saturating_add(f.insts().len());
+        if spent > budget {
+            let msg = format!(
+                "inlining @{callee} ({} ops) takes the module's functions past {budget} inlined values in all",
+                f.insts().len()
+            );
+            self.error_at(&callee_tok, msg);
+            return None;
+        }
+        calls.inlined.set(spent);
         if b.num_values().saturating_add(f.insts().len()) > calls.max_values {
             let msg = format!(
                 "inlining @{callee} ({} ops) makes this function larger than {} values",
