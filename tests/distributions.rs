@@ -461,3 +461,39 @@ fn log_phi_gradient_is_the_inverse_mills_ratio_far_in_the_tails() {
         assert!((got - want).abs() <= 1e-12 * want.abs().max(1e-300) + 1e-300, "log Φ'({x}) = {got}, expected {want}");
     }
 }
+
+#[test]
+fn second_derivatives_match_finite_differences_of_the_gradient() {
+    // Laplace's approximation needs Hessians: the branch-clamping must keep
+    // them finite and right too, in the tails included.
+    let cases: &[(&str, &[f64], usize)] = &[
+        ("log_Phi", &[-30.0], 0),
+        ("log_Phi", &[-1.0], 0),
+        ("log_Phi", &[6.0], 0),
+        ("student_t_lpdf", &[0.4, 4.5, -0.3, 1.2], 1),
+        ("lbeta", &[12.0, 40.0], 0),
+        ("lbeta", &[3.0, 5.0], 1),
+        ("neg_binomial_2_log_lpmf", &[4.0, 1.1, 2.2], 2),
+        ("gamma_lpdf", &[1.2, 2.5, 1.5], 1),
+        ("log1m_exp", &[-0.3], 0),
+        ("log_diff_exp", &[1.0, -0.5], 1),
+    ];
+    for (name, point, i) in cases {
+        let args: Vec<ArrayD<f64>> = point.iter().map(|&v| s(v)).collect();
+        let types: Vec<TensorType> = args.iter().map(|a| TensorType::f64(a.shape())).collect();
+        let f = instantiate(name, &types, &[]);
+        let grad = compile(&saddle::ad::grad(&f, *i).unwrap());
+        let hess = compile(&saddle::ad::hessian(&f, *i).unwrap());
+        let run = |e: &Executable, args: &[ArrayD<f64>]| {
+            let inputs: Vec<Array> = args.iter().cloned().map(Array::from).collect();
+            e.run(&inputs).unwrap()[0].to_f64_vec()[0]
+        };
+        let h = 1e-5 * point[*i].abs().max(1.0);
+        let (mut plus, mut minus) = (args.clone(), args.clone());
+        plus[*i] = s(point[*i] + h);
+        minus[*i] = s(point[*i] - h);
+        let fd = (run(&grad, &plus) - run(&grad, &minus)) / (2.0 * h);
+        let got = run(&hess, &args);
+        assert!((got - fd).abs() <= 1e-6 * got.abs().max(1.0), "{name}: second derivative {got}, differences {fd}");
+    }
+}

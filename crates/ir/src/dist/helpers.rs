@@ -157,10 +157,10 @@ fn stirling_remainder(x: Tensor<'_>) -> Tensor<'_> {
 /// analytically through Stirling's series).
 ///
 /// ```
-/// use saddle_ir::{dist, trace, Array, TensorType};
-/// // B(2, 3) = 1/12.
-/// let f = trace("lbeta", &[TensorType::f64([])], |x| vec![dist::lbeta(x[0], 3.0)]).unwrap();
-/// # let _ = f;
+/// use saddle_ir::{dist, trace, TensorType};
+/// // log B(a, 3) at each element of a vector `a`.
+/// let f = trace("lbeta", &[TensorType::f64([4])], |a| vec![dist::lbeta(a[0], 3.0)]).unwrap();
+/// assert_eq!(f.result_types(), vec![TensorType::f64([4])]);
 /// ```
 #[track_caller]
 pub fn lbeta<'t>(a: Tensor<'t>, b: impl Operand<'t>) -> Tensor<'t> {
