@@ -497,3 +497,11 @@ fn second_derivatives_match_finite_differences_of_the_gradient() {
         assert!((got - fd).abs() <= 1e-6 * got.abs().max(1.0), "{name}: second derivative {got}, differences {fd}");
     }
 }
+
+#[test]
+fn the_docs_page_names_every_function() {
+    let page = include_str!("../docs/distributions.md");
+    let missing: Vec<&str> =
+        dist::catalogue().iter().map(|(n, _)| *n).filter(|n| !page.contains(&format!("`{n}`"))).collect();
+    assert!(missing.is_empty(), "docs/distributions.md does not list {missing:?}");
+}
