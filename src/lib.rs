@@ -57,6 +57,8 @@ mod docs {
     mod ad {}
     #[doc = include_str!("../docs/cli.md")]
     mod cli {}
+    #[doc = include_str!("../docs/distributions.md")]
+    mod distributions {}
     #[doc = include_str!("../docs/ir.md")]
     mod ir {}
     #[doc = include_str!("../docs/laplace.md")]

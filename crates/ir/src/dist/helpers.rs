@@ -157,10 +157,10 @@ fn stirling_remainder(x: Tensor<'_>) -> Tensor<'_> {
 /// analytically through Stirling's series).
 ///
 /// ```
-/// use saddle_ir::{dist, trace, Array, TensorType};
-/// // B(2, 3) = 1/12.
-/// let f = trace("lbeta", &[TensorType::f64([])], |x| vec![dist::lbeta(x[0], 3.0)]).unwrap();
-/// # let _ = f;
+/// use saddle_ir::{dist, trace, TensorType};
+/// // log B(a, 3) at each element of a vector `a`.
+/// let f = trace("lbeta", &[TensorType::f64([4])], |a| vec![dist::lbeta(a[0], 3.0)]).unwrap();
+/// assert_eq!(f.result_types(), vec![TensorType::f64([4])]);
 /// ```
 #[track_caller]
 pub fn lbeta<'t>(a: Tensor<'t>, b: impl Operand<'t>) -> Tensor<'t> {
@@ -207,21 +207,28 @@ fn erfcx_large(z: Tensor<'_>) -> Tensor<'_> {
     z / t * (1.0 / std::f64::consts::PI.sqrt())
 }
 
+/// The tails of the normal CDF: whether `x` lies beyond `±2√2`, and
+/// `(w, erfcx(w))` for `w = |x|/√2` there (clamped to 2 elsewhere, so that
+/// one continued fraction serves both tails).
+#[track_caller]
+fn normal_tails(x: Tensor<'_>) -> (Tensor<'_>, Tensor<'_>, Tensor<'_>, Tensor<'_>) {
+    let cut = ERFCX_CF_FROM * SQRT_2;
+    let lower = x.lt(-cut);
+    let upper = x.gt(cut);
+    let w = lower.or(upper).select(x.abs() / SQRT_2, ERFCX_CF_FROM);
+    (lower, upper, w, erfcx_large(w))
+}
+
 /// Elementwise `Φ(x)`, the standard normal CDF, with full relative accuracy
 /// in the lower tail (down to where it underflows, `x ≈ -38.5`).
 #[track_caller]
 #[allow(non_snake_case)]
 pub fn Phi(x: Tensor<'_>) -> Tensor<'_> {
     let x = float1(x);
-    let cut = ERFCX_CF_FROM * SQRT_2;
-    let lower = x.lt(-cut);
-    let upper = x.gt(cut);
-    let zl = lower.select(-x / SQRT_2, ERFCX_CF_FROM);
-    let zu = upper.select(x / SQRT_2, ERFCX_CF_FROM);
+    let (lower, upper, w, e) = normal_tails(x);
+    let tail = 0.5 * e * (-(w * w)).exp();
     let mid = 0.5 + 0.5 * (x / SQRT_2).erf();
-    let low = 0.5 * erfcx_large(zl) * (-(zl * zl)).exp();
-    let high = 1.0 - 0.5 * erfcx_large(zu) * (-(zu * zu)).exp();
-    lower.select(low, upper.select(high, mid))
+    lower.select(tail, upper.select(1.0 - tail, mid))
 }
 
 /// Elementwise `log Φ(x)`, stable in both tails: about `-x²/2` far below
@@ -230,15 +237,11 @@ pub fn Phi(x: Tensor<'_>) -> Tensor<'_> {
 #[allow(non_snake_case)]
 pub fn log_Phi(x: Tensor<'_>) -> Tensor<'_> {
     let x = float1(x);
-    let cut = ERFCX_CF_FROM * SQRT_2;
-    let lower = x.lt(-cut);
-    let upper = x.gt(cut);
-    let zl = lower.select(-x / SQRT_2, ERFCX_CF_FROM);
-    let zu = upper.select(x / SQRT_2, ERFCX_CF_FROM);
+    let (lower, upper, w, e) = normal_tails(x);
     let xm = lower.or(upper).select(0.0, x);
     let mid = (xm / SQRT_2).erf().log1p() - std::f64::consts::LN_2;
-    let low = erfcx_large(zl).log() - zl * zl - std::f64::consts::LN_2;
-    let high = (-0.5 * erfcx_large(zu) * (-(zu * zu)).exp()).log1p();
+    let low = e.log() - w * w - std::f64::consts::LN_2;
+    let high = (-0.5 * e * (-(w * w)).exp()).log1p();
     lower.select(low, upper.select(high, mid))
 }
 
