@@ -194,3 +194,39 @@ fn bad_calls_exit_1_with_located_errors() {
     let err = fails(&saddle(&["eval", &unknown, "--args", "[1]"]));
     assert!(err.contains("no function @nowhere"), "{err}");
 }
+
+#[test]
+fn sir_files_call_the_distribution_library() {
+    let dir = scratch();
+    let file = write(
+        &dir,
+        "lib.sir",
+        "\
+func @f(%x: f64[N], %mu: f64[], %m: f64[2, K]) -> (f64[], f64[2]) {
+  %sigma: f64[] = const {value = 2.0}
+  %lp = call %x, %mu, %sigma {callee = @normal_lpdf}
+  %lse = call %m {callee = @log_sum_exp, axes = [1]}
+  return %lp, %lse
+}
+",
+    );
+    let out = ok(&saddle(&["eval", &file, "--args", "[[0.5, -1.0, 2.0], 0.25, [[0, 1, 2], [3, 3, 3]]]"]));
+    let got: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let want_lp: f64 = [0.5f64, -1.0, 2.0]
+        .iter()
+        .map(|x| -0.5 * ((x - 0.25) / 2.0f64).powi(2) - 2.0f64.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln())
+        .sum();
+    assert!((got[0].as_f64().unwrap() - want_lp).abs() < 1e-12, "{out}");
+    let row0 = (1.0f64 + 1f64.exp() + 2f64.exp()).ln();
+    let row1 = 3.0 + 3f64.ln();
+    let lse: Vec<f64> = got[1].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!((lse[0] - row0).abs() < 1e-12 && (lse[1] - row1).abs() < 1e-12, "{out}");
+    // A library function given operands it cannot take: a located error.
+    let bad = write(
+        &dir,
+        "bad.sir",
+        "func @f(%x: f64[3], %m: f64[2]) -> f64[] {\n  %s: f64[] = const {value = 1.0}\n  %lp = call %x, %m, %s {callee = @normal_lpdf}\n  return %lp\n}\n",
+    );
+    let err = fails(&saddle(&["check", &bad]));
+    assert!(err.contains("bad.sir:3:35: error: @normal_lpdf cannot take operands (f64[3], f64[2], f64[])"), "{err}");
+}

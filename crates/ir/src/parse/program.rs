@@ -1361,7 +1361,8 @@ impl<'a> Parser<'a> {
                     return None;
                 }
                 Some(Err(e)) => {
-                    self.error_at(&callee_tok, format!("call of @{callee}: {e}"));
+                    // The library's errors name the function and the operands.
+                    self.error_at(&callee_tok, e.to_string());
                     return None;
                 }
                 Some(Ok(f)) => Arc::new(f),
