@@ -123,7 +123,7 @@ fn every_function_matches_scipy() {
 fn every_catalogue_entry_is_checked_against_scipy() {
     let refs = reference();
     // Structural helpers have no scipy counterpart; they are tested below.
-    let structural = ["identity", "diag_matrix", "diagonal"];
+    let structural = ["identity", "diag_matrix", "diagonal", "add", "sub", "mul", "div", "element"];
     let missing: Vec<&str> = dist::catalogue()
         .iter()
         .map(|(n, _)| *n)
@@ -338,7 +338,9 @@ fn integer_data_equals_float_data() {
 fn shapes_for(name: &str, arity: usize) -> Vec<(Vec<Vec<usize>>, Vec<usize>)> {
     let density = ["_lpdf", "_lpmf", "_lcdf", "_lccdf"].iter().any(|s| name.ends_with(s));
     match name {
-        "identity" => vec![],
+        "identity" | "element" => vec![],
+        "add" | "mul" => vec![(vec![vec![], vec![4], vec![2, 1]], vec![2, 4]), (vec![vec![3], vec![]], vec![3])],
+        "sub" | "div" => vec![(vec![vec![], vec![4]], vec![4]), (vec![vec![2, 1], vec![3]], vec![2, 3])],
         "log_sum_exp" => vec![(vec![vec![4]], vec![]), (vec![vec![2, 3]], vec![]), (vec![vec![5], vec![]], vec![5])],
         "log_softmax" => vec![(vec![vec![4]], vec![4]), (vec![vec![2, 3]], vec![2, 3])],
         "diag_matrix" => vec![(vec![vec![3]], vec![3, 3]), (vec![vec![2, 3]], vec![2, 3, 3])],
@@ -371,7 +373,8 @@ fn every_entry_instantiates_at_several_shapes() {
         let arity = match *name {
             "multi_normal_cholesky_lpdf" | "ordered_logistic_lpmf" => 3,
             "lkj_corr_cholesky_lpdf" | "dirichlet_lpdf" | "categorical_logit_lpmf" => 2,
-            "diag_matrix" | "diagonal" | "log_softmax" => 1,
+            "diag_matrix" | "diagonal" | "log_softmax" | "element" => 1,
+            "add" | "sub" | "mul" | "div" => 2,
             _ => arity_of(name),
         };
         for (shapes, out) in shapes_for(name, arity) {
@@ -390,6 +393,14 @@ fn every_entry_instantiates_at_several_shapes() {
         compile(&d).run(&[Array::from(arr(&[2], &[3.0, -1.0]))]).unwrap()[0].to_f64_vec(),
         vec![3.0, 0.0, 0.0, -1.0]
     );
+    let e = instantiate("element", &[TensorType::f64([2, 3])], &[("index".into(), vec![1, 2])]);
+    let m23 = arr(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(compile(&e).run(&[Array::from(m23.clone())]).unwrap()[0].to_f64_vec(), vec![6.0]);
+    let row = instantiate("element", &[TensorType::f64([2, 3])], &[("index".into(), vec![1])]);
+    assert_eq!(compile(&row).run(&[Array::from(m23)]).unwrap()[0].to_f64_vec(), vec![4.0, 5.0, 6.0]);
+    let sum = instantiate("add", &[TensorType::f64([]), TensorType::f64([2])], &[]);
+    let two = [Array::from(s(1.5)), Array::from(arr(&[2], &[1.0, 2.0]))];
+    assert_eq!(compile(&sum).run(&two).unwrap()[0].to_f64_vec(), vec![2.5, 3.5]);
     let g = instantiate("diagonal", &[TensorType::f64([2, 2])], &[]);
     let m = arr(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
     assert_eq!(compile(&g).run(&[Array::from(m)]).unwrap()[0].to_f64_vec(), vec![1.0, 4.0]);

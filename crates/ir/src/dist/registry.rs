@@ -79,6 +79,19 @@ static ENTRIES: &[Entry] = entries![
             Some(&[n]) if n >= 0 => h::identity(tr, n as usize, crate::DType::F64),
             _ => tr.fail(TypeError::invalid("identity", "needs the attribute `n = [N]` with N ≥ 0")),
         };
+    // Arithmetic with numpy's broadcasting, for `.sir` files (whose ops
+    // take operands of one type).
+    "add", (2, 16), NONE, "a + b + …, broadcast together", |_, a, _| a[1..].iter().fold(a[0], |s, &t| s + t);
+    "sub", (2, 2), NONE, "a - b, broadcast together", |_, a, _| a[0] - a[1];
+    "mul", (2, 16), NONE, "a · b · …, broadcast together", |_, a, _| a[1..].iter().fold(a[0], |s, &t| s * t);
+    "div", (2, 2), NONE, "a / b, broadcast together", |_, a, _| a[0] / a[1];
+    "element", (1, 1), &["index"], "the element (or sub-array) of x at attribute `index = [i, …]` along its leading axes",
+        |tr, a, at| match at.iter().find(|(k, _)| *k == "index").map(|(_, v)| v.as_slice()) {
+            Some(idx) if idx.iter().all(|&i| i >= 0) => {
+                a[0].index(&idx.iter().map(|&i| i as usize).collect::<Vec<_>>())
+            }
+            _ => tr.fail(TypeError::invalid("element", "needs the attribute `index = [i, ...]` with every i ≥ 0")),
+        };
     "diag_matrix", (1, 1), NONE, "the diagonal matrices [..., K, K] with diagonals v [..., K]", |_, a, _| h::diag_matrix(a[0]);
     "diagonal", (1, 1), NONE, "the diagonals [..., K] of square matrices [..., K, K]", |_, a, _| h::diagonal(a[0]);
     // Continuous distributions.
