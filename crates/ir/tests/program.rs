@@ -451,3 +451,26 @@ func @pair(%a: f64[K]) -> (f64[K], f64[]) {
     // The rest of the body is there, as if written in place (DCE removes it).
     assert!(text.contains("%pair.s: f64[] = reduce_sum %x"), "{text}");
 }
+
+#[test]
+fn inlined_ops_are_located_in_the_file() {
+    let src = "\
+func @f(%x: f64[3]) -> f64[] {
+  %lp = call %x {callee = @total}
+  %n = call %x {callee = @log_sum_exp}
+  %r = add %lp, %n
+  return %r
+}
+func @total(%v: f64[K]) -> f64[] {
+  %s = reduce_sum %v {axes = [0]}
+  return %s
+}
+";
+    let p = parse_program("loc.sir", src).unwrap();
+    let text = saddle_ir::print_func_with(p.func(None, "").unwrap(), saddle_ir::PrintOptions { locations: true });
+    // The module's helper at its own line, the library's ops at the call.
+    assert!(text.contains("%lp: f64[] = reduce_sum %x {axes = [0]}  # at loc.sir:"), "{text}");
+    for line in text.lines().filter(|l| l.contains(" = ") && !l.contains("%lp") && !l.contains("%r:")) {
+        assert!(line.ends_with("# at loc.sir:3:8") || line.ends_with("# at loc.sir:3:3"), "{line}");
+    }
+}

@@ -1292,6 +1292,7 @@ impl<'a> Parser<'a> {
             self.error_at(&callee_tok, msg);
             return None;
         }
+        let library = calls.index(callee).is_none();
         let f: Arc<Func> = match calls.index(callee) {
             Some(i) => {
                 if let Some((name, _)) = extra.first() {
@@ -1411,8 +1412,11 @@ impl<'a> Parser<'a> {
                         Some(n) if !n.is_empty() => b.set_name(v, format!("{callee}.{n}")),
                         _ => b.set_name(v, format!("{callee}.{}", old.index())),
                     }
-                    if let Some(loc) = f.loc(old) {
-                        b.set_loc(v, loc);
+                    // A module function's ops keep their lines in its body;
+                    // a library function's are located at the call.
+                    match f.loc(old) {
+                        Some(loc) if !library => b.set_loc(v, loc),
+                        _ => b.set_line_col(v, &self.file, op_tok.line, op_tok.col),
                     }
                     map.push(v);
                 }
