@@ -182,7 +182,8 @@ impl ParamSpace {
         let mut at = 0;
         for b in &self.blocks {
             let n = b.unconstrained_len();
-            let zb = if n == z.shape().first().copied().unwrap_or(0) && at == 0 { z } else { z.slice(&[at], &[at + n]) };
+            let zb =
+                if n == z.shape().first().copied().unwrap_or(0) && at == 0 { z } else { z.slice(&[at], &[at + n]) };
             at += n;
             let (theta, l) = b.support.forward(tr, zb, &b.shape);
             parts.push(theta);

@@ -106,11 +106,7 @@ impl Support {
             Support::Interval { lower, upper } => {
                 finite(lower, "lower")?;
                 finite(upper, "upper")?;
-                if lower < upper {
-                    Ok(())
-                } else {
-                    Err(format!("the interval ({lower}, {upper}) needs lower < upper"))
-                }
+                if lower < upper { Ok(()) } else { Err(format!("the interval ({lower}, {upper}) needs lower < upper")) }
             }
             Support::Ordered | Support::PositiveOrdered => match shape {
                 [k] if *k >= 1 => Ok(()),
@@ -260,7 +256,12 @@ impl Support {
                 for i in 1..theta.len() {
                     let step = theta[i] - theta[i - 1];
                     if !(step > 0.0) {
-                        return Err(format!("entries {} and {i} ({} and {}) are not increasing", i - 1, theta[i - 1], theta[i]));
+                        return Err(format!(
+                            "entries {} and {i} ({} and {}) are not increasing",
+                            i - 1,
+                            theta[i - 1],
+                            theta[i]
+                        ));
                     }
                     z.push(step.ln());
                 }
