@@ -96,7 +96,7 @@ impl Block {
 /// .unwrap();
 /// assert_eq!((space.constrained_dim(), space.unconstrained_dim()), (1 + 3 + 9, 1 + 2 + 3));
 /// assert_eq!(space.names()[1], "w[0]");
-/// assert_eq!(space.names()[8], "L[1,0]");
+/// assert_eq!(space.names()[7], "L[1,0]");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamSpace {
