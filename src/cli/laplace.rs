@@ -303,10 +303,11 @@ fn json(fit: &Laplace, extra: &Extra) -> String {
             .blocks
             .iter()
             .map(|b| {
+                let shape = format!("[{}]", b.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
                 format!(
                     "{}: {{\"shape\": {}, \"constraint\": {}, \"mode\": {}, \"std\": {}, \"unconstrained_mode\": {}, \"unconstrained_std\": {}}}",
                     json_string(&b.name),
-                    format!("[{}]", b.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+                    shape,
                     json_string(&b.support.name()),
                     nested_json(b.mode.view()),
                     nested_json(b.std.view()),
@@ -391,8 +392,8 @@ fn summary(fit: &Laplace, name: &str, extra: &Extra) -> String {
         let _ = writeln!(s, "  correlations");
         let w = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(8);
         let _ = write!(s, "  {:<w$}", "");
-        for j in 0..d {
-            let _ = write!(s, " {:>7}", labels[j]);
+        for l in &labels {
+            let _ = write!(s, " {l:>7}");
         }
         let _ = writeln!(s);
         for i in 0..d {

@@ -2,6 +2,9 @@
 //! trip, Jacobian determinant against finite differences, points mapped
 //! inside the support), and fits with known answers.
 
+// Index loops read like the formulas.
+#![allow(clippy::needless_range_loop)]
+
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use saddle_ir::{TensorType, trace};
