@@ -352,3 +352,20 @@ fn compose_checks_the_parameter_length() {
     assert!(matches!(space.compose(&f), Err(LaplaceError::Signature { .. })));
     assert!(matches!(space.unconstrain(&[0.5, 0.5]), Err(LaplaceError::InitDimension { .. })));
 }
+
+#[test]
+fn von_mises_fisher_on_the_sphere() {
+    // f(θ) = κ μᵀθ on the unit sphere in ℝ³: ∫ exp f = 4π sinh(κ)/κ, and
+    // the mode is μ.
+    let kappa = 20.0;
+    let f = trace("vmf", &[TensorType::f64([3])], |x| vec![(x[0] * kappa).slice(&[2], &[3]).sum_all()]).unwrap();
+    let space = ParamSpace::new(vec![Block::vector("u", 3, Support::UnitVector)]).unwrap();
+    let s = 0.6f64;
+    let fit = laplace_params(&f, vec![], &space, &[s, 0.0, (1.0 - s * s).sqrt()], &Options::default()).unwrap();
+    let u = &fit.summary.blocks[0];
+    assert!(u.mode[[0]].abs() < 1e-8 && (u.mode[[2]] - 1.0).abs() < 1e-12, "{:?}", u.mode);
+    let exact = (4.0 * std::f64::consts::PI * kappa.sinh() / kappa).ln();
+    // Laplace's method on the sphere is exact here up to e^{-2κ}; the
+    // radius adds −0.0012 (see `Support::UnitVector`).
+    assert!((fit.fit.log_evidence - exact).abs() < 0.002, "{} vs {exact}", fit.fit.log_evidence);
+}

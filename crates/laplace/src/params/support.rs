@@ -45,7 +45,7 @@ pub enum Support {
     /// A vector of `K ≥ 2` entries of unit Euclidean norm, from `K`
     /// coordinates: `θ = z / |z|`. The radius `r = |z|` carries the density
     /// `r^{K−1}·exp(h(r))` with `h(r) = m·(log r − r²/2) − log C`,
-    /// `m = 8K`, normalised (`C`) to integrate to one: the evidence over
+    /// `m = 256K`, normalised (`C`) to integrate to one: the evidence over
     /// the sphere is unchanged, and the radial mode is at `r = 1`.
     UnitVector,
     /// The lower Cholesky factor `L` of a `K × K` correlation matrix, from
@@ -61,8 +61,8 @@ pub enum Support {
     CovMatrix,
 }
 
-/// The radial weight of [`Support::UnitVector`] per coordinate: `m = 8K`.
-const UNIT_RADIAL: f64 = 8.0;
+/// The radial weight of [`Support::UnitVector`] per coordinate: `m = 256K`.
+const UNIT_RADIAL: f64 = 256.0;
 
 impl Support {
     /// The name used in specifications and reports (`"simplex"`,
@@ -344,7 +344,7 @@ impl Support {
 }
 
 /// `log C` of [`Support::UnitVector`]: `C = ∫₀^∞ r^{m+K−1} exp(−m r²/2) dr
-/// = ½·(2/m)^{(m+K)/2}·Γ((m+K)/2)` with `m = 8K`.
+/// = ½·(2/m)^{(m+K)/2}·Γ((m+K)/2)` with `m = 256K`.
 pub(crate) fn unit_log_normaliser(k: usize) -> f64 {
     let m = UNIT_RADIAL * k as f64;
     let p = m + k as f64;
