@@ -297,8 +297,8 @@ fn json(fit: &Laplace, extra: &Extra) -> String {
         let strings = |v: Vec<String>| format!("[{}]", v.iter().map(|n| json_string(n)).collect::<Vec<_>>().join(", "));
         let _ = writeln!(s, "  \"names\": {},", strings(space.names()));
         let _ = writeln!(s, "  \"unconstrained_names\": {},", strings(space.unconstrained_names()));
-        let _ = writeln!(s, "  \"constrained_mode\": {},", vec_json(&sum.constrained.value.to_vec()));
-        let _ = writeln!(s, "  \"constrained_std\": {},", vec_json(&sum.constrained.std.to_vec()));
+        let _ = writeln!(s, "  \"constrained_mode\": {},", vec_json(&sum.mode.to_vec()));
+        let _ = writeln!(s, "  \"constrained_std\": {},", vec_json(&sum.std.to_vec()));
         let blocks: Vec<String> = sum
             .blocks
             .iter()
@@ -369,7 +369,7 @@ fn summary(fit: &Laplace, name: &str, extra: &Extra) -> String {
     let _ = writeln!(s);
     if let Some((space, sum)) = &extra.params {
         let _ = writeln!(s, "  constrained scale (mode and delta-method std)");
-        table(&mut s, &space.names(), &sum.constrained.value.to_vec(), &sum.constrained.std.to_vec());
+        table(&mut s, &space.names(), &sum.mode.to_vec(), &sum.std.to_vec());
         let _ = writeln!(s);
         let _ = writeln!(s, "  unconstrained scale (the fit's Gaussian)");
     }

@@ -369,3 +369,36 @@ fn von_mises_fisher_on_the_sphere() {
     // radius adds −0.0012 (see `Support::UnitVector`).
     assert!((fit.fit.log_evidence - exact).abs() < 0.002, "{} vs {exact}", fit.fit.log_evidence);
 }
+
+#[test]
+fn block_summaries_match_the_delta_method_of_the_whole_vector() {
+    // The per-block stds (closed-form slopes for elementwise blocks, AD
+    // Jacobians for the others) against sdreport of the identity g(θ) = θ,
+    // which differentiates the whole transform at once.
+    let space = ParamSpace::new(vec![
+        Block::scalar("s", Support::Interval { lower: -1.0, upper: 2.0 }),
+        Block::vector("a", 2, Support::Lower(0.5)),
+        Block::vector("o", 3, Support::Ordered),
+        Block::vector("w", 3, Support::Simplex),
+        Block::matrix("S", 2, 2, Support::CovMatrix),
+    ])
+    .unwrap();
+    let d = space.constrained_dim();
+    let f = saddle_ir::trace::trace_with("f", &[TensorType::f64([d])], |tr, x| {
+        let c = tr.constant((0..d).map(|i| 0.3 + 0.2 * i as f64).collect::<Vec<f64>>());
+        vec![-0.5 * ((x[0] - c) * (x[0] - c)).sum_all()]
+    })
+    .unwrap();
+    let init = [0.0, 1.0, 1.0, -1.0, 0.0, 1.0, 0.2, 0.3, 0.5, 1.0, 0.2, 0.2, 1.0];
+    let fit = laplace_params(&f, vec![], &space, &init, &Options::default()).unwrap();
+    let id = trace("id", &[TensorType::f64([d])], |x| vec![x[0]]).unwrap();
+    let all = space.sdreport(&fit.fit, &id, &[]).unwrap();
+    for i in 0..d {
+        assert!((all.value[i] - fit.summary.mode[i]).abs() < 1e-12, "{i}");
+        assert!((all.std[i] - fit.summary.std[i]).abs() < 1e-10, "{i}: {} vs {}", all.std[i], fit.summary.std[i]);
+    }
+    let s = &fit.summary.blocks[4];
+    let cov = s.covariance.as_ref().unwrap();
+    assert!((cov[[1, 1]] - all.covariance[[10, 10]]).abs() < 1e-10);
+    assert!(fit.summary.blocks[0].covariance.is_none());
+}

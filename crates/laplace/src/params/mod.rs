@@ -25,7 +25,7 @@
 
 mod support;
 
-use ndarray::{Array1, ArrayD, IxDyn};
+use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use saddle_ir::{Array, DType, Func, Tensor, TensorType, Tracer};
 
 pub use support::Support;
@@ -277,39 +277,61 @@ impl ParamSpace {
     /// Each block on both scales for a fit of [`ParamSpace::compose`]'s
     /// function: the unconstrained mode and std from the fit, the
     /// constrained mode `T(z*)` and its std by the delta method.
+    ///
+    /// Block by block, so that nothing grows with the square of the
+    /// dimension: elementwise blocks scale each std by `|T'(z*)|`; the
+    /// other blocks take the Jacobian of their transform by AD and the
+    /// fit's covariance of their coordinates (by solves on fits that did
+    /// not form the covariance).
     pub fn summarise(&self, fit: &Laplace) -> Result<ParamSummary, LaplaceError> {
         let n = self.unconstrained_dim();
         if fit.dim() != n {
             return Err(LaplaceError::InitDimension { expected: n, found: fit.dim() });
         }
         let z = fit.mode.to_vec();
-        let t = saddle_ir::trace::trace_with("constrain", &[TensorType::f64([n])], |tr, args| {
-            vec![self.transform(tr, args[0]).0]
-        })
-        .map_err(|e| LaplaceError::Build { stage: "tracing the transform", message: e.to_string() })?;
-        let (theta, jac) = value_and_jacobian(&t, &z, &[])?;
-        let constrained = fit.delta_method(&theta, jac.view())?;
+        let (theta, _) = self.compile()?.apply(&z)?;
+        let mut std = Vec::with_capacity(theta.len());
         let mut blocks = Vec::with_capacity(self.blocks.len());
         let (mut at, mut uat) = (0, 0);
         for b in &self.blocks {
             let (s, u) = (b.size(), b.unconstrained_len());
-            let shaped = |v: &Array1<f64>| {
-                ArrayD::from_shape_vec(IxDyn(&b.shape), v.slice(ndarray::s![at..at + s]).to_vec())
-                    .map_err(|e| LaplaceError::Eval(e.to_string()))
+            let zb = &z[uat..uat + u];
+            let (bstd, covariance) = if b.support.is_elementwise() {
+                let d: Vec<f64> = zb
+                    .iter()
+                    .zip(fit.std.slice(ndarray::s![uat..uat + u]))
+                    .map(|(&zi, &si)| elementwise_slope(b.support, zi).abs() * si)
+                    .collect();
+                (d, None)
+            } else {
+                // J of θ_b with respect to z_b, padded to every coordinate.
+                let t = saddle_ir::trace::trace_with("constrain", &[TensorType::f64([u])], |tr, args| {
+                    vec![b.support.forward(tr, args[0], &b.shape).0]
+                })
+                .map_err(|e| LaplaceError::Build { stage: "tracing the transform", message: e.to_string() })?;
+                let (value, jb) = value_and_jacobian(&t, zb, &[])?;
+                let mut j = ndarray::Array2::zeros((s, n));
+                j.slice_mut(ndarray::s![.., uat..uat + u]).assign(&jb);
+                let r = fit.delta_method(&value, j.view())?;
+                (r.std.to_vec(), Some(r.covariance))
             };
+            let shaped =
+                |v: Vec<f64>| ArrayD::from_shape_vec(IxDyn(&b.shape), v).map_err(|e| LaplaceError::Eval(e.to_string()));
+            std.extend_from_slice(&bstd);
             blocks.push(BlockSummary {
                 name: b.name.clone(),
                 shape: b.shape.clone(),
                 support: b.support,
-                mode: shaped(&constrained.value)?,
-                std: shaped(&constrained.std)?,
+                mode: shaped(theta[at..at + s].to_vec())?,
+                std: shaped(bstd)?,
+                covariance,
                 unconstrained_mode: fit.mode.slice(ndarray::s![uat..uat + u]).to_owned(),
                 unconstrained_std: fit.std.slice(ndarray::s![uat..uat + u]).to_owned(),
             });
             at += s;
             uat += u;
         }
-        Ok(ParamSummary { constrained, blocks })
+        Ok(ParamSummary { mode: Array1::from(theta), std: Array1::from(std), blocks })
     }
 
     /// Delta-method estimates and standard errors of derived quantities
@@ -342,6 +364,20 @@ impl ParamSpace {
         })
         .map_err(|e| LaplaceError::Build { stage: "composing the transform", message: e.to_string() })?;
         sdreport(fit, &composed, data)
+    }
+}
+
+/// `T'(z)` of an elementwise support.
+fn elementwise_slope(support: Support, z: f64) -> f64 {
+    match support {
+        Support::Positive | Support::Lower(_) => z.exp(),
+        Support::Upper(_) => -z.exp(),
+        Support::Interval { lower, upper } => {
+            // σ(z)·σ(−z) = e^{−|z|} / (1 + e^{−|z|})², without overflow.
+            let e = (-z.abs()).exp();
+            (upper - lower) * e / ((1.0 + e) * (1.0 + e))
+        }
+        _ => 1.0,
     }
 }
 
@@ -400,18 +436,22 @@ pub struct BlockSummary {
     /// the block (zero in directions the support fixes, such as the
     /// diagonal of a Cholesky factor of a correlation matrix).
     pub std: ArrayD<f64>,
+    /// The delta-method covariance of the block's entries (row-major),
+    /// for blocks whose support is not elementwise (`None` otherwise).
+    pub covariance: Option<Array2<f64>>,
     /// The mode of the block's unconstrained coordinates.
     pub unconstrained_mode: Array1<f64>,
     /// Their standard deviations.
     pub unconstrained_std: Array1<f64>,
 }
 
-/// The blocks of a fit, and the whole constrained vector by the delta
-/// method.
+/// The blocks of a fit, and the whole constrained vector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamSummary {
-    /// The constrained vector `T(z*)` with its delta-method covariance.
-    pub constrained: Derived,
+    /// The constrained vector `T(z*)`.
+    pub mode: Array1<f64>,
+    /// Its standard deviations by the delta method.
+    pub std: Array1<f64>,
     /// Each block, in order.
     pub blocks: Vec<BlockSummary>,
 }
