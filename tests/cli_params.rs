@@ -135,6 +135,7 @@ fn positive_block_has_the_known_answer_on_both_scales_and_derived_quantities() {
     // sd = τ^{-1/2}: delta-method std ½ τ^{-1/2} / √α.
     let d = &v["derived"];
     assert_eq!(d["function"], "sd");
+    assert_eq!(d["names"], serde_json::json!(["sd"]));
     assert!((nums(&d["value"])[0] - tau.powf(-0.5)).abs() < 1e-9);
     assert!((nums(&d["std"])[0] - 0.5 * tau.powf(-0.5) / alpha.sqrt()).abs() < 1e-9);
     // A derived function with the model's data.
@@ -217,6 +218,7 @@ fn blocks_are_named_per_coordinate_and_shaped() {
     // --derived without --params: value [μ, 2μ], std [1, 2].
     let v = ok_json(&saddle(&["laplace", &f, "--init", init, "--derived", "first_two", "--json"]));
     let (val, std) = (nums(&v["derived"]["value"]), nums(&v["derived"]["std"]));
+    assert_eq!(v["derived"]["names"], serde_json::json!(["first_two[0]", "first_two[1]"]));
     assert!(val[0].abs() < 1e-8 && val[1].abs() < 1e-8);
     assert!((std[0] - 1.0).abs() < 1e-8 && (std[1] - 2.0).abs() < 1e-8, "{std:?}");
 }

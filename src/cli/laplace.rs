@@ -72,8 +72,9 @@ mod params;
 struct Extra<'a> {
     /// The blocks and the fit's summary by block.
     params: Option<(&'a ParamSpace, ParamSummary)>,
-    /// The derived function's name and its quantities.
-    derived: Option<(&'a str, Derived)>,
+    /// The derived function's name, a name per quantity (`g` for a scalar
+    /// result, `g[i]` for a vector), and the quantities.
+    derived: Option<(&'a str, Vec<String>, Derived)>,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
@@ -151,7 +152,14 @@ pub fn run(a: Args) -> Result<String, CliError> {
                     Some(sp) => sp.sdreport(&fit, g, &g_data),
                     None => sdreport(&fit, g, &g_data),
                 };
-                Some((g.name(), r.map_err(|e| CliError::msg(format!("--derived {}: {e}", g.name())))?))
+                let r = r.map_err(|e| CliError::msg(format!("--derived {}: {e}", g.name())))?;
+                let scalar = g.result_types().first().is_some_and(|t| t.rank() == 0);
+                let names = if scalar {
+                    vec![g.name().to_string()]
+                } else {
+                    (0..r.value.len()).map(|i| format!("{}[{i}]", g.name())).collect()
+                };
+                Some((g.name(), names, r))
             }
             None => None,
         },
@@ -318,11 +326,12 @@ fn json(fit: &Laplace, extra: &Extra) -> String {
             .collect();
         let _ = writeln!(s, "  \"blocks\": {{{}}},", blocks.join(", "));
     }
-    if let Some((name, r)) = &extra.derived {
+    if let Some((name, names, r)) = &extra.derived {
         let _ = writeln!(
             s,
-            "  \"derived\": {{\"function\": {}, \"value\": {}, \"std\": {}, \"covariance\": {}}},",
+            "  \"derived\": {{\"function\": {}, \"names\": [{}], \"value\": {}, \"std\": {}, \"covariance\": {}}},",
             json_string(name),
+            names.iter().map(|n| json_string(n)).collect::<Vec<_>>().join(", "),
             vec_json(&r.value.to_vec()),
             vec_json(&r.std.to_vec()),
             mat_json(&r.covariance)
@@ -374,12 +383,10 @@ fn summary(fit: &Laplace, name: &str, extra: &Extra) -> String {
         let _ = writeln!(s, "  unconstrained scale (the fit's Gaussian)");
     }
     table(&mut s, &labels, &fit.mode.to_vec(), &fit.std.to_vec());
-    if let Some((g, r)) = &extra.derived {
+    if let Some((g, names, r)) = &extra.derived {
         let _ = writeln!(s);
         let _ = writeln!(s, "  derived quantities of @{g} (delta method)");
-        let k = r.value.len();
-        let names: Vec<String> = (0..k).map(|i| format!("{g}[{i}]")).collect();
-        table(&mut s, &names, &r.value.to_vec(), &r.std.to_vec());
+        table(&mut s, names, &r.value.to_vec(), &r.std.to_vec());
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "  log density at mode  {:.10}", fit.log_density_at_mode);
