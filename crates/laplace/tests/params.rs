@@ -402,3 +402,15 @@ fn block_summaries_match_the_delta_method_of_the_whole_vector() {
     assert!((cov[[1, 1]] - all.covariance[[10, 10]]).abs() < 1e-10);
     assert!(fit.summary.blocks[0].covariance.is_none());
 }
+
+#[test]
+fn every_support_composes_with_an_f32_model() {
+    let blocks = cases();
+    let space = ParamSpace::new(blocks).unwrap();
+    let d = space.constrained_dim();
+    let f = trace("f", &[TensorType::f32([d])], |x| vec![(-(x[0] * x[0])).sum_all()]).unwrap();
+    let g = space.compose(&f).unwrap();
+    saddle_ir::verify(&g).unwrap();
+    assert_eq!(g.param_types()[0], TensorType::f32([space.unconstrained_dim()]));
+    assert_eq!(g.result_types()[0], TensorType::f32([]));
+}
