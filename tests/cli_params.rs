@@ -86,6 +86,11 @@ func @scaled(%theta: f64[1], %y: f64[4]) -> f64[] {
   return %p
 }
 
+func @nothing() -> f64[] {
+  %c: f64[] = const {value = 1.0}
+  return %c
+}
+
 func @wrong(%theta: f64[1], %y: f64[3]) -> f64[] {
   %t = reduce_sum %theta {axes = [0]}
   return %t
@@ -245,6 +250,7 @@ fn bad_params_and_derived_are_errors() {
     fails(&run(&["--params", r#"[{"name": "tau", "constraint": {"lower": 2}}]"#]), "not above 2");
     fails(&run(&["--derived", "nosuch"]), "nosuch");
     fails(&run(&["--derived", "wrong"]), "same data");
+    fails(&run(&["--derived", "nothing"]), "--derived nothing");
     fails(&run(&["--random", "0", "--params", r#"[{"name": "tau"}]"#]), "not available with --random");
 }
 
