@@ -9,19 +9,6 @@
 //! approximation is the Gaussian in `z`; its evidence is that of `f`, since
 //! `∫ exp g dz = ∫ exp f dθ`. [`ParamSpace::summarise`] reports each block
 //! by name on both scales.
-//!
-//! ```
-//! use saddle_ir::{TensorType, trace};
-//! use saddle_laplace::{Block, Options, ParamSpace, Support, laplace_params};
-//! // A Gamma(3, 2) density on a positive σ: log p = 2·log σ − 2σ + const.
-//! let f = trace("logp", &[TensorType::f64([1])], |x| vec![(2.0 * x[0].log() - 2.0 * x[0]).sum_all()]).unwrap();
-//! let space = ParamSpace::new(vec![Block::scalar("sigma", Support::Positive)]).unwrap();
-//! let fit = laplace_params(&f, vec![], &space, &[1.0], &Options::default()).unwrap();
-//! // On u = log σ the density is exp(3u − 2eᵘ): its mode is σ = 3/2.
-//! let sigma = &fit.summary.blocks[0];
-//! assert!((sigma.mode[[]] - 1.5).abs() < 1e-9);
-//! assert!((fit.fit.mode[0] - 1.5f64.ln()).abs() < 1e-9);
-//! ```
 
 mod support;
 
@@ -85,6 +72,14 @@ impl Block {
 /// The parameter vector as a sequence of named blocks, laid out one after
 /// the other (each block's entries in row-major order), on the constrained
 /// scale and on the unconstrained one.
+///
+/// [`ParamSpace::compose`] turns a log density `f(θ, data…)` over the
+/// constrained vector into `g(z, data…) = f(T(z), data…) + log|J(z)|`,
+/// traced, so that the derivatives of the transform and its log-Jacobian
+/// come from AD; the Laplace approximation is the Gaussian in `z`, and its
+/// evidence is that of `f`, since `∫ exp g dz = ∫ exp f dθ`.
+/// [`ParamSpace::summarise`] reports each block by name on both scales;
+/// [`laplace_params`] does all of it.
 ///
 /// ```
 /// use saddle_laplace::{Block, ParamSpace, Support};
@@ -468,8 +463,22 @@ pub struct ParamFit {
 }
 
 /// Fits `f(θ, data…)` over the blocks of `space`: `init` is on the
-/// constrained scale (the vector `f` reads); see the
-/// [module documentation](self) for an example.
+/// constrained scale (the vector `f` reads), the fit on the unconstrained
+/// one, of `g(z) = f(T(z)) + log|J(z)|` (see [`ParamSpace::compose`]), and
+/// the summary gives each block on both scales.
+///
+/// ```
+/// use saddle_ir::{TensorType, trace};
+/// use saddle_laplace::{Block, Options, ParamSpace, Support, laplace_params};
+/// // A Gamma(3, 2) density on a positive σ: log p = 2·log σ − 2σ + const.
+/// let f = trace("logp", &[TensorType::f64([1])], |x| vec![(2.0 * x[0].log() - 2.0 * x[0]).sum_all()]).unwrap();
+/// let space = ParamSpace::new(vec![Block::scalar("sigma", Support::Positive)]).unwrap();
+/// let fit = laplace_params(&f, vec![], &space, &[1.0], &Options::default()).unwrap();
+/// // On u = log σ the density is exp(3u − 2eᵘ): its mode is σ = 3/2.
+/// let sigma = &fit.summary.blocks[0];
+/// assert!((sigma.mode[[]] - 1.5).abs() < 1e-9);
+/// assert!((fit.fit.mode[0] - 1.5f64.ln()).abs() < 1e-9);
+/// ```
 pub fn laplace_params(
     f: &Func,
     data: Vec<Array>,
