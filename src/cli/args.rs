@@ -5,9 +5,11 @@
 //! with one entry per parameter. An entry is a number (rank 0), a nested
 //! array in row-major order, or a string `"@PATH.npy"` naming a NumPy file.
 //! Integers are accepted for float parameters; floats are refused for
-//! integer ones.
+//! integer ones. A `"@PATH.npy"` inside a JSON file read through `@PATH`
+//! is relative to that file's folder; one given on the command line is
+//! relative to the current directory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, IxDyn};
 use saddle::ir::{Array, DType, ShapeDisplay, TensorType};
@@ -19,7 +21,7 @@ use super::input::{npy_shape, read_bounded, read_npy};
 /// Reads `spec` (JSON text or `@PATH`) as the arguments for parameters of
 /// `types`. `what` names the flag in messages (`--args`).
 pub fn parse_args(spec: &str, types: &[TensorType], what: &str) -> Result<Vec<Array>, CliError> {
-    let json = read_json(spec, what)?;
+    let (json, base) = read_json(spec, what)?;
     let Json::Array(entries) = json else {
         return Err(CliError::msg(format!(
             "{what}: expected a JSON array with one entry per parameter, found {}",
@@ -39,42 +41,43 @@ pub fn parse_args(spec: &str, types: &[TensorType], what: &str) -> Result<Vec<Ar
         .iter()
         .zip(types)
         .enumerate()
-        .map(|(i, (e, ty))| parse_entry(e, ty, &format!("{what}: argument {i}")))
+        .map(|(i, (e, ty))| parse_entry(e, ty, &base, &format!("{what}: argument {i}")))
         .collect()
 }
 
 /// Reads one entry (for `laplace --init`): JSON text or `@PATH` holding a
 /// number, nested array or `"@PATH.npy"`.
 pub fn parse_one(spec: &str, ty: &TensorType, what: &str) -> Result<Array, CliError> {
-    let json = read_json(spec, what)?;
-    parse_entry(&json, ty, what)
+    let (json, base) = read_json(spec, what)?;
+    parse_entry(&json, ty, &base, what)
 }
 
 /// The shapes of the entries of `spec` (JSON text or `@PATH`), for binding
 /// dimension variables: nested arrays are measured, `.npy` files' headers
 /// read; elements are not converted.
 pub fn arg_shapes(spec: &str, what: &str) -> Result<Vec<Vec<usize>>, CliError> {
-    let json = read_json(spec, what)?;
+    let (json, base) = read_json(spec, what)?;
     let Json::Array(entries) = json else {
         return Err(CliError::msg(format!(
             "{what}: expected a JSON array with one entry per parameter, found {}",
             kind(&json)
         )));
     };
-    entries.iter().enumerate().map(|(i, e)| entry_shape(e, &format!("{what}: argument {i}"))).collect()
+    entries.iter().enumerate().map(|(i, e)| entry_shape(e, &base, &format!("{what}: argument {i}"))).collect()
 }
 
 /// The shape of the one entry `spec` holds (for `laplace --init`).
 pub fn one_shape(spec: &str, what: &str) -> Result<Vec<usize>, CliError> {
-    entry_shape(&read_json(spec, what)?, what)
+    let (json, base) = read_json(spec, what)?;
+    entry_shape(&json, &base, what)
 }
 
-fn entry_shape(e: &Json, what: &str) -> Result<Vec<usize>, CliError> {
+fn entry_shape(e: &Json, base: &Path, what: &str) -> Result<Vec<usize>, CliError> {
     if let Json::String(s) = e {
         let Some(path) = s.strip_prefix('@') else {
             return Err(CliError::msg(format!("{what}: a string entry must be \"@PATH.npy\", found {s:?}")));
         };
-        return npy_shape(Path::new(path), what);
+        return npy_shape(&base.join(path), what);
     }
     let mut shape = Vec::new();
     let mut leaves = Vec::new();
@@ -82,20 +85,26 @@ fn entry_shape(e: &Json, what: &str) -> Result<Vec<usize>, CliError> {
     Ok(shape)
 }
 
-fn read_json(spec: &str, what: &str) -> Result<Json, CliError> {
-    let (text, origin) = match spec.strip_prefix('@') {
+/// Reads `spec` as JSON text or `@PATH`; also returns the folder that
+/// `"@PATH.npy"` entries are relative to (the JSON file's, or the current
+/// directory's for text on the command line).
+pub(super) fn read_json(spec: &str, what: &str) -> Result<(Json, PathBuf), CliError> {
+    let (text, origin, base) = match spec.strip_prefix('@') {
         Some(path) => {
             let bytes = read_bounded(Path::new(path)).map_err(|e| CliError::msg(format!("{what}: {e}")))?;
             let text = String::from_utf8(bytes)
                 .map_err(|e| CliError::msg(format!("{what}: {path} is not UTF-8 text: {e}")))?;
-            (text, path.to_string())
+            let base = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
+            (text, path.to_string(), base)
         }
-        None => (spec.to_string(), "the command line".to_string()),
+        None => (spec.to_string(), "the command line".to_string(), PathBuf::new()),
     };
-    serde_json::from_str(&text).map_err(|e| CliError::msg(format!("{what}: invalid JSON in {origin}: {e}")))
+    let json =
+        serde_json::from_str(&text).map_err(|e| CliError::msg(format!("{what}: invalid JSON in {origin}: {e}")))?;
+    Ok((json, base))
 }
 
-fn kind(j: &Json) -> &'static str {
+pub(super) fn kind(j: &Json) -> &'static str {
     match j {
         Json::Null => "null",
         Json::Bool(_) => "a boolean",
@@ -106,12 +115,12 @@ fn kind(j: &Json) -> &'static str {
     }
 }
 
-fn parse_entry(e: &Json, ty: &TensorType, what: &str) -> Result<Array, CliError> {
+fn parse_entry(e: &Json, ty: &TensorType, base: &Path, what: &str) -> Result<Array, CliError> {
     if let Json::String(s) = e {
         let Some(path) = s.strip_prefix('@') else {
             return Err(CliError::msg(format!("{what}: a string entry must be \"@PATH.npy\", found {s:?}")));
         };
-        return read_npy(Path::new(path), ty, what);
+        return read_npy(&base.join(path), ty, what);
     }
     let mut shape = Vec::new();
     let mut leaves = Vec::new();

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use saddle::laplace::plot::{PlotOptions, figure};
 use saddle::laplace::{
-    BuildReport, HessianMode, IrDensity, Laplace, LaplaceError, Method, Options, Precision, laplace,
+    BuildReport, Derived, HessianMode, IrDensity, Laplace, LaplaceError, Method, Options, ParamSpace, ParamSummary,
+    Precision, laplace, sdreport,
 };
 
 use super::args::{arg_shapes, one_shape, parse_args, parse_one};
@@ -56,13 +57,35 @@ pub struct Args {
     /// Random effects, integrated out (TMB's marginal Laplace): 0-based indices and half-open ranges A:B, comma-separated.
     #[arg(long, allow_hyphen_values = true)]
     pub random: Option<String>,
+    /// Names, shapes and constraints of the first parameter's blocks (JSON text or @PATH): the fit is on the unconstrained scale.
+    #[arg(long)]
+    pub params: Option<String>,
+    /// Derived quantities: a function of the module, g(theta[, data...]), whose first result is reported with delta-method standard errors.
+    #[arg(long)]
+    pub derived: Option<String>,
+}
+
+#[path = "params.rs"]
+mod params;
+
+/// What `--params` and `--derived` add to the output.
+struct Extra<'a> {
+    /// The blocks and the fit's summary by block.
+    params: Option<(&'a ParamSpace, ParamSummary)>,
+    /// The derived function's name, a name per quantity (`g` for a scalar
+    /// result, `g[i]` for a vector), and the quantities.
+    derived: Option<(&'a str, Vec<String>, Derived)>,
 }
 
 pub fn run(a: Args) -> Result<String, CliError> {
     if let Some(ranges) = a.random.clone() {
+        if a.params.is_some() || a.derived.is_some() {
+            return Err(CliError::msg("--params and --derived are not available with --random"));
+        }
         return super::random::run(a, &ranges);
     }
-    let func = &load_func(&a)?;
+    let (program, func) = load_func(&a)?;
+    let func = &func;
     let types = func.param_types();
     let Some(p0) = types.first() else {
         return Err(CliError::msg(format!(
@@ -78,8 +101,26 @@ pub fn run(a: Args) -> Result<String, CliError> {
     }
     let init = parse_one(&a.init, p0, "--init")?.to_f64_vec();
     let data = data_args(&a, func)?;
+    let space = match &a.params {
+        Some(spec) => Some(params::parse_params(spec, p0.shape[0])?),
+        None => None,
+    };
+    let derived = match &a.derived {
+        Some(name) => Some(derived_func(&program, name, func, &data)?),
+        None => None,
+    };
+    // With --params the fit is of g(z) = f(T(z)) + log|J(z)| over the
+    // unconstrained z; --init stays on the constrained scale.
+    let (model, init) = match &space {
+        Some(sp) => {
+            let z = sp.unconstrain(&init).map_err(|e| CliError::msg(format!("--init: {e}")))?;
+            (sp.compose(func).map_err(laplace_err)?, z)
+        }
+        None => (func.clone(), init),
+    };
+    let func = &model;
     let plot_dims = match &a.plot_dims {
-        Some(s) => Some(parse_dims(s, p0.shape[0])?),
+        Some(s) => Some(parse_dims(s, init.len())?),
         None => None,
     };
     if plot_dims.is_some() && a.plot.is_none() {
@@ -100,6 +141,29 @@ pub fn run(a: Args) -> Result<String, CliError> {
         ..Options::default()
     };
     let fit = laplace(&mut density, &init, &opts).map_err(laplace_err)?;
+    let extra = Extra {
+        params: match &space {
+            Some(sp) => Some((sp, sp.summarise(&fit).map_err(laplace_err)?)),
+            None => None,
+        },
+        derived: match &derived {
+            Some((g, g_data)) => {
+                let r = match &space {
+                    Some(sp) => sp.sdreport(&fit, g, g_data),
+                    None => sdreport(&fit, g, g_data),
+                };
+                let r = r.map_err(|e| CliError::msg(format!("--derived {}: {e}", g.name())))?;
+                let scalar = g.result_types().first().is_some_and(|t| t.rank() == 0);
+                let names = if scalar {
+                    vec![g.name().to_string()]
+                } else {
+                    (0..r.value.len()).map(|i| format!("{}[{i}]", g.name())).collect()
+                };
+                Some((g.name(), names, r))
+            }
+            None => None,
+        },
+    };
     if a.stats {
         eprint!("{}", stats(&fit, density.report()));
     }
@@ -107,12 +171,43 @@ pub fn run(a: Args) -> Result<String, CliError> {
         let opts = PlotOptions {
             dims: plot_dims.unwrap_or((0, 1)),
             title: Some(format!("Laplace approximation of @{}", func.name())),
+            labels: space.as_ref().map(|sp| sp.unconstrained_names()).unwrap_or_default(),
             ..PlotOptions::default()
         };
         let svg = figure(&fit, &mut density, &opts).map_err(laplace_err)?;
         std::fs::write(path, svg).map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
     }
-    Ok(if a.json { json(&fit) } else { summary(&fit, func.name()) })
+    Ok(if a.json { json(&fit, &extra) } else { summary(&fit, func.name(), &extra) })
+}
+
+/// The `--derived` function, and the data arguments it takes: none, or
+/// the same as the model's.
+fn derived_func(
+    program: &saddle::ir::Program,
+    name: &str,
+    model: &saddle::ir::Func,
+    data: &[saddle::ir::Array],
+) -> Result<(saddle::ir::Func, Vec<saddle::ir::Array>), CliError> {
+    let name = name.trim_start_matches('@');
+    let mt = model.param_types();
+    // A generic g is bound from the model's types: the parameter vector
+    // alone, or it and the data.
+    let sig = program.signature(Some(name))?;
+    let types = if sig.params.len() <= 1 { &mt[..sig.params.len().min(mt.len())] } else { mt };
+    let g = program.instantiate(Some(name), types)?;
+    let gt = g.param_types();
+    if gt.len() <= 1 {
+        // No data (a function without parameters is refused by sdreport).
+        return Ok((g, vec![]));
+    }
+    if gt[1..] != mt[1..] {
+        return Err(CliError::msg(format!(
+            "--derived {name}: @{} must take the parameter vector alone, or it and the same data as @{}",
+            g.name(),
+            model.name()
+        )));
+    }
+    Ok((g, data.to_vec()))
 }
 
 fn parse_dims(s: &str, d: usize) -> Result<(usize, usize), CliError> {
@@ -147,6 +242,20 @@ fn vec_json(v: &[f64]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// A JSON string.
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// A number or nested arrays, by the array's shape.
+fn nested_json(a: ndarray::ArrayViewD<'_, f64>) -> String {
+    if a.ndim() == 0 {
+        return f64_text(a.iter().next().copied().unwrap_or(f64::NAN));
+    }
+    let parts: Vec<String> = a.outer_iter().map(nested_json).collect();
+    format!("[{}]", parts.join(", "))
+}
+
 fn mat_json(m: &ndarray::Array2<f64>) -> String {
     let rows: Vec<String> = m.rows().into_iter().map(|r| vec_json(&r.to_vec())).collect();
     format!("[{}]", rows.join(", "))
@@ -162,7 +271,7 @@ pub fn hessian_mode(a: &Args) -> HessianMode {
 }
 
 /// The `--json` object of the contract, with a few more fields.
-fn json(fit: &Laplace) -> String {
+fn json(fit: &Laplace, extra: &Extra) -> String {
     let mut s = String::from("{\n");
     let mut field = |k: &str, v: String| {
         let _ = writeln!(s, "  \"{k}\": {v},");
@@ -199,6 +308,42 @@ fn json(fit: &Laplace) -> String {
         field("hessian_nnz", sp.hessian_nnz.to_string());
         field("factor_nnz", sp.factor_nnz.to_string());
     }
+    if let Some((space, sum)) = &extra.params {
+        let strings = |v: Vec<String>| format!("[{}]", v.iter().map(|n| json_string(n)).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(s, "  \"names\": {},", strings(space.names()));
+        let _ = writeln!(s, "  \"unconstrained_names\": {},", strings(space.unconstrained_names()));
+        let _ = writeln!(s, "  \"constrained_mode\": {},", vec_json(&sum.mode.to_vec()));
+        let _ = writeln!(s, "  \"constrained_std\": {},", vec_json(&sum.std.to_vec()));
+        let blocks: Vec<String> = sum
+            .blocks
+            .iter()
+            .map(|b| {
+                let shape = format!("[{}]", b.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "));
+                format!(
+                    "{}: {{\"shape\": {}, \"constraint\": {}, \"mode\": {}, \"std\": {}, \"unconstrained_mode\": {}, \"unconstrained_std\": {}}}",
+                    json_string(&b.name),
+                    shape,
+                    json_string(&b.support.name()),
+                    nested_json(b.mode.view()),
+                    nested_json(b.std.view()),
+                    vec_json(&b.unconstrained_mode.to_vec()),
+                    vec_json(&b.unconstrained_std.to_vec())
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "  \"blocks\": {{{}}},", blocks.join(", "));
+    }
+    if let Some((name, names, r)) = &extra.derived {
+        let _ = writeln!(
+            s,
+            "  \"derived\": {{\"function\": {}, \"names\": [{}], \"value\": {}, \"std\": {}, \"covariance\": {}}},",
+            json_string(name),
+            names.iter().map(|n| json_string(n)).collect::<Vec<_>>().join(", "),
+            vec_json(&r.value.to_vec()),
+            vec_json(&r.std.to_vec()),
+            mat_json(&r.covariance)
+        );
+    }
     let _ = write!(
         s,
         "  \"evaluations\": {{\"value_grad\": {}, \"value_grad_hessian\": {}}}\n}}\n",
@@ -208,8 +353,14 @@ fn json(fit: &Laplace) -> String {
 }
 
 /// The readable summary: mode ± std, and correlations for small d.
-fn summary(fit: &Laplace, name: &str) -> String {
+fn summary(fit: &Laplace, name: &str, extra: &Extra) -> String {
     let d = fit.dim();
+    // The fit's coordinates: θ[i], or their names on the unconstrained
+    // scale with --params.
+    let labels: Vec<String> = match &extra.params {
+        Some((space, _)) => space.unconstrained_names(),
+        None => (0..d).map(|i| format!("θ[{i}]")).collect(),
+    };
     let mut s = String::new();
     let method = match fit.method {
         Method::Lbfgs { .. } => "L-BFGS",
@@ -232,14 +383,17 @@ fn summary(fit: &Laplace, name: &str) -> String {
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "  {:<8} {:>14} {:>14}", "", "mode", "std");
-    // A long parameter vector is summarised: --json prints all of it.
-    let shown = if d > 60 { 50 } else { d };
-    for i in 0..shown {
-        let _ = writeln!(s, "  {:<8} {:>14.6} {:>14.6}", format!("θ[{i}]"), fit.mode[i], fit.std[i]);
+    if let Some((space, sum)) = &extra.params {
+        let _ = writeln!(s, "  constrained scale (mode and delta-method std)");
+        table(&mut s, &space.names(), &sum.mode.to_vec(), &sum.std.to_vec());
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  unconstrained scale (the fit's Gaussian)");
     }
-    if shown < d {
-        let _ = writeln!(s, "  … {} more coordinate(s) (--json prints every one)", d - shown);
+    table(&mut s, &labels, &fit.mode.to_vec(), &fit.std.to_vec());
+    if let Some((g, names, r)) = &extra.derived {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "  derived quantities of @{g} (delta method)");
+        table(&mut s, names, &r.value.to_vec(), &r.std.to_vec());
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "  log density at mode  {:.10}", fit.log_density_at_mode);
@@ -250,13 +404,14 @@ fn summary(fit: &Laplace, name: &str) -> String {
     if let (true, Some(c)) = ((2..=8).contains(&d), fit.correlation()) {
         let _ = writeln!(s);
         let _ = writeln!(s, "  correlations");
-        let _ = write!(s, "  {:<8}", "");
-        for j in 0..d {
-            let _ = write!(s, " {:>7}", format!("θ[{j}]"));
+        let w = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(8);
+        let _ = write!(s, "  {:<w$}", "");
+        for l in &labels {
+            let _ = write!(s, " {l:>7}");
         }
         let _ = writeln!(s);
         for i in 0..d {
-            let _ = write!(s, "  {:<8}", format!("θ[{i}]"));
+            let _ = write!(s, "  {:<w$}", labels[i]);
             for j in 0..d {
                 let _ = write!(s, " {:>7.3}", c[[i, j]]);
             }
@@ -264,6 +419,21 @@ fn summary(fit: &Laplace, name: &str) -> String {
         }
     }
     s
+}
+
+/// Rows `name  mode  std`; a long vector is summarised (--json prints all
+/// of it).
+fn table(s: &mut String, names: &[String], mode: &[f64], std: &[f64]) {
+    let d = mode.len();
+    let w = names.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(8);
+    let _ = writeln!(s, "  {:<w$} {:>14} {:>14}", "", "mode", "std");
+    let shown = if d > 60 { 50 } else { d };
+    for i in 0..shown {
+        let _ = writeln!(s, "  {:<w$} {:>14.6} {:>14.6}", names[i], mode[i], std[i]);
+    }
+    if shown < d {
+        let _ = writeln!(s, "  … {} more coordinate(s) (--json prints every one)", d - shown);
+    }
 }
 
 /// The `--stats` lines.
@@ -322,15 +492,16 @@ fn stats(fit: &Laplace, report: &BuildReport) -> String {
 
 /// The function to fit, its dimension variables (if any) bound from the
 /// shapes of `--init` and `--data`.
-pub(super) fn load_func(a: &Args) -> Result<saddle::ir::Func, CliError> {
+pub(super) fn load_func(a: &Args) -> Result<(saddle::ir::Program, saddle::ir::Func), CliError> {
     let p = load_program(&a.file)?;
-    bind(&p, a.func.as_deref(), || {
+    let f = bind(&p, a.func.as_deref(), || {
         let mut shapes = vec![one_shape(&a.init, "--init")?];
         if let Some(spec) = &a.data {
             shapes.extend(arg_shapes(spec, "--data")?);
         }
         Ok(shapes)
-    })
+    })?;
+    Ok((p, f))
 }
 
 /// The data arguments after the parameter vector, from `--data`; an error

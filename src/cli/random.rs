@@ -24,7 +24,8 @@ pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
             "--plot is not available with --random (the approximation is over the fixed effects)",
         ));
     }
-    let func = &super::laplace::load_func(&a)?;
+    let (_, func) = super::laplace::load_func(&a)?;
+    let func = &func;
     let types = func.param_types();
     let Some(p0) = types.first().filter(|t| t.dtype.is_float() && t.rank() == 1) else {
         return Err(CliError::msg(format!(

@@ -107,6 +107,14 @@ pub enum LaplaceError {
         /// What is wrong.
         message: String,
     },
+    /// A parameter block is malformed, or a point is outside its support.
+    #[error("parameter block {block:?}: {message}")]
+    Param {
+        /// The block's name.
+        block: String,
+        /// What is wrong.
+        message: String,
+    },
     /// An option is out of range.
     #[error("invalid option {name}: {message}")]
     Options {

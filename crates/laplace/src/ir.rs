@@ -408,7 +408,7 @@ fn set_vector(a: &mut Array, dtype: DType, x: &[f64]) {
     }
 }
 
-fn vector(dtype: DType, x: &[f64]) -> Array {
+pub(crate) fn vector(dtype: DType, x: &[f64]) -> Array {
     match dtype {
         DType::F32 => Array::F32(
             ArrayD::from_shape_vec(IxDyn(&[x.len()]), x.iter().map(|&v| v as f32).collect()).expect("vector shape"),

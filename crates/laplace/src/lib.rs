@@ -15,6 +15,7 @@ mod linalg;
 mod newton;
 mod optimum;
 mod options;
+mod params;
 #[cfg(feature = "plot")]
 pub mod plot;
 mod random;
@@ -28,6 +29,7 @@ pub use density::{Evaluations, FnDensity, LogDensity};
 pub use error::LaplaceError;
 pub use ir::{BuildOptions, BuildReport, IrDensity, Simplify, sdreport};
 pub use options::{HessianMode, Method, Options};
+pub use params::{Block, BlockSummary, ParamFit, ParamSpace, ParamSummary, Support, Transform, laplace_params};
 pub use random::{InnerStats, RandomEffects, RandomError, RandomFit, laplace_random};
 pub use sparse::{FactorKind, SparseCholesky, SparseError, sym_matvec};
 pub use structure::{SparseStructure, SparseSymmetric};

@@ -20,11 +20,14 @@ pub struct PlotOptions {
     pub half_width: f64,
     /// A title (default: none).
     pub title: Option<String>,
+    /// Axis labels, one per coordinate of the fit (default: empty, for
+    /// `θ0`, `log θ1`, … by the fit's constraints).
+    pub labels: Vec<String>,
 }
 
 impl Default for PlotOptions {
     fn default() -> Self {
-        PlotOptions { dims: (0, 1), grid: 141, half_width: 4.5, title: None }
+        PlotOptions { dims: (0, 1), grid: 141, half_width: 4.5, title: None, labels: Vec::new() }
     }
 }
 
@@ -95,7 +98,7 @@ pub fn figure<D: LogDensity + ?Sized>(
             let root = SVGBackend::with_string(&mut svg, (560, 420)).into_drawing_area();
             root.fill(&WHITE).map_err(draw_err)?;
             let root = titled(&root, opts.title.as_deref())?;
-            marginal(&root, &xs, &truth_marginal_1d(&xs, &truth), gauss, &label(fit, 0))?;
+            marginal(&root, &xs, &truth_marginal_1d(&xs, &truth), gauss, &label(fit, opts, 0))?;
             root.present().map_err(draw_err)?;
         }
         return Ok(svg);
@@ -141,15 +144,18 @@ pub fn figure<D: LogDensity + ?Sized>(
         }
         let root = titled(&root, (!title.is_empty()).then_some(title.as_str()))?;
         let areas = root.split_evenly((1, 3));
-        contours(&areas[0], &panel, &label(fit, i), &label(fit, j))?;
-        marginal(&areas[1], &panel.xs, &ti, gi, &label(fit, i))?;
-        marginal(&areas[2], &panel.ys, &tj, gj, &label(fit, j))?;
+        contours(&areas[0], &panel, &label(fit, opts, i), &label(fit, opts, j))?;
+        marginal(&areas[1], &panel.xs, &ti, gi, &label(fit, opts, i))?;
+        marginal(&areas[2], &panel.ys, &tj, gj, &label(fit, opts, j))?;
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
 }
 
-fn label(fit: &Laplace, k: usize) -> String {
+fn label(fit: &Laplace, opts: &PlotOptions, k: usize) -> String {
+    if let Some(l) = opts.labels.get(k) {
+        return l.clone();
+    }
     match fit.constraints.get(k) {
         Some(crate::Constraint::Positive) => format!("log θ{k}"),
         Some(crate::Constraint::Interval { .. }) => format!("logit θ{k}"),
