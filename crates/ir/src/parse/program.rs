@@ -197,7 +197,33 @@ impl Signature {
                 }
             }
         }
-        let dims: Dims = seen.iter().map(|(v, s)| (v.to_string(), s.0)).collect();
+        let mut dims: Dims = seen.iter().map(|(v, s)| (v.to_string(), s.0)).collect();
+        // A variable written only in sums is solved from a sum in which it
+        // is the one unknown (`%theta: f64[J+2]` alone binds J), until no
+        // more can be.
+        loop {
+            let mut solved = false;
+            for (p, shape) in self.params.iter().zip(shapes) {
+                for (d, &n) in p.dims.iter().zip(shape.iter()) {
+                    let Dim::Expr(e) = d else { continue };
+                    let unknown: Vec<&(i64, String)> = e.terms.iter().filter(|(_, v)| !dims.contains_key(v)).collect();
+                    let [(a, v)] = unknown.as_slice() else { continue };
+                    let rest: i128 = i128::from(e.constant)
+                        + e.terms
+                            .iter()
+                            .filter_map(|(k, w)| dims.get(w).map(|&x| i128::from(*k) * x as i128))
+                            .sum::<i128>();
+                    let (num, a) = (n as i128 - rest, i128::from(*a));
+                    if a != 0 && num % a == 0 && num / a >= 0 {
+                        dims.insert(v.clone(), (num / a) as usize);
+                        solved = true;
+                    }
+                }
+            }
+            if !solved {
+                break;
+            }
+        }
         for (i, (p, shape)) in self.params.iter().zip(shapes).enumerate() {
             for (axis, (d, &n)) in p.dims.iter().zip(shape.iter()).enumerate() {
                 let Dim::Expr(e) = d else { continue };
@@ -206,7 +232,7 @@ impl Signature {
                         return Err(ProgramError::Binding {
                             func: self.name.clone(),
                             message: format!(
-                                "dimension variable {v} (in %{}: {p}) is not the whole extent of any argument's axis, so the arguments cannot bind it",
+                                "dimension variable {v} (in %{}: {p}) is neither the whole extent of an argument's axis nor solvable from one, so the arguments cannot bind it",
                                 p.name
                             ),
                         });
@@ -230,7 +256,7 @@ impl Signature {
                 }
             }
         }
-        Ok(self.vars.iter().map(|v| (v.clone(), seen.get(v.as_str()).map_or(0, |s| s.0))).collect())
+        Ok(self.vars.iter().map(|v| (v.clone(), dims.get(v.as_str()).copied().unwrap_or(0))).collect())
     }
 
     /// The parameter types once the dimension variables are bound.
