@@ -5,15 +5,16 @@
 //! ```
 //!
 //! y_gi ~ N(α + b_g, σ²),  b_g ~ N(0, τ²),  α ~ N(0, 10²),
-//! σ, τ ~ half-normal(0, 5²).
-//! The parameter vector is (α, σ, τ, b_1, ..., b_G) with σ and τ positive
-//! (through the log, with the log-Jacobian added); Laplace's approximation
-//! covers all of them, and the intra-class correlation τ²/(τ² + σ²) gets a
+//! σ, τ ~ half-normal(0, 5).
+//! The parameters are named blocks: α real, σ and τ positive (fitted on the
+//! log scale, the log-Jacobian added by the parameter space), b a vector.
+//! Laplace's approximation covers all of them, each block is reported on
+//! both scales, and the intra-class correlation τ²/(τ² + σ²) gets a
 //! delta-method standard error (TMB's `sdreport`).
 
 use saddle::ir::trace::trace_with;
-use saddle::ir::{Array, DType, TensorType};
-use saddle::laplace::{Constraint, IrDensity, Options, Target, laplace_constrained, sdreport};
+use saddle::ir::{Array, DType, TensorType, dist};
+use saddle::laplace::{Block, Options, ParamSpace, Support, laplace_params};
 
 /// Simulated data: `groups` groups of `per_group` observations.
 fn simulate(groups: usize, per_group: usize) -> (Vec<f64>, Vec<i64>) {
@@ -45,50 +46,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (groups, per_group) = (12, 8);
     let (y, g) = simulate(groups, per_group);
     let n = y.len();
-    let d = 3 + groups;
+    let space = ParamSpace::new(vec![
+        Block::scalar("alpha", Support::Real),
+        Block::scalar("sigma", Support::Positive),
+        Block::scalar("tau", Support::Positive),
+        Block::vector("b", groups, Support::Real),
+    ])?;
+    let d = space.constrained_dim();
     let types = [TensorType::f64([d]), TensorType::f64([n]), TensorType::new(DType::I64, [n])];
     let log_posterior = trace_with("log_posterior", &types, |_, a| {
         let (theta, y, group) = (a[0], a[1], a[2]);
-        let scalar = |i: usize| theta.slice(&[i], &[i + 1]).reshape(&[]);
-        let (alpha, sigma, tau) = (scalar(0), scalar(1), scalar(2));
+        let (alpha, sigma, tau) = (theta.at(0), theta.at(1), theta.at(2));
         let b = theta.slice(&[3], &[d]);
-        let mean = alpha + b.take(group, 0);
-        let r = (y - mean) / sigma;
-        let loglik = -0.5 * (r * r).sum_all() - n as f64 * sigma.log();
-        let z = b / tau;
-        let random_effects = -0.5 * (z * z).sum_all() - groups as f64 * tau.log();
-        let priors = -0.5 * (alpha * alpha) / 100.0 - 0.5 * (sigma * sigma) / 25.0 - 0.5 * (tau * tau) / 25.0;
-        vec![loglik + random_effects + priors]
+        vec![
+            dist::normal_lpdf(y, alpha + b.take(group, 0), sigma)
+                + dist::normal_lpdf(b, 0.0, tau)
+                + dist::normal_lpdf(alpha, 0.0, 10.0)
+                + dist::half_normal_lpdf(sigma, 5.0)
+                + dist::half_normal_lpdf(tau, 5.0),
+        ]
     })?;
 
-    let data = vec![Array::from(ndarray::Array1::from(y).into_dyn()), Array::from(ndarray::Array1::from(g).into_dyn())];
-    let mut density = IrDensity::new(&log_posterior, data.clone())?;
-    let mut constraints = vec![Constraint::Real, Constraint::Positive, Constraint::Positive];
-    constraints.extend(std::iter::repeat_n(Constraint::Real, groups));
+    let data = vec![Array::from(ndarray::Array1::from(y)), Array::from(ndarray::Array1::from(g))];
     let mut init = vec![0.0, 1.0, 1.0];
     init.extend(std::iter::repeat_n(0.0, groups));
-    let fit =
-        laplace_constrained(&mut density, &init, &constraints, Target::UnconstrainedPosterior, &Options::default())?;
+    let fit = laplace_params(&log_posterior, data.clone(), &space, &init, &Options::default())?;
 
     println!("random intercepts: {groups} groups × {per_group} observations, d = {d}");
-    println!("{:>6} {:>10} {:>10}   (constrained space; delta-method std)", "", "mode", "std");
-    let names: Vec<String> =
-        ["α", "σ", "τ"].iter().map(|s| s.to_string()).chain((1..=groups).map(|k| format!("b[{k}]"))).collect();
+    println!("{:>6} {:>10} {:>10}   (constrained scale; delta-method std)", "", "mode", "std");
+    let names = space.names();
     for (j, name) in names.iter().enumerate() {
-        println!("{:>6} {:>10.4} {:>10.4}", name, fit.constrained_mode[j], fit.constrained_std[j]);
+        println!("{:>6} {:>10.4} {:>10.4}", name, fit.summary.mode[j], fit.summary.std[j]);
     }
     println!(
         "log evidence {:.5}; {} Newton iteration(s), fit in {:?}",
-        fit.log_evidence, fit.iterations, fit.timings.total
+        fit.fit.log_evidence, fit.fit.iterations, fit.fit.timings.total
     );
 
     let icc = trace_with("icc", &types, |_, a| {
-        let theta = a[0];
-        let s2 = theta.slice(&[1], &[2]).square();
-        let t2 = theta.slice(&[2], &[3]).square();
-        vec![(t2 / (t2 + s2)).reshape(&[])]
+        let (sigma, tau) = (a[0].at(1), a[0].at(2));
+        vec![tau.square() / (tau.square() + sigma.square())]
     })?;
-    let r = sdreport(&fit, &icc, &data)?;
+    let r = space.sdreport(&fit.fit, &icc, &data)?;
     println!("intra-class correlation τ²/(τ² + σ²) = {:.3} ± {:.3}", r.value[0], r.std[0]);
     Ok(())
 }
