@@ -516,3 +516,37 @@ fn the_docs_page_names_every_function() {
         dist::catalogue().iter().map(|(n, _)| *n).filter(|n| !page.contains(&format!("`{n}`"))).collect();
     assert!(missing.is_empty(), "docs/distributions.md does not list {missing:?}");
 }
+
+#[test]
+fn data_outside_the_support_have_zero_mass() {
+    // (function, data outside the support, the other arguments): each gives
+    // -inf, never a finite value from a branch that treats the datum as
+    // another category or count.
+    let p = |v: f64| s(v);
+    let cases: Vec<(&str, f64, Vec<ArrayD<f64>>)> = vec![
+        ("bernoulli_lpmf", 2.0, vec![p(0.3)]),
+        ("bernoulli_lpmf", 0.5, vec![p(0.3)]),
+        ("bernoulli_logit_lpmf", -1.0, vec![p(0.3)]),
+        ("binomial_lpmf", 7.0, vec![p(5.0), p(0.3)]),
+        ("binomial_lpmf", -1.0, vec![p(5.0), p(0.3)]),
+        ("binomial_logit_lpmf", 2.5, vec![p(5.0), p(0.3)]),
+        ("poisson_lpmf", -1.0, vec![p(2.0)]),
+        ("poisson_lpmf", 1.5, vec![p(2.0)]),
+        ("poisson_log_lpmf", -3.0, vec![p(0.2)]),
+        ("neg_binomial_2_lpmf", -2.0, vec![p(2.0), p(3.0)]),
+        ("neg_binomial_2_log_lpmf", 0.5, vec![p(0.2), p(3.0)]),
+        ("beta_binomial_lpmf", 6.0, vec![p(5.0), p(2.0), p(3.0)]),
+        ("categorical_logit_lpmf", 0.0, vec![arr(&[3], &[0.1, 0.2, 0.3])]),
+        ("categorical_logit_lpmf", 4.0, vec![arr(&[3], &[0.1, 0.2, 0.3])]),
+        ("ordered_logistic_lpmf", 0.0, vec![p(0.5), arr(&[2], &[-1.0, 1.0])]),
+        ("ordered_logistic_lpmf", 4.0, vec![p(0.5), arr(&[2], &[-1.0, 1.0])]),
+    ];
+    for (name, datum, rest) in cases {
+        let mut args = vec![s(datum)];
+        args.extend(rest);
+        assert_eq!(run_f64(name, &args), f64::NEG_INFINITY, "{name} at {datum}");
+        // The same distribution at a datum inside the support is finite.
+        args[0] = s(1.0);
+        assert!(run_f64(name, &args).is_finite(), "{name} at 1");
+    }
+}
