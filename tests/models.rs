@@ -34,6 +34,14 @@ fn close(what: &str, got: f64, want: f64, tol: f64) {
     assert!((got - want).abs() <= tol * (1.0 + want.abs()), "{what}: {got} vs {want}");
 }
 
+fn close_matrix(what: &str, got: &Json, want: &Json, tol: f64) {
+    for (i, (g, w)) in got.as_array().unwrap().iter().zip(want.as_array().unwrap()).enumerate() {
+        for (j, (g, w)) in floats(g).iter().zip(floats(w)).enumerate() {
+            close(&format!("{what}[{i}][{j}]"), *g, w, tol);
+        }
+    }
+}
+
 fn zeros(n: usize) -> String {
     format!("[{}]", vec!["0"; n].join(", "))
 }

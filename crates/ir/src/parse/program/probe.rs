@@ -123,44 +123,16 @@ pub(super) fn write_extents(texts: &[String], sets: &[Dims], vars: &[String]) ->
 
 /// `text` with every free-standing integer that is one of the extents in
 /// `names` replaced by its variable's name (not within other names,
-/// floats or negative numbers).
+/// floats or negative numbers): for messages about a probed instance.
 pub(super) fn name_extents(text: &str, names: &[(String, usize)]) -> String {
-    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    let mut last = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        let digits = i;
-        // A whole float (`101.0`, an extent used as a `const` value) counts
-        // as its integer.
-        if bytes.get(i) == Some(&b'.')
-            && bytes.get(i + 1) == Some(&b'0')
-            && !bytes.get(i + 2).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
-        {
-            i += 2;
-        }
-        let before = start.checked_sub(1).map(|j| bytes[j]);
-        let after = bytes.get(i).copied();
-        let joined = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b"_%@.-".contains(&b));
-        if joined(before) || joined(after) {
-            continue;
-        }
-        if let Some((name, _)) =
-            text[start..digits].parse::<usize>().ok().and_then(|n| names.iter().find(|(_, m)| *m == n))
-        {
-            out.push_str(&text[last..start]);
-            out.push_str(name);
-            last = i;
+    for (before, num) in pieces(text) {
+        out.push_str(before);
+        let Some((n, _, written)) = num else { continue };
+        match names.iter().find(|(_, m)| *m as u64 == n) {
+            Some((name, _)) => out.push_str(name),
+            None => out.push_str(written),
         }
     }
-    out.push_str(&text[last..]);
     out
 }
