@@ -64,13 +64,7 @@ fn eight_schools_matches_jax() {
     for (i, (g, w)) in floats(&got["mode"]).iter().zip(floats(&want["mode"])).enumerate() {
         close(&format!("mode[{i}]"), *g, w, 1e-7);
     }
-    for (i, (g, w)) in
-        got["covariance"].as_array().unwrap().iter().zip(want["covariance"].as_array().unwrap()).enumerate()
-    {
-        for (j, (g, w)) in floats(g).iter().zip(floats(w)).enumerate() {
-            close(&format!("covariance[{i}][{j}]"), *g, w, 1e-6);
-        }
-    }
+    close_matrix("covariance", &got["covariance"], &want["covariance"], 1e-6);
     close(
         "log density",
         got["log_density_at_mode"].as_f64().unwrap(),
@@ -115,13 +109,7 @@ fn radon_varying_intercepts_match_the_exact_marginal() {
     for (j, w) in floats(&want["random_mode"]).iter().enumerate() {
         close(&format!("intercept[{j}]"), mode[4 + j], *w, 1e-7);
     }
-    for (i, (g, w)) in
-        got["covariance"].as_array().unwrap().iter().zip(want["covariance"].as_array().unwrap()).enumerate()
-    {
-        for (j, (g, w)) in floats(g).iter().zip(floats(w)).enumerate() {
-            close(&format!("covariance[{i}][{j}]"), *g, w, 1e-6);
-        }
-    }
+    close_matrix("covariance", &got["covariance"], &want["covariance"], 1e-6);
     close("log marginal", got["log_marginal"].as_f64().unwrap(), want["log_marginal"].as_f64().unwrap(), 1e-9);
     close("log evidence", got["log_evidence"].as_f64().unwrap(), want["log_evidence"].as_f64().unwrap(), 1e-8);
 }
@@ -144,13 +132,7 @@ fn gp_regression_matches_jax() {
     for (i, (g, w)) in floats(&got["mode"]).iter().zip(floats(&want["mode"])).enumerate() {
         close(&format!("mode[{i}]"), *g, w, 1e-7);
     }
-    for (i, (g, w)) in
-        got["covariance"].as_array().unwrap().iter().zip(want["covariance"].as_array().unwrap()).enumerate()
-    {
-        for (j, (g, w)) in floats(g).iter().zip(floats(w)).enumerate() {
-            close(&format!("covariance[{i}][{j}]"), *g, w, 1e-6);
-        }
-    }
+    close_matrix("covariance", &got["covariance"], &want["covariance"], 1e-6);
     close("log evidence", got["log_evidence"].as_f64().unwrap(), want["log_evidence"].as_f64().unwrap(), 1e-9);
 }
 
