@@ -10,14 +10,9 @@
 //! formulas do.
 
 use super::helpers::{LOG_PI, LOG_SQRT_2PI, lbeta, log_Phi, log1m};
+use super::on_support;
 use crate::Tensor;
 use crate::trace::Operand;
-
-/// `-∞` where `inside` is false, `value` elsewhere.
-#[track_caller]
-fn on_support<'t>(inside: Tensor<'t>, value: Tensor<'t>) -> Tensor<'t> {
-    inside.select(value, f64::NEG_INFINITY)
-}
 
 /// `x` where `inside`, else `safe` (keeps the branch not taken finite).
 #[track_caller]

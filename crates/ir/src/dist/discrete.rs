@@ -8,42 +8,36 @@
 //! over all elements. Categories are numbered from 1, as in Stan.
 
 use super::helpers::{lbeta, lchoose, log_softmax, log1m, log1m_exp, multiply_log};
-use super::{bcast, float_dtype};
+use super::{bcast, float_dtype, on_support};
 use crate::trace::Operand;
 use crate::{DType, Tensor, TensorType};
 
-/// Whether each element of `x` (a float) is not a whole number.
+/// Whether each element of `x` (a float) is a whole number.
 #[track_caller]
-fn fractional<'t>(x: Tensor<'t>) -> Tensor<'t> {
-    x.ne(x.convert(DType::I64).convert(x.dtype()))
+fn whole<'t>(x: Tensor<'t>) -> Tensor<'t> {
+    x.eq(x.convert(DType::I64).convert(x.dtype()))
 }
 
-/// The sum of the elementwise log mass `lp`, `-∞` where `outside` says the
-/// data lie outside the support (a count below zero, a category beyond
-/// `K`): data no parameter can give never count as zero mass.
+/// Whether each element of `n` is a count: whole and not negative. Data no
+/// parameter can give (a count below zero, a category beyond `K`) have log
+/// mass `-∞` ([`on_support`]), never a finite value from another branch.
 #[track_caller]
-fn on_support<'t>(outside: Tensor<'t>, lp: Tensor<'t>) -> Tensor<'t> {
-    outside.select(f64::NEG_INFINITY, lp).sum_all()
-}
-
-/// A count: negative or fractional counts are outside every support.
-#[track_caller]
-fn not_a_count<'t>(n: Tensor<'t>) -> Tensor<'t> {
-    n.lt(0.0).or(fractional(n))
+fn a_count<'t>(n: Tensor<'t>) -> Tensor<'t> {
+    n.ge(0.0).and(whole(n))
 }
 
 /// `Σ log Bernoulli(n | θ)`, `n ∈ {0, 1}`.
 #[track_caller]
 pub fn bernoulli_lpmf<'t>(n: Tensor<'t>, theta: impl Operand<'t>) -> Tensor<'t> {
     let [n, theta] = floats!("bernoulli_lpmf"; n, theta);
-    on_support(n.ne(0.0).and(n.ne(1.0)), n.eq(1.0).select(theta.log(), log1m(theta)))
+    on_support(n.eq(0.0).or(n.eq(1.0)), n.eq(1.0).select(theta.log(), log1m(theta))).sum_all()
 }
 
 /// `Σ log Bernoulli(n | logit⁻¹(α))`, stable for any `α`.
 #[track_caller]
 pub fn bernoulli_logit_lpmf<'t>(n: Tensor<'t>, alpha: impl Operand<'t>) -> Tensor<'t> {
     let [n, alpha] = floats!("bernoulli_logit_lpmf"; n, alpha);
-    on_support(n.ne(0.0).and(n.ne(1.0)), n.eq(1.0).select(alpha.log_sigmoid(), (-alpha).log_sigmoid()))
+    on_support(n.eq(0.0).or(n.eq(1.0)), n.eq(1.0).select(alpha.log_sigmoid(), (-alpha).log_sigmoid())).sum_all()
 }
 
 /// `Σ log Binomial(n | N, θ)`: `n` successes in `N` trials.
@@ -53,30 +47,30 @@ pub fn binomial_lpmf<'t>(n: Tensor<'t>, trials: impl Operand<'t>, theta: impl Op
     let failures = trials - n;
     let none_failed = failures.eq(0.0);
     let failure_term = none_failed.select(0.0, failures * log1m(none_failed.select(0.5, theta)));
-    let outside = not_a_count(n).or(not_a_count(failures));
-    on_support(outside, lchoose(trials, n) + multiply_log(n, theta) + failure_term)
+    let inside = a_count(n).and(a_count(failures));
+    on_support(inside, lchoose(trials, n) + multiply_log(n, theta) + failure_term).sum_all()
 }
 
 /// `Σ log Binomial(n | N, logit⁻¹(α))`, stable for any `α`.
 #[track_caller]
 pub fn binomial_logit_lpmf<'t>(n: Tensor<'t>, trials: impl Operand<'t>, alpha: impl Operand<'t>) -> Tensor<'t> {
     let [n, trials, alpha] = floats!("binomial_logit_lpmf"; n, trials, alpha);
-    let outside = not_a_count(n).or(not_a_count(trials - n));
-    on_support(outside, lchoose(trials, n) + n * alpha.log_sigmoid() + (trials - n) * (-alpha).log_sigmoid())
+    let inside = a_count(n).and(a_count(trials - n));
+    on_support(inside, lchoose(trials, n) + n * alpha.log_sigmoid() + (trials - n) * (-alpha).log_sigmoid()).sum_all()
 }
 
 /// `Σ log Poisson(n | λ)`.
 #[track_caller]
 pub fn poisson_lpmf<'t>(n: Tensor<'t>, lambda: impl Operand<'t>) -> Tensor<'t> {
     let [n, lambda] = floats!("poisson_lpmf"; n, lambda);
-    on_support(not_a_count(n), multiply_log(n, lambda) - lambda - (n + 1.0).lgamma())
+    on_support(a_count(n), multiply_log(n, lambda) - lambda - (n + 1.0).lgamma()).sum_all()
 }
 
 /// `Σ log Poisson(n | e^α)`.
 #[track_caller]
 pub fn poisson_log_lpmf<'t>(n: Tensor<'t>, alpha: impl Operand<'t>) -> Tensor<'t> {
     let [n, alpha] = floats!("poisson_log_lpmf"; n, alpha);
-    on_support(not_a_count(n), n * alpha - alpha.exp() - (n + 1.0).lgamma())
+    on_support(a_count(n), n * alpha - alpha.exp() - (n + 1.0).lgamma()).sum_all()
 }
 
 /// `log Γ(n + φ) - log Γ(n + 1) - log Γ(φ)` for whole `n ≥ 0`, through
@@ -95,7 +89,7 @@ pub fn neg_binomial_2_lpmf<'t>(n: Tensor<'t>, mu: impl Operand<'t>, phi: impl Op
     // n log(μ / (μ + φ)) + φ log(φ / (μ + φ)), each as a log1p.
     let zero = n.eq(0.0);
     let count_term = zero.select(0.0, -n * (phi / zero.select(1.0, mu)).log1p());
-    on_support(not_a_count(n), lchoose_nb(n, phi) + count_term - phi * (mu / phi).log1p())
+    on_support(a_count(n), lchoose_nb(n, phi) + count_term - phi * (mu / phi).log1p()).sum_all()
 }
 
 /// `Σ log NegBinomial2(n | e^η, φ)`, stable for any `η`.
@@ -103,7 +97,8 @@ pub fn neg_binomial_2_lpmf<'t>(n: Tensor<'t>, mu: impl Operand<'t>, phi: impl Op
 pub fn neg_binomial_2_log_lpmf<'t>(n: Tensor<'t>, eta: impl Operand<'t>, phi: impl Operand<'t>) -> Tensor<'t> {
     let [n, eta, phi] = floats!("neg_binomial_2_log_lpmf"; n, eta, phi);
     let log_phi = phi.log();
-    on_support(not_a_count(n), lchoose_nb(n, phi) - n * (log_phi - eta).softplus() - phi * (eta - log_phi).softplus())
+    on_support(a_count(n), lchoose_nb(n, phi) - n * (log_phi - eta).softplus() - phi * (eta - log_phi).softplus())
+        .sum_all()
 }
 
 /// `Σ log BetaBinomial(n | N, α, β)`.
@@ -115,8 +110,8 @@ pub fn beta_binomial_lpmf<'t>(
     beta: impl Operand<'t>,
 ) -> Tensor<'t> {
     let [n, trials, alpha, beta] = floats!("beta_binomial_lpmf"; n, trials, alpha, beta);
-    let outside = not_a_count(n).or(not_a_count(trials - n));
-    on_support(outside, lchoose(trials, n) + lbeta(n + alpha, trials - n + beta) - lbeta(alpha, beta))
+    let inside = a_count(n).and(a_count(trials - n));
+    on_support(inside, lchoose(trials, n) + lbeta(n + alpha, trials - n + beta) - lbeta(alpha, beta)).sum_all()
 }
 
 /// Where `y` (categories from 1, `[...]`) picks category `k` of a trailing
@@ -148,8 +143,8 @@ pub fn categorical_logit_lpmf<'t>(y: Tensor<'t>, beta: Tensor<'t>) -> Tensor<'t>
     let hot = one_hot(y, k, 0.0);
     let [hot, lp] = bcast("categorical_logit_lpmf", [hot, lp]);
     // A category outside 1..=K has probability zero.
-    let outside = y.lt(1.0).or(y.gt(k as f64)).or(fractional(y));
-    hot.select(lp, 0.0).sum_all() + on_support(outside, y.scalar_like(0.0).broadcast_to(&y.shape()))
+    let inside = y.ge(1.0).and(y.le(k as f64)).and(whole(y));
+    hot.select(lp, 0.0).sum_all() + on_support(inside, y.scalar_like(0.0).broadcast_to(&y.shape())).sum_all()
 }
 
 /// `Σ log OrderedLogistic(y | η, c)`: `y ∈ 1..=K`, linear predictor `η`
@@ -182,6 +177,6 @@ pub fn ordered_logistic_lpmf<'t>(y: Tensor<'t>, eta: impl Operand<'t>, c: Tensor
     let b = eta - hi;
     let gap = first.or(last).select(-1.0, lo - hi);
     let middle = a.log_sigmoid() + (-b).log_sigmoid() + log1m_exp(gap);
-    let outside = y.lt(1.0).or(y.gt(cuts as f64 + 1.0)).or(fractional(y));
-    on_support(outside, first.select((-b).log_sigmoid(), last.select(a.log_sigmoid(), middle)))
+    let inside = y.ge(1.0).and(y.le(cuts as f64 + 1.0)).and(whole(y));
+    on_support(inside, first.select((-b).log_sigmoid(), last.select(a.log_sigmoid(), middle))).sum_all()
 }

@@ -50,6 +50,13 @@ macro_rules! floats {
     }};
 }
 
+/// `-∞` where `inside` is false, `value` elsewhere: the log density of
+/// data outside the support.
+#[track_caller]
+fn on_support<'t>(inside: Tensor<'t>, value: Tensor<'t>) -> Tensor<'t> {
+    inside.select(value, f64::NEG_INFINITY)
+}
+
 mod continuous;
 mod discrete;
 mod helpers;
