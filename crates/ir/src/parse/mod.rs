@@ -430,48 +430,16 @@ impl<'a> Parser<'a> {
         let estimate = memchr::memchr_iter(b'\n', body).count().min(body.len() / 16);
         b.reserve(estimate);
         self.advance()?;
-        self.expect(Tok::LParen, "`(`")?;
         let mut scope: HashMap<&'a str, Slot> = HashMap::with_capacity_and_hasher(estimate, Default::default());
-        if self.tok.tok != Tok::RParen {
-            loop {
-                let name_tok = self.tok;
-                let Tok::Local(pname) = self.tok.tok else {
-                    let found = self.tok.tok.describe();
-                    return self.fail(format!("expected a parameter like `%x: f64[]`, found {found}"));
-                };
-                self.advance()?;
-                self.expect(Tok::Colon, "`:` and the parameter's type")?;
-                let ty = self.ty()?;
+        let declared = self.header(
+            |p, _| p.ty(),
+            |p, name_tok, pname, ty| {
                 let v = b.param(ty).expect("parameters precede instructions and types are checked");
                 b.set_name(v, pname);
-                b.set_line_col(v, &self.file, name_tok.line, name_tok.col);
-                self.define(&mut scope, &name_tok, pname, Slot::Defined(v, name_tok.line));
-                if self.tok.tok == Tok::Comma {
-                    self.advance()?;
-                } else {
-                    break;
-                }
-            }
-        }
-        self.expect(Tok::RParen, "`,` or `)`")?;
-        self.expect(Tok::Arrow, "`->` and the result types")?;
-        let mut declared = Vec::new();
-        if self.tok.tok == Tok::LParen {
-            self.advance()?;
-            if self.tok.tok != Tok::RParen {
-                loop {
-                    declared.push((self.tok, self.ty()?));
-                    if self.tok.tok == Tok::Comma {
-                        self.advance()?;
-                    } else {
-                        break;
-                    }
-                }
-            }
-            self.expect(Tok::RParen, "`,` or `)`")?;
-        } else {
-            declared.push((self.tok, self.ty()?));
-        }
+                b.set_line_col(v, &p.file, name_tok.line, name_tok.col);
+                p.define(&mut scope, &name_tok, pname, Slot::Defined(v, name_tok.line));
+            },
+        )?;
         self.expect(Tok::LBrace, "`{`")?;
         while !matches!(self.tok.tok, Tok::Ident("return")) {
             self.stmt(&mut b, &mut scope)?;
@@ -517,6 +485,58 @@ impl<'a> Parser<'a> {
             b.finish(&vals).expect("results are values of this function")
         };
         Ok((f, name_tok))
+    }
+
+    /// A signature after the function's name: `(%a: T, ...) -> R` or
+    /// `-> (R, ...)`. Types are read by `ty` (told whether it reads a
+    /// result); each parameter goes to `param` with its name and its
+    /// token; the result types are returned with their tokens.
+    fn header<T>(
+        &mut self,
+        mut ty: impl FnMut(&mut Self, bool) -> PResult<T>,
+        mut param: impl FnMut(&mut Self, Token<'a>, &'a str, T),
+    ) -> PResult<Vec<(Token<'a>, T)>> {
+        self.expect(Tok::LParen, "`(`")?;
+        if self.tok.tok != Tok::RParen {
+            loop {
+                let name_tok = self.tok;
+                let Tok::Local(pname) = self.tok.tok else {
+                    let found = self.tok.tok.describe();
+                    return self.fail(format!("expected a parameter like `%x: f64[]`, found {found}"));
+                };
+                self.advance()?;
+                self.expect(Tok::Colon, "`:` and the parameter's type")?;
+                let t = ty(self, false)?;
+                param(self, name_tok, pname, t);
+                if self.tok.tok == Tok::Comma {
+                    self.advance()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.expect(Tok::RParen, "`,` or `)`")?;
+        self.expect(Tok::Arrow, "`->` and the result types")?;
+        let mut declared = Vec::new();
+        if self.tok.tok == Tok::LParen {
+            self.advance()?;
+            if self.tok.tok != Tok::RParen {
+                loop {
+                    let t = self.tok;
+                    declared.push((t, ty(self, true)?));
+                    if self.tok.tok == Tok::Comma {
+                        self.advance()?;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.expect(Tok::RParen, "`,` or `)`")?;
+        } else {
+            let t = self.tok;
+            declared.push((t, ty(self, true)?));
+        }
+        Ok(declared)
     }
 
     fn define(&mut self, scope: &mut HashMap<&'a str, Slot>, t: &Token<'a>, name: &'a str, slot: Slot) {

@@ -39,44 +39,15 @@ impl<'a> Parser<'a> {
                 self.error_at(&name_tok, msg);
             }
             self.advance()?;
-            self.expect(Tok::LParen, "`(`")?;
             let mut params = Vec::new();
             let mut vars = Vec::new();
-            if self.tok.tok != Tok::RParen {
-                loop {
-                    let Tok::Local(pname) = self.tok.tok else {
-                        let found = self.tok.tok.describe();
-                        return self.fail(format!("expected a parameter like `%x: f64[]`, found {found}"));
-                    };
-                    self.advance()?;
-                    self.expect(Tok::Colon, "`:` and the parameter's type")?;
-                    let (dtype, dims) = self.ty_pattern(&mut vars, &mut max_int)?;
-                    params.push(ParamPattern { name: pname.to_string(), dtype, dims });
-                    if self.tok.tok == Tok::Comma {
-                        self.advance()?;
-                    } else {
-                        break;
-                    }
-                }
-            }
-            self.expect(Tok::RParen, "`,` or `)`")?;
-            self.expect(Tok::Arrow, "`->` and the result types")?;
-            // Result types are checked when the body is read.
-            let mut scratch = Vec::new();
-            if self.tok.tok == Tok::LParen {
-                self.advance()?;
-                while self.tok.tok != Tok::RParen {
-                    self.ty_pattern(&mut scratch, &mut max_int)?;
-                    if self.tok.tok == Tok::Comma {
-                        self.advance()?;
-                    } else {
-                        break;
-                    }
-                }
-                self.expect(Tok::RParen, "`,` or `)`")?;
-            } else {
-                self.ty_pattern(&mut scratch, &mut max_int)?;
-            }
+            // Result types are checked when the body is read: names that
+            // appear only there are not variables.
+            let mut result_vars = Vec::new();
+            self.header(
+                |p, result| p.ty_pattern(if result { &mut result_vars } else { &mut vars }, &mut max_int),
+                |_, _, pname, (dtype, dims)| params.push(ParamPattern { name: pname.to_string(), dtype, dims }),
+            )?;
             self.expect(Tok::LBrace, "`{`")?;
             let mut depth = 1usize;
             let mut callees = Vec::new();
