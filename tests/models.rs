@@ -34,6 +34,16 @@ fn close(what: &str, got: f64, want: f64, tol: f64) {
     assert!((got - want).abs() <= tol * (1.0 + want.abs()), "{what}: {got} vs {want}");
 }
 
+/// `saddle laplace` of `examples/models/NAME.sir` on its data, from
+/// `init`, to a tight gradient tolerance, with `extra` flags.
+fn fit_model(name: &str, init: &str, extra: &[&str]) -> Json {
+    let sir = model(&format!("{name}.sir"));
+    let data = format!("@{}", model(&format!("{name}.data.json")));
+    let mut args = vec!["laplace", &sir, "--init", init, "--data", &data, "--grad-tol", "1e-10", "--json"];
+    args.extend_from_slice(extra);
+    fit(&args)
+}
+
 fn close_matrix(what: &str, got: &Json, want: &Json, tol: f64) {
     for (i, (g, w)) in got.as_array().unwrap().iter().zip(want.as_array().unwrap()).enumerate() {
         for (j, (g, w)) in floats(g).iter().zip(floats(w)).enumerate() {
@@ -49,18 +59,7 @@ fn zeros(n: usize) -> String {
 #[test]
 fn eight_schools_matches_jax() {
     let want = reference("eight_schools");
-    let data = format!("@{}", model("eight_schools.data.json"));
-    let got = fit(&[
-        "laplace",
-        &model("eight_schools.sir"),
-        "--init",
-        &zeros(10),
-        "--data",
-        &data,
-        "--grad-tol",
-        "1e-10",
-        "--json",
-    ]);
+    let got = fit_model("eight_schools", &zeros(10), &[]);
     for (i, (g, w)) in floats(&got["mode"]).iter().zip(floats(&want["mode"])).enumerate() {
         close(&format!("mode[{i}]"), *g, w, 1e-7);
     }
@@ -88,20 +87,7 @@ fn radon_varying_intercepts_match_the_exact_marginal() {
     // The model is Gaussian in the intercepts: Laplace's marginal is exact,
     // and the reference integrates them out in closed form.
     let want = reference("radon");
-    let data = format!("@{}", model("radon.data.json"));
-    let got = fit(&[
-        "laplace",
-        &model("radon.sir"),
-        "--init",
-        &zeros(16),
-        "--data",
-        &data,
-        "--random",
-        "4:16",
-        "--grad-tol",
-        "1e-10",
-        "--json",
-    ]);
+    let got = fit_model("radon", &zeros(16), &["--random", "4:16"]);
     let mode = floats(&got["mode"]);
     for (i, w) in floats(&want["mode"]).iter().enumerate() {
         close(&format!("fixed[{i}]"), mode[i], *w, 1e-7);
@@ -117,18 +103,7 @@ fn radon_varying_intercepts_match_the_exact_marginal() {
 #[test]
 fn gp_regression_matches_jax() {
     let want = reference("gp_regression");
-    let data = format!("@{}", model("gp_regression.data.json"));
-    let got = fit(&[
-        "laplace",
-        &model("gp_regression.sir"),
-        "--init",
-        "[0, 0, 0]",
-        "--data",
-        &data,
-        "--grad-tol",
-        "1e-10",
-        "--json",
-    ]);
+    let got = fit_model("gp_regression", "[0, 0, 0]", &[]);
     for (i, (g, w)) in floats(&got["mode"]).iter().zip(floats(&want["mode"])).enumerate() {
         close(&format!("mode[{i}]"), *g, w, 1e-7);
     }
