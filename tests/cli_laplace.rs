@@ -1,7 +1,11 @@
 //! `saddle laplace` from the outside: the `--json` contract, the summary,
 //! the figure, `.npy` data, and exit codes of every failure.
 
+mod common;
+
 use std::process::{Command, Output};
+
+use common::{fails, ok_json};
 
 fn saddle(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_saddle")).args(args).output().expect("the saddle binary runs")
@@ -35,21 +39,6 @@ fn temp_file(name: &str, contents: &str) -> TempFile {
     let p = dir.path().join(name);
     std::fs::write(&p, contents).unwrap();
     TempFile { path: p.display().to_string(), _dir: dir }
-}
-
-fn ok_json(out: &Output) -> serde_json::Value {
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-/// Exit 1, `error:` lines on stderr, nothing on stdout.
-fn fails(out: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stdout: {} stderr: {err}", String::from_utf8_lossy(&out.stdout));
-    assert!(out.stdout.is_empty(), "no partial output on failure");
-    assert!(err.lines().any(|l| l.starts_with("error: ")), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in {err}");
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 fn num(v: &serde_json::Value) -> f64 {

@@ -2,7 +2,11 @@
 //! paths inside a JSON file relative to that file.
 
 use std::path::Path;
+mod common;
+
 use std::process::{Command, Output};
+
+use common::{fails, ok_json};
 
 use ndarray_npy::WriteNpyExt;
 
@@ -26,21 +30,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
-}
-
-fn ok_json(out: &Output) -> serde_json::Value {
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-/// Exit 1, `error:` lines on stderr, nothing on stdout.
-fn fails(out: &Output, needle: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stdout: {} stderr: {err}", String::from_utf8_lossy(&out.stdout));
-    assert!(out.stdout.is_empty(), "no partial output on failure");
-    assert!(err.lines().any(|l| l.starts_with("error: ")), "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in {err}");
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 fn num(v: &serde_json::Value) -> f64 {

@@ -15,6 +15,23 @@ pub fn scratch_dir(prefix: &str) -> tempfile::TempDir {
     tempfile::Builder::new().prefix(&format!("saddle-{prefix}-")).tempdir().expect("a temporary directory")
 }
 
+/// The JSON object a command printed on stdout, after checking it exited 0.
+pub fn ok_json(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}
+
+/// Exit 1, `error:` lines on stderr mentioning `needle`, nothing on stdout,
+/// no panic.
+pub fn fails(out: &std::process::Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stdout: {} stderr: {err}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "no partial output on failure");
+    assert!(err.lines().any(|l| l.starts_with("error: ")), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 /// The directory of the `.sir` test cases.
 pub fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases")
