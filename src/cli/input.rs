@@ -112,13 +112,16 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// The first `n` bytes of `path` (fewer when the file is shorter), and the
-/// file's size.
-pub fn read_prefix(path: &Path, n: u64) -> Result<(Vec<u8>, u64), String> {
+/// The first `n` bytes of `path`, for a file longer than `n` bytes (`None`
+/// for a shorter one, which is not read here).
+pub fn read_prefix(path: &Path, n: u64) -> Result<Option<Vec<u8>>, String> {
     let (file, len) = open_regular(path)?;
+    if len <= n {
+        return Ok(None);
+    }
     let mut bytes = Vec::new();
     file.take(n).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok((bytes, len))
+    Ok(Some(bytes))
 }
 
 /// The memory the system says is available, in bytes, where it says so.

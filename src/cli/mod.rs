@@ -161,10 +161,9 @@ const PREFIX_BYTES: u64 = 1 << 20;
 /// lies well inside the prefix, parsing the prefix gives the same errors as
 /// parsing the whole file, without reading the rest.
 fn early_error(path: &std::path::Path, name: &str) -> Result<Option<saddle::ir::ParseError>, CliError> {
-    let (prefix, len) = input::read_prefix(path, PREFIX_BYTES).map_err(CliError::msg)?;
-    if len <= PREFIX_BYTES {
+    let Some(prefix) = input::read_prefix(path, PREFIX_BYTES).map_err(CliError::msg)? else {
         return Ok(None);
-    }
+    };
     // Cut at a character boundary, well before the end of the prefix.
     let valid = match std::str::from_utf8(&prefix) {
         Ok(s) => s,
