@@ -65,9 +65,6 @@ pub struct Args {
     pub derived: Option<String>,
 }
 
-#[path = "params.rs"]
-mod params;
-
 /// What `--params` and `--derived` add to the output.
 struct Extra<'a> {
     /// The blocks and the fit's summary by block.
@@ -102,7 +99,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
     let init = parse_one(&a.init, p0, "--init")?.to_f64_vec();
     let data = data_args(&a, func)?;
     let space = match &a.params {
-        Some(spec) => Some(params::parse_params(spec, p0.shape[0])?),
+        Some(spec) => Some(super::params::parse_params(spec, p0.shape[0])?),
         None => None,
     };
     let derived = match &a.derived {

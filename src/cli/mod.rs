@@ -13,6 +13,7 @@ mod json;
 mod laplace;
 mod lower;
 mod opt;
+mod params;
 mod random;
 
 use std::io::Write;

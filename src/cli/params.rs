@@ -11,8 +11,8 @@
 use saddle::laplace::{Block, LaplaceError, ParamSpace, Support};
 use serde_json::Value as Json;
 
-use crate::cli::CliError;
-use crate::cli::args::{kind, read_json};
+use super::CliError;
+use super::args::{kind, read_json};
 
 /// Reads `--params` into a parameter space whose constrained length must
 /// be `d` (the length of the function's first parameter).
