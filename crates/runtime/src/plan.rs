@@ -427,10 +427,11 @@ impl Planner<'_> {
         let result = self.plan_group_body(members, group, &mut s, &mut inputs, &mut regs, &mut free);
         s.reset();
         self.scratch = s;
-        let (body, stores) = result?;
+        let (mut body, stores) = result?;
         if stores.is_empty() {
             return Ok(());
         }
+        crate::kernels::elementwise::mark_uniform(&inputs, &mut body);
         self.steps.push(Step::Fused(Fused { n, inputs, body, stores, regs }));
         Ok(())
     }
@@ -496,7 +497,7 @@ impl Planner<'_> {
             // Only a division can fail at run time (an integer one by zero);
             // other ops need no name for their errors.
             let at = if matches!(op, FOp::Binary(Binary::Div)) { describe(f, m) } else { String::new() };
-            body.push(FInst { op, dst, args, at });
+            body.push(FInst { op, dst, args, uniform: 0, at });
             s.reg_of[m.index()] = Some(dst);
             s.touched.push(m);
             // Registers of members whose last use is this instruction go back

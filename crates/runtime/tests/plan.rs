@@ -80,7 +80,7 @@ fn check(f: &Func, inputs: &[Array]) -> Result<(), TestCaseError> {
                     prop_assert!(same_bits(a, b), "result {i} differs from the {name}'s\n{}", text());
                 }
             }
-            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string(), "{}", text()),
             _ => prop_assert!(false, "{}\n{name} {:?}\ncompiled {:?}", text(), want.err(), got.as_ref().err()),
         }
     }
@@ -211,5 +211,79 @@ fn cholesky_densities_of_every_order_through_the_plan() {
             })
             .collect();
         check(&f, &inputs).unwrap();
+    }
+}
+
+/// One fused loop over `n` elements of `dtype` in which every binary op,
+/// comparison and select of the dtype takes a splat constant or a
+/// broadcast scalar parameter in each operand position, with several
+/// results (written in place into their buffers) and a kernel's dying
+/// buffer among the loop's inputs (an output computed aside and copied).
+fn uniform_operands(seed: u64, n: usize, dtype: DType) -> (Func, Vec<Array>) {
+    use saddle_ir::op::Binary;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut b = FuncBuilder::new("f");
+    let x = b.param(TensorType::new(dtype, vec![n])).unwrap();
+    let s = b.param(TensorType::new(dtype, vec![])).unwrap();
+    let m = b.param(TensorType::new(DType::Bool, vec![n])).unwrap();
+    let y = b.param(TensorType::new(dtype, vec![2, n / 2])).unwrap();
+    let value = random_array(&TensorType::new(dtype, vec![]), &mut rng).scalars()[0];
+    let c = b.constant(saddle_ir::Literal::splat(value, [n]));
+    let sb = b.push(Op::BroadcastInDim { shape: vec![n], dims: vec![] }, &[s]).unwrap();
+    // A kernel's result that dies in the loop: its buffer may take an output.
+    let yt = b.push(Op::Transpose { perm: vec![1, 0] }, &[y]).unwrap();
+    let v = b.push(Op::Reshape { shape: vec![n] }, &[yt]).unwrap();
+    let binaries: &[Binary] = match dtype {
+        DType::Bool => &[Binary::And, Binary::Or],
+        DType::F32 | DType::F64 => {
+            &[Binary::Add, Binary::Sub, Binary::Mul, Binary::Div, Binary::Pow, Binary::Max, Binary::Min]
+        }
+        DType::I32 | DType::I64 => &[Binary::Add, Binary::Sub, Binary::Mul, Binary::Div, Binary::Max, Binary::Min],
+    };
+    let mut outs = Vec::new();
+    let mut acc = v;
+    for &op in binaries {
+        for (p, q) in [(x, sb), (sb, x), (x, c), (c, x), (acc, sb), (c, sb)] {
+            let r = b.push(Op::Binary(op), &[p, q]).unwrap();
+            outs.push(r);
+            acc = r;
+        }
+    }
+    let compares: &[Compare] = if dtype == DType::Bool {
+        &[Compare::Eq, Compare::Ne]
+    } else {
+        &[Compare::Eq, Compare::Ne, Compare::Lt, Compare::Le, Compare::Gt, Compare::Ge]
+    };
+    for &cmp in compares {
+        for (p, q) in [(acc, sb), (c, x)] {
+            let k = b.push(Op::Compare(cmp), &[p, q]).unwrap();
+            for (t, e) in [(x, sb), (c, acc), (sb, c)] {
+                outs.push(b.push(Op::Select, &[k, t, e]).unwrap());
+            }
+            outs.push(b.push(Op::Select, &[m, acc, c]).unwrap());
+        }
+    }
+    // Through the text form, so that values have names: errors then name
+    // the same division in the compiled function, whose common
+    // subexpressions (`add %x, %s` and `add %s, %x`) are merged.
+    let f = saddle_ir::parse_func("t.sir", &saddle_ir::print_func(&b.finish(&outs).unwrap())).unwrap();
+    let inputs = f.param_types().iter().map(|t| random_array(t, &mut rng)).collect();
+    (f, inputs)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Uniform operands in every position, of every dtype, at sizes from
+    /// under one block to past the parallel threshold.
+    #[test]
+    fn splats_and_scalars_in_every_operand_position(
+        seed in any::<u64>(),
+        n in prop_oneof![2usize..(2 * BLOCK), (2 * BLOCK)..(40 * BLOCK), (140 * BLOCK)..(200 * BLOCK)],
+        d in 0usize..5,
+    ) {
+        let n = n.next_multiple_of(2);
+        let (f, inputs) = uniform_operands(seed, n, DType::ALL[d]);
+        check(&f, &inputs)?;
     }
 }

@@ -1,16 +1,25 @@
 //! Fused elementwise loops.
 //!
 //! A `Fused` group is a straight-line program of elementwise ops over
-//! `n` elements. It runs block by block ([`BLOCK`] elements at a time):
-//! the ops read each loaded input's block where it lies in its buffer
-//! (constants fill registers once), write registers (each op one tight
-//! loop the compiler vectorises), and the registers holding the group's
-//! outputs are copied out at the end of the block. The intermediates never
-//! leave the cache. A group of one float unary op
-//! between two distinct buffers skips the registers and runs from its
-//! input straight into its output. Large groups split their blocks over
-//! threads; each block reads all its inputs before writing any output, so
-//! an output may reuse the buffer of an input that dies in the group.
+//! `n` elements. It runs block by block ([`BLOCK`] elements at a time),
+//! each op one tight loop over the block that the compiler vectorises:
+//!
+//! - a loaded input's register is its block where it lies in its buffer;
+//! - an output's register is its block where it lies in the output buffer,
+//!   so the op that computes it writes it to memory directly (unless that
+//!   buffer is also a loaded input's, see below);
+//! - the other registers are scratch blocks that stay in the cache;
+//! - splat constants and scalars are uniform operands: the binary,
+//!   comparison and select loops read them as one number held in a vector
+//!   register, never as an array (their registers are filled once, for the
+//!   rarer ops that take every operand as an array).
+//!
+//! A group of one float unary op between two distinct buffers skips the
+//! registers and runs from its input straight into its output. Large
+//! groups split their blocks over threads. An output whose buffer is a
+//! loaded input's (the plan reuses the buffer of an input that dies in the
+//! group) is computed in scratch and copied out after the block's last op,
+//! when every op has read the input's block.
 
 use std::cell::RefCell;
 
@@ -63,6 +72,9 @@ pub(crate) struct FInst {
     pub dst: Reg,
     /// Operands (at most three: `select`), inline.
     pub args: smallvec::SmallVec<[Reg; 3]>,
+    /// Bit `i` is set when operand `i` is uniform: a splat constant or a
+    /// scalar, the same for every element (see [`mark_uniform`]).
+    pub uniform: u8,
     /// The instruction, named for errors (only divisions can fail; empty
     /// for other ops).
     pub at: String,
@@ -77,6 +89,21 @@ pub(crate) struct Fused {
     pub stores: Vec<(Reg, Loc)>,
     /// Registers per bank, indexed like [`bank`].
     pub regs: [usize; 5],
+}
+
+/// Sets each instruction's [`FInst::uniform`] bits from the group's
+/// inputs: an operand is uniform when its register holds a splat constant
+/// or a scalar input (input registers are never written by the body).
+pub(crate) fn mark_uniform(inputs: &[(Src, Reg)], body: &mut [FInst]) {
+    for inst in body {
+        inst.uniform = 0;
+        for (i, a) in inst.args.iter().enumerate() {
+            let constant = inputs.iter().any(|(src, r)| r == a && !matches!(src, Src::Load(_)));
+            if constant {
+                inst.uniform |= 1 << i;
+            }
+        }
+    }
 }
 
 /// The bank number of a dtype.
@@ -97,17 +124,17 @@ struct Scratch {
     i32: Vec<i32>,
     i64: Vec<i64>,
     bool: Vec<bool>,
-    /// Per bank, per register: where a loaded input's current block is
-    /// read in place, or null for a register of the bank.
-    loaded: [Vec<*const u8>; 5],
+    /// Per bank, per register: where the register's current block lies in
+    /// an input or output buffer, or null for a block of the bank.
+    at: [Vec<*mut u8>; 5],
 }
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Raw bank pointers of one thread's scratch, and its table of loaded
-/// inputs read in place.
+/// Raw bank pointers of one thread's scratch, and its table of registers
+/// that lie in place in an input or output buffer.
 #[derive(Clone, Copy)]
 struct Banks {
     f32: *mut f32,
@@ -115,7 +142,26 @@ struct Banks {
     i32: *mut i32,
     i64: *mut i64,
     bool: *mut bool,
-    loaded: [*mut *const u8; 5],
+    at: [*mut *mut u8; 5],
+}
+
+/// An operand of an op over a block: the block's elements, or one number
+/// for every element.
+#[derive(Clone, Copy)]
+enum Opd<'a, T> {
+    V(&'a [T]),
+    S(T),
+}
+
+impl<T: Copy> Opd<'_, T> {
+    /// Whether `p` holds for some element.
+    #[inline(always)]
+    fn any(&self, p: impl Fn(T) -> bool) -> bool {
+        match self {
+            Opd::V(v) => v.iter().any(|&x| p(x)),
+            Opd::S(x) => p(*x),
+        }
+    }
 }
 
 trait Banked: Elem {
@@ -141,28 +187,48 @@ banked!(i64, i64, 3);
 banked!(bool, bool, 4);
 
 impl Banks {
-    /// Register `r` (first `len` elements).
+    /// Where register `r`'s block starts: in place in a buffer, or in its
+    /// bank.
+    ///
+    /// # Safety
+    /// `T` is `r`'s dtype.
+    #[inline(always)]
+    unsafe fn ptr<T: Banked>(&self, r: Reg) -> *mut T {
+        let at = unsafe { *self.at[T::BANK].add(r.idx as usize) };
+        if at.is_null() { unsafe { T::base(self).add(r.idx as usize * BLOCK) } } else { at as *mut T }
+    }
+
+    /// Register `r` (first `len` elements), to write.
     ///
     /// # Safety
     /// `T` is `r`'s dtype; no other live slice covers the same register.
     #[allow(clippy::mut_from_ref)]
     #[inline(always)]
     unsafe fn reg<T: Banked>(&self, r: Reg, len: usize) -> &mut [T] {
-        unsafe { std::slice::from_raw_parts_mut(T::base(self).add(r.idx as usize * BLOCK), len) }
+        unsafe { std::slice::from_raw_parts_mut(self.ptr(r), len) }
     }
 
-    /// Operand `r` (first `len` elements): a loaded input's block where it
-    /// lies in its buffer, any other register in its bank.
+    /// Register `r` (first `len` elements), to read.
     ///
     /// # Safety
     /// `T` is `r`'s dtype; no live mutable slice covers the same register.
     #[inline(always)]
     unsafe fn src<T: Banked>(&self, r: Reg, len: usize) -> &[T] {
-        let at = unsafe { *self.loaded[T::BANK].add(r.idx as usize) };
-        if at.is_null() {
-            unsafe { std::slice::from_raw_parts(T::base(self).add(r.idx as usize * BLOCK), len) }
+        unsafe { std::slice::from_raw_parts(self.ptr(r), len) }
+    }
+
+    /// Operand `i` of `inst` (first `len` elements): one number when it is
+    /// uniform, the register's block otherwise.
+    ///
+    /// # Safety
+    /// As for [`Banks::src`].
+    #[inline(always)]
+    unsafe fn opd<T: Banked>(&self, inst: &FInst, i: usize, len: usize) -> Opd<'_, T> {
+        let r = inst.args[i];
+        if inst.uniform & (1 << i) != 0 {
+            Opd::S(unsafe { *self.ptr::<T>(r) })
         } else {
-            unsafe { std::slice::from_raw_parts(at as *const T, len) }
+            Opd::V(unsafe { self.src(r, len) })
         }
     }
 }
@@ -231,9 +297,9 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
         if s.bool.len() < need(4) {
             s.bool.resize(need(4), false);
         }
-        for (k, table) in s.loaded.iter_mut().enumerate() {
+        for (k, table) in s.at.iter_mut().enumerate() {
             table.clear();
-            table.resize(g.regs[k], std::ptr::null());
+            table.resize(g.regs[k], std::ptr::null_mut());
         }
         // Loaded inputs are read in place: their registers are never
         // written (the plan gives inputs registers of their own, and no
@@ -241,13 +307,29 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
         debug_assert!(g.inputs.iter().all(|(src, r)| {
             !matches!(src, Src::Load(_)) || g.body.iter().all(|i| i.dst != *r) && g.stores.iter().all(|(o, _)| o != r)
         }));
+        // An output is written in place unless its buffer shares memory
+        // with a loaded input (an op would overwrite elements of the block
+        // that later ops still read) or its register already lies in
+        // another output; those are copied out after the block's last op.
+        let loads: smallvec::SmallVec<[(usize, usize); 8]> = g
+            .inputs
+            .iter()
+            .filter_map(|(src, _)| if let Src::Load(l) = src { Some(frame.span(*l)) } else { None })
+            .collect();
+        let mut in_place: smallvec::SmallVec<[bool; 4]> = smallvec::SmallVec::new();
+        for (k, (r, loc)) in g.stores.iter().enumerate() {
+            let (a, b) = frame.span(*loc);
+            let shared = loads.iter().any(|&(c, d)| a < d && c < b);
+            let again = g.stores[..k].iter().zip(&in_place).any(|((o, _), &p)| p && o == r);
+            in_place.push(!shared && !again);
+        }
         let banks = Banks {
             f32: s.f32.as_mut_ptr(),
             f64: s.f64.as_mut_ptr(),
             i32: s.i32.as_mut_ptr(),
             i64: s.i64.as_mut_ptr(),
             bool: s.bool.as_mut_ptr(),
-            loaded: std::array::from_fn(|k| s.loaded[k].as_mut_ptr()),
+            at: std::array::from_fn(|k| s.at[k].as_mut_ptr()),
         };
         let full = BLOCK.min(hi - lo);
         // Constant inputs fill their registers once.
@@ -283,22 +365,31 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
                 if let Src::Load(loc) = src {
                     with_dtype!(r.dtype, T => {
                         // SAFETY: the plan sized the buffer to n elements of
-                        // T; the block is only read until the stores below.
+                        // T; the block is only read (an output sharing its
+                        // memory is written after the body).
                         let x = unsafe { frame.get_range::<T>(*loc, start, len) };
                         // SAFETY: the table has a slot for every register.
-                        unsafe { banks.loaded[bank(r.dtype)].add(r.idx as usize).write(x.as_ptr() as *const u8) };
+                        unsafe { banks.at[bank(r.dtype)].add(r.idx as usize).write(x.as_ptr() as *mut u8) };
                     });
                 }
+            }
+            for ((r, loc), _) in g.stores.iter().zip(&in_place).filter(|(_, p)| **p) {
+                with_dtype!(r.dtype, T => {
+                    // SAFETY: as for the loads; this block of the output is
+                    // written by this thread only, and no input lies there.
+                    let out = unsafe { frame.get_mut_range::<T>(*loc, start, len) };
+                    unsafe { banks.at[bank(r.dtype)].add(r.idx as usize).write(out.as_mut_ptr() as *mut u8) };
+                });
             }
             // SAFETY: registers of distinct indices never overlap, and a
             // destination is never one of its own operands.
             unsafe { body(&g.body, &banks, len)? };
-            for (r, loc) in &g.stores {
+            for ((r, loc), _) in g.stores.iter().zip(&in_place).filter(|(_, p)| !**p) {
                 with_dtype!(r.dtype, T => {
                     // SAFETY: as for the loads; this block of the output is
                     // written by this thread only.
                     let out = unsafe { frame.get_mut_range::<T>(*loc, start, len) };
-                    out.copy_from_slice(unsafe { banks.reg::<T>(*r, len) });
+                    out.copy_from_slice(unsafe { banks.src::<T>(*r, len) });
                 });
             }
             start += len;
@@ -427,6 +518,17 @@ fn map2<T: Copy, U: Copy>(d: &mut [U], a: &[T], b: &[T], f: impl Fn(T, T) -> U) 
     }
 }
 
+/// `d = f(a, b)` elementwise, a uniform operand read as one number.
+#[inline(always)]
+fn zip2<T: Copy, U: Copy>(d: &mut [U], a: Opd<'_, T>, b: Opd<'_, T>, f: impl Fn(T, T) -> U) {
+    match (a, b) {
+        (Opd::V(a), Opd::V(b)) => map2(d, a, b, f),
+        (Opd::V(a), Opd::S(y)) => map1(d, a, |x| f(x, y)),
+        (Opd::S(x), Opd::V(b)) => map1(d, b, |y| f(x, y)),
+        (Opd::S(x), Opd::S(y)) => d.fill(f(x, y)),
+    }
+}
+
 /// Blocks shorter than this run without the wide-vector bodies.
 const SMALL: usize = 16;
 
@@ -483,19 +585,19 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
     unsafe {
         match &inst.op {
             FOp::Unary(u) => unary(*u, banks, d, a.expect("one operand"), len),
-            FOp::Binary(b) => binary(*b, banks, d, a.expect("operand"), inst.args[1], len, &inst.at),
+            FOp::Binary(b) => binary(*b, banks, inst, len),
             FOp::Compare(c) => {
-                let (x, y) = (a.expect("operand"), inst.args[1]);
+                let x = a.expect("operand");
                 let out = banks.reg::<bool>(d, len);
                 with_dtype!(x.dtype, T => {
-                    let (p, q) = (banks.src::<T>(x, len), banks.src::<T>(y, len));
+                    let (p, q) = (banks.opd::<T>(inst, 0, len), banks.opd::<T>(inst, 1, len));
                     match c {
-                        Compare::Eq => map2(out, p, q, |s, t| s == t),
-                        Compare::Ne => map2(out, p, q, |s, t| s != t),
-                        Compare::Lt => map2(out, p, q, |s, t| s < t),
-                        Compare::Le => map2(out, p, q, |s, t| s <= t),
-                        Compare::Gt => map2(out, p, q, |s, t| s > t),
-                        Compare::Ge => map2(out, p, q, |s, t| s >= t),
+                        Compare::Eq => zip2(out, p, q, |s, t| s == t),
+                        Compare::Ne => zip2(out, p, q, |s, t| s != t),
+                        Compare::Lt => zip2(out, p, q, |s, t| s < t),
+                        Compare::Le => zip2(out, p, q, |s, t| s <= t),
+                        Compare::Gt => zip2(out, p, q, |s, t| s > t),
+                        Compare::Ge => zip2(out, p, q, |s, t| s >= t),
                     }
                 });
                 Ok(())
@@ -504,9 +606,27 @@ unsafe fn step(inst: &FInst, banks: &Banks, len: usize) -> Result<(), Error> {
                 let p = banks.src::<bool>(inst.args[0], len);
                 with_dtype!(d.dtype, T => {
                     let out = banks.reg::<T>(d, len);
-                    let (t, f) = (banks.src::<T>(inst.args[1], len), banks.src::<T>(inst.args[2], len));
-                    for i in 0..len {
-                        out[i] = if p[i] { t[i] } else { f[i] };
+                    match (banks.opd::<T>(inst, 1, len), banks.opd::<T>(inst, 2, len)) {
+                        (Opd::V(t), Opd::V(f)) => {
+                            for i in 0..len {
+                                out[i] = if p[i] { t[i] } else { f[i] };
+                            }
+                        }
+                        (Opd::V(t), Opd::S(f)) => {
+                            for i in 0..len {
+                                out[i] = if p[i] { t[i] } else { f };
+                            }
+                        }
+                        (Opd::S(t), Opd::V(f)) => {
+                            for i in 0..len {
+                                out[i] = if p[i] { t } else { f[i] };
+                            }
+                        }
+                        (Opd::S(t), Opd::S(f)) => {
+                            for i in 0..len {
+                                out[i] = if p[i] { t } else { f };
+                            }
+                        }
                     }
                 });
                 Ok(())
@@ -582,53 +702,55 @@ unsafe fn unary(u: Unary, banks: &Banks, d: Reg, x: Reg, len: usize) -> Result<(
 }
 
 #[inline(always)]
-unsafe fn binary(b: Binary, banks: &Banks, d: Reg, x: Reg, y: Reg, len: usize, at: &str) -> Result<(), Error> {
+unsafe fn binary(b: Binary, banks: &Banks, inst: &FInst, len: usize) -> Result<(), Error> {
     #[inline(always)]
-    fn num<T: Num + Banked>(b: Binary, o: &mut [T], p: &[T], q: &[T]) -> Result<(), ()> {
+    fn num<T: Num>(b: Binary, o: &mut [T], p: Opd<'_, T>, q: Opd<'_, T>) -> Result<(), ()> {
         match b {
-            Binary::Add => map2(o, p, q, Num::add),
-            Binary::Sub => map2(o, p, q, Num::sub),
-            Binary::Mul => map2(o, p, q, Num::mul),
-            Binary::Max => map2(o, p, q, Num::max),
-            Binary::Min => map2(o, p, q, Num::min),
+            Binary::Add => zip2(o, p, q, Num::add),
+            Binary::Sub => zip2(o, p, q, Num::sub),
+            Binary::Mul => zip2(o, p, q, Num::mul),
+            Binary::Max => zip2(o, p, q, Num::max),
+            Binary::Min => zip2(o, p, q, Num::min),
             Binary::Div => {
-                if q.iter().any(|v| Num::div(T::one(), *v).is_none()) {
+                if q.any(|v| Num::div(T::one(), v).is_none()) {
                     return Err(());
                 }
-                map2(o, p, q, |s, t| Num::div(s, t).unwrap_or(s))
+                zip2(o, p, q, |s, t| Num::div(s, t).unwrap_or(s))
             }
             Binary::Pow | Binary::And | Binary::Or => unreachable!("float and bool arms"),
         }
         Ok(())
     }
     #[inline(always)]
-    fn float<T: Float + Banked>(b: Binary, o: &mut [T], p: &[T], q: &[T]) -> Result<(), ()> {
+    fn float<T: Float>(b: Binary, o: &mut [T], p: Opd<'_, T>, q: Opd<'_, T>) -> Result<(), ()> {
         match b {
             Binary::Pow => {
-                map2(o, p, q, Float::pow);
+                zip2(o, p, q, Float::pow);
                 Ok(())
             }
             _ => num(b, o, p, q),
         }
     }
+    let d = inst.dst;
     let r = unsafe {
         match d.dtype {
-            DType::F32 => float(b, banks.reg::<f32>(d, len), banks.src::<f32>(x, len), banks.src::<f32>(y, len)),
-            DType::F64 => float(b, banks.reg::<f64>(d, len), banks.src::<f64>(x, len), banks.src::<f64>(y, len)),
-            DType::I32 => num(b, banks.reg::<i32>(d, len), banks.src::<i32>(x, len), banks.src::<i32>(y, len)),
-            DType::I64 => num(b, banks.reg::<i64>(d, len), banks.src::<i64>(x, len), banks.src::<i64>(y, len)),
+            DType::F32 => float(b, banks.reg::<f32>(d, len), banks.opd(inst, 0, len), banks.opd(inst, 1, len)),
+            DType::F64 => float(b, banks.reg::<f64>(d, len), banks.opd(inst, 0, len), banks.opd(inst, 1, len)),
+            DType::I32 => num(b, banks.reg::<i32>(d, len), banks.opd(inst, 0, len), banks.opd(inst, 1, len)),
+            DType::I64 => num(b, banks.reg::<i64>(d, len), banks.opd(inst, 0, len), banks.opd(inst, 1, len)),
             DType::Bool => {
-                let (o, p, q) = (banks.reg::<bool>(d, len), banks.src::<bool>(x, len), banks.src::<bool>(y, len));
+                let o = banks.reg::<bool>(d, len);
+                let (p, q) = (banks.opd::<bool>(inst, 0, len), banks.opd::<bool>(inst, 1, len));
                 if b == Binary::And {
-                    map2(o, p, q, |s, t| s & t)
+                    zip2(o, p, q, |s, t| s & t)
                 } else {
-                    map2(o, p, q, |s, t| s | t)
+                    zip2(o, p, q, |s, t| s | t)
                 }
                 Ok(())
             }
         }
     };
-    r.map_err(|()| Error::DivisionByZero { op: "div", at: at.to_string() })
+    r.map_err(|()| Error::DivisionByZero { op: "div", at: inst.at.clone() })
 }
 
 #[cfg(test)]

@@ -43,6 +43,13 @@ unsafe impl Send for Frame<'_> {}
 unsafe impl Sync for Frame<'_> {}
 
 impl Frame<'_> {
+    /// The address range `[first, end)` of the buffer at `loc`, to tell
+    /// whether two locations share memory.
+    pub(crate) fn span(&self, loc: Loc) -> (usize, usize) {
+        let r = self.raw(loc);
+        (r.ptr as usize, r.ptr as usize + r.bytes)
+    }
+
     fn raw(&self, loc: Loc) -> Raw {
         match loc {
             Loc::Param(i) => self.params[i as usize],
