@@ -572,7 +572,7 @@ def main():
                 rows.append(row)
                 print(f"{name:18s} {variant:12s} {n:>9d} {dt} saddle {s_ns / 1e6:9.3f} ms  jax {j_ns / 1e6:9.3f} ms  "
                       f"jax/saddle {j_ns / s_ns:6.2f}  vs copy {s_ns / c_ns:6.2f}"
-                      + (f"  mem" if row["memory_bound"] else "")
+                      + ("  mem" if row["memory_bound"] else "")
                       + (f"  err {err:.1e}" if err is not None else ""), flush=True)
                 return row
 
