@@ -93,6 +93,13 @@ pub trait Float: Num {
             *o = v.logistic();
         }
     }
+    /// `out[i] = x[i].exp_m1()`, with the same bits, over a slice.
+    #[inline(always)]
+    fn exp_m1_slice(out: &mut [Self], x: &[Self]) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = v.exp_m1();
+        }
+    }
     /// Square root.
     fn sqrt(self) -> Self;
     /// `1 / sqrt(x)`.
@@ -281,9 +288,11 @@ impl Float for f64 {
     fn ln(self) -> f64 {
         Real::ln(self)
     }
+    #[inline(always)]
     fn ln_1p(self) -> f64 {
         Real::ln_1p(self)
     }
+    #[inline(always)]
     fn exp_m1(self) -> f64 {
         Real::exp_m1(self)
     }
@@ -307,6 +316,10 @@ impl Float for f64 {
     #[inline(always)]
     fn logistic_slice(out: &mut [f64], x: &[f64]) {
         vmath::logistic_slice(out, x)
+    }
+    #[inline(always)]
+    fn exp_m1_slice(out: &mut [f64], x: &[f64]) {
+        vmath::exp_m1_slice(out, x)
     }
     #[inline(always)]
     fn sqrt(self) -> f64 {
@@ -350,9 +363,11 @@ impl Float for f32 {
     fn ln(self) -> f32 {
         Real::ln(self)
     }
+    #[inline(always)]
     fn ln_1p(self) -> f32 {
         Real::ln_1p(self)
     }
+    #[inline(always)]
     fn exp_m1(self) -> f32 {
         Real::exp_m1(self)
     }
@@ -376,6 +391,10 @@ impl Float for f32 {
     #[inline(always)]
     fn logistic_slice(out: &mut [f32], x: &[f32]) {
         vmath::logistic_slice_f32(out, x)
+    }
+    #[inline(always)]
+    fn exp_m1_slice(out: &mut [f32], x: &[f32]) {
+        vmath::exp_m1_slice_f32(out, x)
     }
     #[inline(always)]
     fn sqrt(self) -> f32 {

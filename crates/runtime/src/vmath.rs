@@ -1,13 +1,18 @@
-//! Slice loops of `exp` and `logistic` that vectorise: the element
-//! functions are [`saddle_ir::math::exp_log`]'s (re-exported here), and
-//! every loop here gives their bits. [`exp_slice`] and [`logistic_slice`]
-//! run the branch-free fast path (|x| ≤ 704) over a whole slice, as one
-//! loop the compiler vectorises or as AVX-512 intrinsics, and redo the
-//! rare arguments beyond it; the f32 forms compute in f64 lanes and round
-//! each result once, as [`saddle_ir::math::Real`] does for one element.
+//! Slice loops of `exp`, `logistic` and `expm1` that vectorise: the
+//! element functions are [`saddle_ir::math::exp_log`]'s and
+//! [`saddle_ir::math::log1p_expm1`]'s (re-exported here), and every loop
+//! here gives their bits. [`exp_slice`], [`logistic_slice`] and
+//! [`exp_m1_slice`] run the branch-free fast path (|x| ≤ 704) over a whole
+//! slice, as one loop the compiler vectorises or as AVX-512 intrinsics,
+//! and redo the rare arguments beyond it; the f32 forms compute in f64
+//! lanes and round each result once, as [`saddle_ir::math::Real`] does for
+//! one element. `ln` and `ln_1p` are branch-free, so a plain loop over
+//! them vectorises as it is.
 
 pub use saddle_ir::math::exp_log::{exp, ln, logistic};
 use saddle_ir::math::exp_log::{exp_core, exp_slow, fast, fused, logistic_from};
+pub use saddle_ir::math::log1p_expm1::{exp_m1, ln_1p};
+use saddle_ir::math::log1p_expm1::{exp_m1_core, exp_m1_slow};
 
 /// `out[i] = exp(x[i])` with the bits of [`exp`], as one loop the
 /// compiler vectorises (arguments outside the fast path are redone after).
@@ -26,6 +31,37 @@ fn exp_slice_of<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64)
         return unsafe { avx512::exp_slice(out, x, round) };
     }
     over_slice(out, x, round, |v| v, |_, e| e, exp_slow);
+}
+
+/// `out[i] = exp_m1(x[i])` with the bits of [`exp_m1`], as one loop the
+/// compiler vectorises (arguments outside the fast path are redone after).
+#[inline(always)]
+pub fn exp_m1_slice(out: &mut [f64], x: &[f64]) {
+    exp_m1_slice_of(out, x, |y| y);
+}
+
+/// [`exp_m1_slice`] for f32: the bits of `exp_m1(x as f64) as f32`.
+#[inline(always)]
+pub fn exp_m1_slice_f32(out: &mut [f32], x: &[f32]) {
+    exp_m1_slice_of(out, x, |y| y as f32);
+}
+
+/// [`exp_m1_slice`] and [`exp_m1_slice_f32`], in the formulation this CPU
+/// takes ([`fused`]), in a copy compiled for FMA as [`over_slice`] does.
+#[inline(always)]
+fn exp_m1_slice_of<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64) -> T) {
+    if !fused() {
+        return fast_then_fix(out, x, round, exp_m1_core::<false>, exp_m1_slow);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if !cfg!(target_feature = "fma")
+        && crate::isa::current() != crate::isa::Isa::Baseline
+        && std::arch::is_x86_feature_detected!("fma")
+    {
+        // SAFETY: the CPU has FMA.
+        return unsafe { fast_then_fix_with_fma(out, x, round, exp_m1_core::<true>, exp_m1_slow) };
+    }
+    fast_then_fix(out, x, round, exp_m1_core::<true>, exp_m1_slow)
 }
 
 /// The slice loops of `exp` and `logistic`: `finish(v, e^arg(v))` over

@@ -188,8 +188,27 @@ const LOG_POLY: [f64; 10] = [
 pub fn ln(x: f64) -> f64 {
     let small = x < f64::MIN_POSITIVE;
     let xs = if small { x * 4_503_599_627_370_496.0 } else { x };
-    let bits = xs.to_bits();
-    let mut k = ((bits >> 52) & 0x7ff) as i64 - 1023 - if small { 52 } else { 0 };
+    let y = ln_plus(xs, if small { -52 } else { 0 }, 0.0);
+    if x == 0.0 {
+        f64::NEG_INFINITY
+    } else if x < 0.0 || x.is_nan() {
+        f64::NAN
+    } else if x == f64::INFINITY {
+        x
+    } else {
+        y
+    }
+}
+
+/// `log(u·2^e) + c` for a positive normal `u` and a small correction `c`
+/// (|c| ≤ 2^-53, or 0), branch-free (other arguments give some number,
+/// never a fault): u = 2^k·m with m in [√½, √2), and log m by the atanh
+/// series, `c` joining the low-order terms before the last rounding.
+/// The core of [`ln`] (c = 0) and of [`super::ln_1p`].
+#[inline(always)]
+pub fn ln_plus(u: f64, e: i64, c: f64) -> f64 {
+    let bits = u.to_bits();
+    let mut k = ((bits >> 52) & 0x7ff) as i64 - 1023 + e;
     let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
     let big = m > std::f64::consts::SQRT_2;
     let m = if big { m * 0.5 } else { m };
@@ -204,16 +223,7 @@ pub fn ln(x: f64) -> f64 {
     let r = r * z;
     let hfsq = 0.5 * f * f;
     let kf = k as f64;
-    let y = kf * LN2_HI - ((hfsq - (s * (hfsq + r) + kf * LN2_LO)) - f);
-    if x == 0.0 {
-        f64::NEG_INFINITY
-    } else if x < 0.0 || x.is_nan() {
-        f64::NAN
-    } else if x == f64::INFINITY {
-        x
-    } else {
-        y
-    }
+    kf * LN2_HI - ((hfsq - (s * (hfsq + r) + (kf * LN2_LO + c))) - f)
 }
 
 /// The logistic function `1 / (1 + e^-x)`, computed as `1 / (1 + e^-|x|)`

@@ -4,9 +4,10 @@
 //! The runtime's kernels and reference evaluator and the simplifier's
 //! constant folder all call these functions, so a folded constant has the
 //! bits that running the function gives, on every path. [`Real`] gives
-//! every op for `f64` and `f32`; [`exp`], [`ln`] and [`logistic`] are
-//! written here so that loops over slices vectorise (the runtime's vector
-//! loops repeat their steps operation for operation, see [`exp_log`]);
+//! every op for `f64` and `f32`; [`exp`], [`ln`], [`logistic`], [`ln_1p`]
+//! and [`exp_m1`] are written here so that loops over slices vectorise
+//! (the runtime's vector loops repeat their steps operation for
+//! operation, see [`exp_log`] and [`log1p_expm1`]);
 //! [`digamma`] and [`polygamma`] are written here; the rest come from the
 //! platform's C library (through `std`) or the `libm` crate.
 //!
@@ -21,9 +22,11 @@
 //! ```
 
 pub mod exp_log;
+pub mod log1p_expm1;
 mod special;
 
 pub use exp_log::{exp, ln, logistic};
+pub use log1p_expm1::{exp_m1, ln_1p};
 pub use special::{digamma, erf, lgamma, polygamma};
 
 /// `x^e` by repeated squaring, with `mul` as the product (`one` for
@@ -203,11 +206,13 @@ impl Real for f64 {
     fn ln(self) -> f64 {
         exp_log::ln(self)
     }
+    #[inline(always)]
     fn ln_1p(self) -> f64 {
-        f64::ln_1p(self)
+        log1p_expm1::ln_1p(self)
     }
+    #[inline(always)]
     fn exp_m1(self) -> f64 {
-        f64::exp_m1(self)
+        log1p_expm1::exp_m1(self)
     }
     fn sin(self) -> f64 {
         f64::sin(self)
@@ -257,11 +262,13 @@ impl Real for f32 {
     fn ln(self) -> f32 {
         exp_log::ln(self as f64) as f32
     }
+    #[inline(always)]
     fn ln_1p(self) -> f32 {
-        f64::ln_1p(self as f64) as f32
+        log1p_expm1::ln_1p(self as f64) as f32
     }
+    #[inline(always)]
     fn exp_m1(self) -> f32 {
-        f64::exp_m1(self as f64) as f32
+        log1p_expm1::exp_m1(self as f64) as f32
     }
     fn sin(self) -> f32 {
         f32::sin(self)

@@ -666,7 +666,7 @@ fn unary_float<T: Float>(u: Unary, o: &mut [T], a: &[T]) {
         Unary::Exp => T::exp_slice(o, a),
         Unary::Log => map1(o, a, Float::ln),
         Unary::Log1p => map1(o, a, Float::ln_1p),
-        Unary::Expm1 => map1(o, a, Float::exp_m1),
+        Unary::Expm1 => T::exp_m1_slice(o, a),
         Unary::Sin => map1(o, a, Float::sin),
         Unary::Cos => map1(o, a, Float::cos),
         Unary::Tanh => map1(o, a, Float::tanh),
