@@ -8,8 +8,9 @@ use crate::{Func, Op, TensorType};
 /// Estimated work of one op or a whole function.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Cost {
-    /// Arithmetic operations: one per element for elementwise ops and
-    /// reductions, `2·M·N·K` (times the batch size) for `dot_general`,
+    /// Arithmetic operations: one per element for elementwise ops (four
+    /// for a division) and reductions, `2·M·N·K` (times the batch size) for
+    /// `dot_general`,
     /// `n³/3` for `cholesky`, `n²·k` for `triangular_solve`.
     pub flops: f64,
     /// Bytes read and written: operands and result, except that a slice or
@@ -56,6 +57,9 @@ pub fn op_cost(op: &Op, args: &[&TensorType], out: &TensorType) -> Cost {
             crate::Literal::Dense(_) => (0.0, bytes(out)),
         },
         Op::Iota { .. } => (elements(out), bytes(out)),
+        // A division takes several times a product's time on every CPU, so
+        // `x · (1/c)` wins over `x / c` where the two are the same.
+        Op::Binary(crate::op::Binary::Div) => (4.0 * elements(out), io()),
         Op::Unary(_) | Op::Binary(_) | Op::Compare(_) | Op::Select => (elements(out), io()),
         Op::Convert { .. } | Op::StopGradient => (0.0, io()),
         Op::BroadcastInDim { .. } | Op::Transpose { .. } | Op::Pad { .. } | Op::Concatenate { .. } => (0.0, io()),

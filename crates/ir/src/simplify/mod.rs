@@ -133,6 +133,13 @@ pub struct SimplifyOptions {
     pub reassociate: bool,
     /// The most re-association rewrites one run may apply.
     pub reassociate_budget: usize,
+    /// Replace formulas as users write them by the ops that compute the
+    /// same functions more accurately: `1/(1+exp(-x))` → `logistic x`,
+    /// `log(1+x)` → `log1p x`, `log(1-x)` → `log1p(-x)`, `exp(x)-1` →
+    /// `expm1 x` (so `log(1+exp(x))` becomes `log1p(exp(x))`, exact where
+    /// `exp(x)` is tiny). Results change, toward the exact value; off, every
+    /// rewrite keeps every bit. On by default.
+    pub stable_forms: bool,
     /// Largest dense constant (in elements) that constant folding writes
     /// into the result; splats are always folded.
     pub max_fold_elements: usize,
@@ -151,6 +158,7 @@ impl Default for SimplifyOptions {
             unsafe_math: false,
             reassociate: true,
             reassociate_budget: 10_000,
+            stable_forms: true,
             max_fold_elements: 256,
             max_const_elements: 1 << 16,
         }
@@ -356,6 +364,7 @@ fn enabled_rules(opts: &SimplifyOptions) -> Vec<Rule> {
         Safety::Exact => true,
         Safety::Unsafe => opts.unsafe_math,
         Safety::Reassociate => opts.reassociate,
+        Safety::Accurate => opts.stable_forms,
     };
     rules::all().into_iter().filter(enabled).collect()
 }

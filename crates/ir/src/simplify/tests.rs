@@ -1046,3 +1046,116 @@ fn the_node_limit_scales_with_the_input() {
         verify(&g).unwrap();
     }
 }
+
+#[test]
+fn formulas_as_written_become_the_stable_ops() {
+    let src = func(
+        "%x: f64[3], %s: f64[]",
+        "(f64[3], f64[3], f64[3], f64[3], f64[3], f64[3])",
+        "%one: f64[3] = const {value = 1.0}
+         %m1: f64[3] = const {value = -1.0}
+         %n: f64[3] = neg %x
+         %e: f64[3] = exp %n
+         %d: f64[3] = add %one, %e
+         %sig: f64[3] = div %one, %d
+         %ex: f64[3] = exp %x
+         %p: f64[3] = add %ex, %one
+         %soft: f64[3] = log %p
+         %q: f64[3] = sub %one, %x
+         %l1m: f64[3] = log %q
+         %em: f64[3] = sub %ex, %one
+         %em2: f64[3] = add %m1, %ex
+         %r: f64[3] = add %x, %one
+         %l1p: f64[3] = log %r",
+        "%sig, %soft, %l1m, %em, %em2, %l1p",
+    );
+    assert_eq!(
+        body(&src),
+        [
+            "%sig: f64[3] = logistic %x",
+            "%ex: f64[3] = exp %x",
+            "%soft: f64[3] = log1p %ex",
+            "%n: f64[3] = neg %x",
+            "%l1m: f64[3] = log1p %n",
+            "%em: f64[3] = expm1 %x",
+            "%l1p: f64[3] = log1p %x",
+            "return %sig, %soft, %l1m, %em, %em, %l1p"
+        ]
+    );
+    // Off, every op stays as written.
+    let off = SimplifyOptions { stable_forms: false, ..SimplifyOptions::default() };
+    assert_eq!(body_with(&src, &off).len(), 16);
+}
+
+#[test]
+fn stable_forms_are_more_accurate_than_the_formulas() {
+    // Where the written forms round their argument away, the ops keep it.
+    let src = func(
+        "%x: f64[]",
+        "(f64[], f64[], f64[])",
+        "%one: f64[] = const {value = 1.0}
+         %ex: f64[] = exp %x
+         %p: f64[] = add %ex, %one
+         %soft: f64[] = log %p
+         %em: f64[] = sub %ex, %one
+         %r: f64[] = add %x, %one
+         %l1p: f64[] = log %r",
+        "%soft, %em, %l1p",
+    );
+    let f = parse_func("t.sir", &src).unwrap();
+    let (g, _) = simplify(&f, &SimplifyOptions::default()).unwrap();
+    let x = -40.0_f64;
+    let at = |h: &Func, v: f64| eval_func(h, &[Array::scalar(Scalar::F64(v))]).unwrap();
+    let (written, stable) = (at(&f, x), at(&g, x));
+    let get = |r: &[Array], i: usize| r[i].scalars()[0].to_f64();
+    // softplus(-40) = log1p(e^-40) ≈ e^-40, which the written form keeps
+    // only to the rounding of 1 + e^-40 (it gives 0).
+    assert_eq!(get(&written, 0), 0.0);
+    assert!((get(&stable, 0) - (-40.0_f64).exp()).abs() <= 1e-16 * (-40.0_f64).exp());
+    // expm1 and log1p at a tiny argument.
+    let (written, stable) = (at(&f, 1e-12), at(&g, 1e-12));
+    assert!((get(&stable, 1) - 1.0000000000005e-12).abs() < 1e-27);
+    assert!((get(&written, 1) - 1.0000000000005e-12).abs() > 1e-17);
+    assert!((get(&stable, 2) - 9.999999999995e-13).abs() < 1e-27);
+    assert!((get(&written, 2) - 9.999999999995e-13).abs() > 1e-17);
+}
+
+#[test]
+fn divisions_by_powers_of_two_become_exact_products() {
+    let src = func(
+        "%x: f64[4], %y: f32[4]",
+        "(f64[4], f32[4], f64[4], f64[4])",
+        "%h: f64[4] = const {value = 4.0}
+         %a: f64[4] = div %x, %h
+         %g: f32[4] = const {value = 0.5}
+         %b: f32[4] = div %y, %g
+         %t: f64[4] = const {value = 3.0}
+         %c: f64[4] = div %x, %t
+         %z: f64[4] = const {value = 1e-310}
+         %d: f64[4] = div %x, %z",
+        "%a, %b, %c, %d",
+    );
+    let lines = body(&src);
+    assert!(
+        lines.contains(&"%a: f64[4] = mul %x, %0".to_string())
+            || lines.iter().any(|l| l.starts_with("%a: f64[4] = mul %x")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("%b: f32[4] = mul %y")), "{lines:?}");
+    // 3 is not a power of two, 1e-310 is subnormal (its reciprocal overflows).
+    assert!(lines.iter().any(|l| l.starts_with("%c: f64[4] = div %x")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with("%d: f64[4] = div %x")), "{lines:?}");
+    // The same bits, every input.
+    let f = parse_func("t.sir", &src).unwrap();
+    let (g, _) = simplify(&f, &SimplifyOptions::default()).unwrap();
+    for v in [1.0, -3.7, 1e-308, 5e-324, f64::MAX, f64::INFINITY, f64::NAN, -0.0] {
+        let xs = Array::F64(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[4]), v));
+        let ys = Array::F32(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[4]), v as f32));
+        let (a, b) = (eval_func(&f, &[xs.clone(), ys.clone()]).unwrap(), eval_func(&g, &[xs, ys]).unwrap());
+        for (p, q) in a.iter().zip(&b) {
+            let (p, q) = (p.scalars(), q.scalars());
+            let same = p.iter().zip(&q).all(|(s, t)| s == t || s.to_f64().is_nan() && t.to_f64().is_nan());
+            assert!(same, "{v}: {p:?} vs {q:?}");
+        }
+    }
+}

@@ -84,6 +84,11 @@ pub(super) fn rules() -> Vec<Rule> {
         Rule::reassociate("broadcast-reassociate", "mul", broadcast_reassociate),
         Rule::reassociate("broadcast-divide", "div", broadcast_divide),
         Rule::exact("neg-scaling", "neg", neg_scaling),
+        Rule::exact("div-power-of-two", "div", div_power_of_two),
+        Rule::accurate("logistic-written", "div", logistic_written),
+        Rule::accurate("log1p-written", "log", log1p_written),
+        Rule::accurate("expm1-written", "sub", expm1_written),
+        Rule::accurate("expm1-written", "add", expm1_written),
     ];
 
     for root in ELEMENTWISE {
@@ -92,6 +97,85 @@ pub(super) fn rules() -> Vec<Rule> {
         r.push(Rule::exact("hoist-reshape", root, hoist_reshape));
     }
     r
+}
+
+/// `x / c → x · (1/c)` for a splat float `c = ±2^k` whose reciprocal is a
+/// normal number: both sides are the correctly rounded value of the same
+/// real number, so every bit is the same, and a product costs a fraction
+/// of a division.
+fn div_power_of_two(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let exact = match cx.splat(a[1]) {
+        Some(Scalar::F64(c)) => c.is_normal() && c.to_bits() << 12 == 0 && (1.0 / c).is_normal(),
+        Some(Scalar::F32(c)) => c.is_normal() && c.to_bits() << 9 == 0 && (1.0 / c).is_normal(),
+        _ => false,
+    };
+    if exact {
+        let (dtype, c) = (cx.ty(a[1]).dtype, cx.splat(a[1]).expect("a splat").to_f64());
+        let r = cx.splat_const(dtype, 1.0 / c, &cx.shape(a[1]));
+        out.extend(cx.add(Op::Binary(Binary::Mul), &[a[0], r]));
+    }
+}
+
+/// The operand `y` of `1 + y` or `y + 1` in class `id`, for every such
+/// sum in it.
+fn one_plus(cx: &Ctx<'_>, id: Id) -> smallvec::SmallVec<[Id; 1]> {
+    let mut ys = smallvec::SmallVec::new();
+    for (_, k) in cx.nodes(id, "add") {
+        if cx.is_splat(k[0], 1.0) {
+            ys.push(k[1]);
+        } else if cx.is_splat(k[1], 1.0) {
+            ys.push(k[0]);
+        }
+    }
+    ys
+}
+
+/// `1 / (1 + exp(-x)) → logistic x`: the written form loses all accuracy
+/// where `exp(-x)` overflows or `1 + exp(-x)` rounds, and costs four ops.
+fn logistic_written(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    if !cx.is_splat(a[0], 1.0) {
+        return;
+    }
+    for e in one_plus(cx, a[1]) {
+        for (_, n) in cx.nodes(e, "exp") {
+            for (_, x) in cx.nodes(n[0], "neg") {
+                out.extend(cx.add(Op::Unary(Unary::Logistic), &[x[0]]));
+            }
+        }
+    }
+}
+
+/// `log(1 + x) → log1p x` and `log(1 - x) → log1p(-x)`: exact where `x`
+/// is tiny, where the written form rounds `x` away (so `log(1 + exp(x))`,
+/// softplus as written, becomes `log1p(exp(x))`).
+fn log1p_written(cx: &mut Ctx<'_>, _: &Op, a: &[Id], out: &mut Vec<Id>) {
+    for y in one_plus(cx, a[0]) {
+        out.extend(cx.add(Op::Unary(Unary::Log1p), &[y]));
+    }
+    for (_, k) in cx.nodes(a[0], "sub") {
+        if cx.is_splat(k[0], 1.0) {
+            let n = cx.add(Op::Unary(Unary::Neg), &[k[1]]);
+            out.extend(n.and_then(|n| cx.add(Op::Unary(Unary::Log1p), &[n])));
+        }
+    }
+}
+
+/// `exp(x) - 1 → expm1 x` (and `exp(x) + (-1)`, `-1 + exp(x)`): exact near zero, where
+/// the written form cancels.
+fn expm1_written(cx: &mut Ctx<'_>, op: &Op, a: &[Id], out: &mut Vec<Id>) {
+    let pairs: &[(Id, Id)] = match op {
+        Op::Binary(Binary::Sub) if cx.is_splat(a[1], 1.0) => &[(a[0], a[1])],
+        Op::Binary(Binary::Add) => &[(a[0], a[1]), (a[1], a[0])],
+        _ => &[],
+    };
+    for &(e, c) in pairs {
+        if matches!(op, Op::Binary(Binary::Add)) && !cx.is_splat(c, -1.0) {
+            continue;
+        }
+        for (_, x) in cx.nodes(e, "exp") {
+            out.extend(cx.add(Op::Unary(Unary::Expm1), &[x[0]]));
+        }
+    }
 }
 
 /// `x + 0 → x` and `0 + x → x`. Exact except that `-0 + 0` is `+0`.

@@ -41,6 +41,11 @@ pub(crate) enum Safety {
     /// overflow differently at the edge of the range. Applied at most
     /// `reassociate_budget` times per run.
     Reassociate,
+    /// Replaces a formula as users write it by the op that computes the
+    /// same function more accurately (`1/(1+exp(-x))` → `logistic`,
+    /// `exp(x) - 1` → `expm1`): results move toward the exact value, so
+    /// bits change. Off unless `stable_forms`.
+    Accurate,
 }
 
 /// The signature of a rule: context, the matched op and its children;
@@ -67,6 +72,10 @@ impl Rule {
 
     pub(crate) const fn nan_unsafe(name: &'static str, root: &'static str, f: RuleFn) -> Rule {
         Rule { name, root, f, safety: Safety::Unsafe }
+    }
+
+    pub(crate) const fn accurate(name: &'static str, root: &'static str, f: RuleFn) -> Rule {
+        Rule { name, root, f, safety: Safety::Accurate }
     }
 }
 
