@@ -265,12 +265,6 @@ impl IrDensity {
         Ok(self.sparse.as_mut().expect("built above"))
     }
 
-    /// The compressed Hessian (detected, coloured and compiled on first
-    /// use), whose pattern is [`LogDensity::hessian_structure`]'s.
-    pub(crate) fn sparse_hessian(&mut self) -> Result<&saddle_ad::sparsity::SparseHessian, LaplaceError> {
-        Ok(&self.ensure_sparse()?.hessian)
-    }
-
     fn call(&mut self, kind: Kind, x: &[f64]) -> Result<&[Array], LaplaceError> {
         self.ensure(kind)?;
         set_vector(&mut self.args[0], self.dtype, x);

@@ -328,14 +328,13 @@ impl RandomEffects {
 
     /// `J = dû/dθ = P⁻¹ H_uθ` (`q × p`) and the diagonal of `P⁻¹` at the
     /// inner mode in `self.full`.
-    fn summary(&self, factor: &InnerFactor) -> Result<(Array2<f64>, Array1<f64>), LaplaceError> {
+    fn summary(&mut self, factor: &InnerFactor) -> Result<(Array2<f64>, Array1<f64>), LaplaceError> {
         let (p, q) = (self.fixed.len(), self.random.len());
-        let storage = self.storage.as_ref().expect("chosen by the inner solve");
         let mut jacobian = Array2::zeros((q, p));
         let mut col = vec![0.0; q];
         for k in 0..p {
             col.iter_mut().for_each(|v| *v = 0.0);
-            self.full.cross(storage, &self.random, &self.fixed, k, |a, h| col[a] = h);
+            self.cross_column(k, &mut col)?;
             factor.solve(&mut col)?;
             jacobian.column_mut(k).iter_mut().zip(&col).for_each(|(j, &c)| *j = c);
         }

@@ -3,8 +3,9 @@
 //! `−∇²ᵤf` there.
 //!
 //! The full density's Hessian is held one of two ways ([`Storage`]):
-//! dense (`d × d`), or on the pattern detected from the IR, as the lower
-//! triangle of a compressed Hessian's entries. Everything the marginal
+//! dense (`d × d`), or, sparse, its random block `H_uu` alone on the
+//! pattern detected from the IR over the random effects (`split.rs`), as
+//! the lower triangle of a compressed Hessian's entries. Everything the marginal
 //! needs from the inner precision goes through [`InnerFactor`]: its log
 //! determinant, solves, its diagonal inverse and, sparse, its selected
 //! inverse (the inverse on the precision's own pattern, all the
@@ -16,51 +17,15 @@ use crate::linalg::{Cholesky, smallest_eigen};
 use crate::sparse::SparseCholesky;
 use crate::{IrDensity, LaplaceError, SparseStructure};
 
+use super::split::Split;
+
 /// How the full density's Hessian is held.
 pub(super) enum Storage {
     /// `d × d`, row-major.
     Dense,
-    /// The lower triangle of the detected pattern.
-    Sparse(Box<SparsePattern>),
-}
-
-/// The full density's Hessian pattern, and where the parts the marginal
-/// needs sit in it.
-pub(super) struct SparsePattern {
-    /// The lower pattern over all `d` coordinates.
-    pub(super) full: SparseStructure,
-    /// Its principal block over the random effects (`q × q`).
-    pub(super) uu: SparseStructure,
-    /// For each entry of `uu`, its position in `full`.
-    pub(super) uu_map: Vec<usize>,
-    /// For each fixed effect (in the order of `fixed`), the entries of
-    /// the Hessian's column at it in the random rows: the random effect's
-    /// position among the random effects, and the entry's position in
-    /// `full`.
-    pub(super) cross: Vec<Vec<(usize, usize)>>,
-}
-
-impl SparsePattern {
-    pub(super) fn new(full: SparseStructure, fixed: &[usize], random: &[usize]) -> Result<SparsePattern, LaplaceError> {
-        let (uu, uu_map) = full.principal(random)?;
-        let d = full.dim();
-        let mut random_at = vec![usize::MAX; d];
-        let mut fixed_at = vec![usize::MAX; d];
-        random.iter().enumerate().for_each(|(a, &i)| random_at[i] = a);
-        fixed.iter().enumerate().for_each(|(k, &i)| fixed_at[i] = k);
-        let mut cross = vec![Vec::new(); fixed.len()];
-        for j in 0..d {
-            for pos in full.col_ptr()[j]..full.col_ptr()[j + 1] {
-                let i = full.row_indices()[pos];
-                if random_at[i] != usize::MAX && fixed_at[j] != usize::MAX {
-                    cross[fixed_at[j]].push((random_at[i], pos));
-                } else if random_at[j] != usize::MAX && fixed_at[i] != usize::MAX {
-                    cross[fixed_at[i]].push((random_at[j], pos));
-                }
-            }
-        }
-        Ok(SparsePattern { full, uu, uu_map, cross })
-    }
+    /// `H_uu` alone, on the lower triangle of its pattern detected over the
+    /// random effects.
+    Sparse(Box<Split>),
 }
 
 /// The last evaluation of the full log density `f(x)`, `x = (θ, u)`.
@@ -69,9 +34,11 @@ pub(super) struct Full {
     pub(super) x: Vec<f64>,
     /// `f(x)`.
     pub(super) value: f64,
-    /// `∇f(x)`, all `d` coordinates.
+    /// `∇f(x)`, all `d` coordinates (with sparse storage, the random ones
+    /// alone).
     pub(super) grad: Vec<f64>,
-    /// `∇²f(x)` as the storage holds it (allocated on the first evaluation).
+    /// `∇²f(x)` as the storage holds it (allocated on the first evaluation):
+    /// dense `d × d`, or sparse the entries of `H_uu` on its pattern.
     pub(super) hess: Vec<f64>,
     /// Whether `value`, `grad` and `hess` are those at `x`.
     pub(super) fresh: bool,
@@ -83,7 +50,7 @@ impl Full {
     }
 
     /// Evaluates `f`, its gradient and its Hessian at `self.x`.
-    pub(super) fn evaluate(&mut self, density: &mut IrDensity, storage: &Storage) -> Result<(), LaplaceError> {
+    pub(super) fn evaluate(&mut self, density: &mut IrDensity, storage: &mut Storage) -> Result<(), LaplaceError> {
         self.fresh = false;
         let d = self.x.len();
         self.value = match storage {
@@ -91,9 +58,9 @@ impl Full {
                 self.hess.resize(d * d, 0.0);
                 density.value_grad_hess(&self.x, &mut self.grad, &mut self.hess)?
             }
-            Storage::Sparse(pattern) => {
-                self.hess.resize(pattern.full.nnz(), 0.0);
-                density.value_grad_sparse_hess(&self.x, &mut self.grad, &pattern.full, &mut self.hess)?
+            Storage::Sparse(split) => {
+                self.hess.resize(split.structure().nnz(), 0.0);
+                split.evaluate(&self.x, &mut self.grad, &mut self.hess)?
             }
         };
         self.fresh = true;
@@ -114,10 +81,10 @@ impl Full {
                     }
                 }
             }
-            Storage::Sparse(pattern) => {
-                for ((a, b), &pos) in entries(&pattern.uu).zip(&pattern.uu_map) {
-                    p[a * q + b] = -self.hess[pos];
-                    p[b * q + a] = -self.hess[pos];
+            Storage::Sparse(split) => {
+                for ((a, b), &h) in entries(split.structure()).zip(&self.hess) {
+                    p[a * q + b] = -h;
+                    p[b * q + a] = -h;
                 }
             }
         }
@@ -125,28 +92,12 @@ impl Full {
     }
 
     /// Calls `each(a, h)` for the entries `h = ∂²f/∂u_a∂θ_k` of the last
-    /// evaluation that may be nonzero, `k` the position of the fixed
-    /// effect `fixed[k]`.
-    pub(super) fn cross(
-        &self,
-        storage: &Storage,
-        random: &[usize],
-        fixed: &[usize],
-        k: usize,
-        mut each: impl FnMut(usize, f64),
-    ) {
-        match storage {
-            Storage::Dense => {
-                let d = self.x.len();
-                for (a, &i) in random.iter().enumerate() {
-                    each(a, self.hess[i * d + fixed[k]]);
-                }
-            }
-            Storage::Sparse(pattern) => {
-                for &(a, pos) in &pattern.cross[k] {
-                    each(a, self.hess[pos]);
-                }
-            }
+    /// evaluation with dense storage, `k` the position of the fixed effect
+    /// `fixed[k]`.
+    pub(super) fn dense_cross(&self, random: &[usize], fixed: &[usize], k: usize, mut each: impl FnMut(usize, f64)) {
+        let d = self.x.len();
+        for (a, &i) in random.iter().enumerate() {
+            each(a, self.hess[i * d + fixed[k]]);
         }
     }
 }
@@ -163,7 +114,7 @@ pub(super) struct Conditional<'a> {
     pub(super) density: &'a mut IrDensity,
     pub(super) random: &'a [usize],
     pub(super) full: &'a mut Full,
-    pub(super) storage: &'a Storage,
+    pub(super) storage: &'a mut Storage,
 }
 
 impl Conditional<'_> {
@@ -219,7 +170,7 @@ impl LogDensity for Conditional<'_> {
     fn hessian_structure(&mut self) -> Result<Option<SparseStructure>, LaplaceError> {
         Ok(match self.storage {
             Storage::Dense => None,
-            Storage::Sparse(pattern) => Some(pattern.uu.clone()),
+            Storage::Sparse(split) => Some(split.structure().clone()),
         })
     }
 
@@ -231,11 +182,9 @@ impl LogDensity for Conditional<'_> {
         values: &mut [f64],
     ) -> Result<f64, LaplaceError> {
         match self.storage {
-            Storage::Sparse(pattern) if &pattern.uu == structure => {
+            Storage::Sparse(split) if split.structure() == structure => {
                 let v = self.evaluate(u, grad)?;
-                for (h, &pos) in values.iter_mut().zip(&pattern.uu_map) {
-                    *h = self.full.hess[pos];
-                }
+                values.copy_from_slice(&self.full.hess);
                 Ok(v)
             }
             _ => gathered_sparse_hess(self, u, grad, structure, values),
@@ -290,15 +239,14 @@ impl InnerFactor {
         curvature: &mut Option<Curvature>,
     ) -> Result<InnerFactor, NotPositive> {
         let q = random.len();
-        if let (Storage::Sparse(pattern), Some(mut sparse)) = (storage, curvature.take()) {
+        if let (Storage::Sparse(_), Some(mut sparse)) = (storage, curvature.take()) {
             // Newton ends by factoring, unshifted, the precision at the
             // point it returns (its convergence test), which is where
             // `full` is: that factor serves when it succeeded.
             if sparse.factored() == Some(0.0) {
                 return Ok(InnerFactor::Sparse(sparse));
             }
-            let h: Vec<f64> = pattern.uu_map.iter().map(|&pos| full.hess[pos]).collect();
-            sparse.load(&h);
+            sparse.load(&full.hess);
             if sparse.factor(0.0) {
                 return Ok(InnerFactor::Sparse(sparse));
             }

@@ -26,6 +26,7 @@
 
 mod fit;
 mod inner;
+mod split;
 mod trace;
 
 use saddle_ir::{Array, DType, Func};
@@ -37,8 +38,9 @@ use crate::curvature::Curvature;
 use crate::density::{Counted, LogDensity};
 use crate::newton::newton;
 use crate::{HessianMode, IrDensity, LaplaceError, Options};
-use inner::{Conditional, Full, InnerFactor, NotPositive, SparsePattern, Storage};
-use trace::{SparseTraceGrad, TraceGrad};
+use inner::{Conditional, Full, InnerFactor, NotPositive, Storage};
+use split::Split;
+use trace::TraceGrad;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -173,7 +175,6 @@ pub struct RandomEffects {
     /// symbolic analysis done once (lent to each factor of the marginal).
     curvature: Option<Curvature>,
     trace: Option<TraceGrad>,
-    sparse_trace: Option<SparseTraceGrad>,
     /// The last evaluation: its `x` holds the last inner mode (the warm
     /// start of the next inner solve).
     full: Full,
@@ -181,8 +182,8 @@ pub struct RandomEffects {
     /// fails.
     start: Vec<f64>,
     inner_opts: Options,
-    /// `W` on the random block: `d × d`, or on the full Hessian's lower
-    /// pattern.
+    /// `W` on the random block: `d × d`, or on the lower pattern of
+    /// `H_uu`.
     w: Vec<f64>,
     /// `∇ₓ tr(W ∇²f)`.
     a: Vec<f64>,
@@ -237,7 +238,6 @@ impl RandomEffects {
             storage: None,
             curvature: None,
             trace: None,
-            sparse_trace: None,
             full: Full::new(d),
             inner_opts,
             w: Vec::new(),
@@ -322,8 +322,8 @@ impl RandomEffects {
             let storage = self.choose_storage()?;
             self.storage = Some(storage);
         }
-        if let (Some(Storage::Sparse(pattern)), None) = (&self.storage, &self.curvature) {
-            self.curvature = Some(sparse_curvature(pattern.uu.clone(), saddle_runtime::available_memory())?);
+        if let (Some(Storage::Sparse(split)), None) = (&self.storage, &self.curvature) {
+            self.curvature = Some(sparse_curvature(split.structure().clone(), saddle_runtime::available_memory())?);
         }
         Ok(())
     }
@@ -342,11 +342,10 @@ impl RandomEffects {
             return Ok(Storage::Dense);
         }
         let dense_fits = check_dense_memory(d, available);
-        let structure = match (self.density.hessian_structure(), &dense_fits, opts.hessian) {
-            (Ok(Some(s)), _, _) => s,
+        let split = match (Split::new(&self.func, &self.data, &self.fixed, &self.random), &dense_fits, opts.hessian) {
+            (Ok(s), _, _) => s,
             (Err(e), _, HessianMode::Sparse) => return Err(e),
-            (Ok(None) | Err(_), Ok(()), _) => return Ok(Storage::Dense),
-            (Ok(None), Err(e), _) => return Err(e.clone()),
+            (Err(_), Ok(()), _) => return Ok(Storage::Dense),
             (Err(sparse), Err(dense), _) => {
                 return Err(LaplaceError::NoFeasibleHessian {
                     dim: d,
@@ -355,13 +354,12 @@ impl RandomEffects {
                 });
             }
         };
-        let pattern = SparsePattern::new(structure, &self.fixed, &self.random)?;
         let q = self.random.len() as f64;
-        let dense_block = pattern.uu.nnz_full() as f64 > self.inner_opts.sparse_max_density * q * q;
+        let dense_block = split.structure().nnz_full() as f64 > self.inner_opts.sparse_max_density * q * q;
         Ok(if self.inner_opts.hessian == HessianMode::Auto && dense_block && dense_fits.is_ok() {
             Storage::Dense
         } else {
-            Storage::Sparse(Box::new(pattern))
+            Storage::Sparse(Box::new(split))
         })
     }
 
@@ -409,7 +407,7 @@ impl RandomEffects {
         for (&i, &v) in self.random.iter().zip(&u) {
             self.full.x[i] = v;
         }
-        let storage = self.storage.as_ref().expect("chosen above");
+        let storage = self.storage.as_mut().expect("chosen above");
         if !self.full.fresh {
             self.full.evaluate(&mut self.density, storage)?;
             self.stats.evaluations += 1;
@@ -431,7 +429,7 @@ impl RandomEffects {
     /// Damped Newton over the random effects from `u0`; the mode.
     fn solve_inner(&mut self, u0: &[f64]) -> Result<Vec<f64>, LaplaceError> {
         self.stats.solves += 1;
-        let storage = self.storage.as_ref().expect("chosen before any solve");
+        let storage = self.storage.as_mut().expect("chosen before any solve");
         let mut cond = Conditional { density: &mut self.density, random: &self.random, full: &mut self.full, storage };
         let mut counted = Counted::new(&mut cond);
         let mut dense;
@@ -472,14 +470,52 @@ impl RandomEffects {
         // z = P⁻¹ a_u, so that (Jᵀ a_u)ₖ = zᵀ H_u,θₖ.
         let mut z: Vec<f64> = self.random.iter().map(|&i| self.a[i]).collect();
         factor.solve(&mut z)?;
-        let storage = self.storage.as_ref().expect("chosen by the inner solve");
+        let (grad_theta, jta) = self.fixed_gradient_and_cross(&z)?;
         for (k, g) in grad.iter_mut().enumerate() {
-            let mut jta = 0.0;
-            self.full.cross(storage, &self.random, &self.fixed, k, |a, h| jta += z[a] * h);
-            let i = self.fixed[k];
-            *g = self.full.grad[i] - 0.5 * (self.a[i] + jta);
+            *g = grad_theta[k] - 0.5 * (self.a[self.fixed[k]] + jta[k]);
         }
         Ok(value)
+    }
+
+    /// `∂f/∂θ` and `H_θu z` at the inner mode in `self.full`: from the dense
+    /// Hessian there, or, sparse, by one Hessian-vector product of `f`.
+    fn fixed_gradient_and_cross(&mut self, z: &[f64]) -> Result<(Vec<f64>, Vec<f64>), LaplaceError> {
+        let p = self.fixed.len();
+        match self.storage.as_mut().expect("chosen by the inner solve") {
+            Storage::Dense => {
+                let mut jta = vec![0.0; p];
+                for (k, t) in jta.iter_mut().enumerate() {
+                    self.full.dense_cross(&self.random, &self.fixed, k, |a, h| *t += z[a] * h);
+                }
+                Ok((self.fixed.iter().map(|&i| self.full.grad[i]).collect(), jta))
+            }
+            Storage::Sparse(split) => {
+                let mut w = vec![0.0; self.dim];
+                self.random.iter().zip(z).for_each(|(&i, &v)| w[i] = v);
+                let (mut g, mut hw) = (vec![0.0; self.dim], vec![0.0; self.dim]);
+                split.mixed(&self.full.x, &w, &mut g, &mut hw)?;
+                Ok((self.fixed.iter().map(|&i| g[i]).collect(), self.fixed.iter().map(|&i| hw[i]).collect()))
+            }
+        }
+    }
+
+    /// The column `H_u,θₖ` at the inner mode in `self.full` into `col`
+    /// (over the random effects).
+    fn cross_column(&mut self, k: usize, col: &mut [f64]) -> Result<(), LaplaceError> {
+        match self.storage.as_mut().expect("chosen by the inner solve") {
+            Storage::Dense => {
+                self.full.dense_cross(&self.random, &self.fixed, k, |a, h| col[a] = h);
+                Ok(())
+            }
+            Storage::Sparse(split) => {
+                let mut w = vec![0.0; self.dim];
+                w[self.fixed[k]] = 1.0;
+                let (mut g, mut hw) = (vec![0.0; self.dim], vec![0.0; self.dim]);
+                split.mixed(&self.full.x, &w, &mut g, &mut hw)?;
+                self.random.iter().zip(col.iter_mut()).for_each(|(&i, c)| *c = hw[i]);
+                Ok(())
+            }
+        }
     }
 
     /// `a = ∇ₓ tr(W ∇²f)` with `W = H_uu⁻¹ = −P⁻¹` on the random block:
@@ -487,7 +523,7 @@ impl RandomEffects {
     /// storage needs all of `P⁻¹`; sparse storage its selected inverse.
     fn log_det_gradient(&mut self, factor: &InnerFactor) -> Result<(), LaplaceError> {
         let (d, q) = (self.dim, self.random.len());
-        match self.storage.as_ref().expect("chosen by the inner solve") {
+        match self.storage.as_mut().expect("chosen by the inner solve") {
             Storage::Dense => {
                 if self.trace.is_none() {
                     self.trace = Some(TraceGrad::new(&self.func, &self.data, d, self.dtype)?);
@@ -505,19 +541,11 @@ impl RandomEffects {
                 let trace = self.trace.as_mut().expect("built above");
                 trace.run(&self.full.x, &self.w, &mut self.a)?;
             }
-            Storage::Sparse(pattern) => {
-                if self.sparse_trace.is_none() {
-                    let hessian = self.density.sparse_hessian()?;
-                    self.sparse_trace = Some(SparseTraceGrad::new(&self.func, hessian, &self.data, self.dtype)?);
-                }
+            Storage::Sparse(split) => {
                 let selected = factor.selected_inverse()?;
                 self.w.clear();
-                self.w.resize(pattern.full.nnz(), 0.0);
-                for (&pos, &v) in pattern.uu_map.iter().zip(&selected) {
-                    self.w[pos] = -v;
-                }
-                let trace = self.sparse_trace.as_mut().expect("built above");
-                trace.run(&self.full.x, &self.w, &mut self.a)?;
+                self.w.extend(selected.iter().map(|v| -v));
+                split.trace_grad(&self.full.x, &self.w, &mut self.a)?;
             }
         }
         self.stats.trace_gradients += 1;

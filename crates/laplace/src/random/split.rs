@@ -1,0 +1,302 @@
+//! The sparse inner problem, over the random effects alone.
+//!
+//! The log density is rewritten as `g(u, θ, data, perm)`: the random
+//! effects `u` are the differentiated parameter, the fixed effects θ an
+//! argument like the data, and `x = take((u, θ), perm)` rebuilds the full
+//! parameter vector. The Hessian pattern is detected, star-coloured and
+//! compressed over `u` only, so the fixed effects' rows and columns (which
+//! couple to many random effects) neither enter the colouring nor the
+//! compressed products: the inner Newton steps and the log determinant
+//! need `H_uu` alone.
+//!
+//! The marginal's gradient needs, besides `H_uu`, three things at the inner
+//! mode, each from one compiled function:
+//!
+//! - the derivative of `log det(−H_uu)` in `u` and θ: the gradient in
+//!   `v = (u, θ)` of `Σ Ŵ ⊙ (H_uu·Sᵀ)`, with `Ŵ` the selected inverse placed
+//!   on the compressed slots (one reverse pass of the compressed program);
+//! - `∂f/∂θ` and `H_θu·z` (and, for the summary, `H_uθ·e_k`): the value,
+//!   gradient and one Hessian-vector product of `f` over `v`.
+
+use ndarray::{ArrayD, IxDyn};
+use saddle_ad::sparsity::SparseHessian;
+use saddle_ir::trace::trace_with;
+use saddle_ir::{Array, DType, Func, TensorType};
+
+use super::trace::{array, fill};
+use crate::exec::Compiled;
+use crate::{LaplaceError, SparseStructure};
+
+fn build_err(stage: &'static str) -> impl Fn(String) -> LaplaceError {
+    move |message| LaplaceError::Build { stage, message }
+}
+
+/// The compressed Hessian over the random effects, and the derivatives of
+/// the marginal's other terms, compiled for one model and its data.
+pub(super) struct Split {
+    func: Func,
+    dtype: DType,
+    fixed: Vec<usize>,
+    random: Vec<usize>,
+    /// The Hessian of `g` over `u`: pattern, colouring, compressed function.
+    hessian: SparseHessian,
+    /// Its lower pattern (with the whole diagonal).
+    structure: SparseStructure,
+    /// `u, θ, data… ↦ [g, ∇ᵤg, H_uu·Sᵀ]`.
+    exe: Compiled,
+    /// `u`, `θ`, the data, `perm`, the seeds.
+    args: Vec<Array>,
+    /// The compressed product of the last evaluation.
+    buf: Vec<f64>,
+    trace: Option<Trace>,
+    mixed: Option<Mixed>,
+    /// The packed point `v = (u, θ)` of the last call.
+    v: Vec<f64>,
+}
+
+/// `v, Ŵ, data…, perm, seeds ↦ ∇ᵥ Σ Ŵ ⊙ (H_uu·Sᵀ)`.
+struct Trace {
+    exe: Compiled,
+    /// `v`, `Ŵ`, the data, `perm`, the seeds.
+    args: Vec<Array>,
+    /// Per lower entry, its compressed slot and its multiplicity.
+    slots: Vec<(usize, f64)>,
+    what: Vec<f64>,
+}
+
+/// `v, data…, perm, w ↦ [f, ∇ᵥf, ∇²ᵥf·w]`.
+struct Mixed {
+    exe: Compiled,
+    /// `v`, the data, `perm`, `w`.
+    args: Vec<Array>,
+}
+
+impl Split {
+    /// Rewrites `func` (a log density over its first parameter, whose
+    /// other parameters take `data`) over the random effects, detects the
+    /// Hessian's pattern over them given the data, colours it and compiles
+    /// the compressed Hessian.
+    pub(super) fn new(func: &Func, data: &[Array], fixed: &[usize], random: &[usize]) -> Result<Split, LaplaceError> {
+        let dtype = func.param_types()[0].dtype;
+        let (p, q, d) = (fixed.len(), random.len(), fixed.len() + random.len());
+        // perm[i]: where x_i sits in v = (u, θ).
+        let mut perm = vec![0_i64; d];
+        random.iter().enumerate().for_each(|(a, &i)| perm[i] = a as i64);
+        fixed.iter().enumerate().for_each(|(k, &i)| perm[i] = (q + k) as i64);
+        let perm = Array::I64(ArrayD::from_shape_vec(IxDyn(&[d]), perm).expect("vector shape"));
+        let mut params = vec![TensorType::new(dtype, vec![q]), TensorType::new(dtype, vec![p])];
+        params.extend(func.param_types()[1..].iter().cloned());
+        params.push(perm.ty());
+        let g = trace_with(&format!("{}_given_fixed", func.name()), &params, |tr, args| {
+            let v = if p == 0 { args[0] } else { tr.concatenate(&[args[0], args[1]], 0) };
+            let n = args.len();
+            let mut fargs = vec![v.take(args[n - 1], 0)];
+            fargs.extend_from_slice(&args[2..n - 1]);
+            vec![tr.call(func, &fargs)[0]]
+        })
+        .map_err(|e| build_err("tracing")(e.to_string()))?;
+        let mut known: Vec<Option<&Array>> = vec![None, None];
+        known.extend(data.iter().map(Some));
+        known.push(Some(&perm));
+        let hessian = saddle_ad::sparsity::sparse_hessian(&g, 0, &known).map_err(|e| LaplaceError::Build {
+            stage: "sparsity detection",
+            message: format!("the Hessian over {q} random effects: {e}"),
+        })?;
+        let lower = hessian.lower();
+        let rows = lower.row_indices().iter().map(|&r| r as usize).collect();
+        let structure = SparseStructure::new(q, lower.col_ptr().to_vec(), rows)?;
+        let exe = Compiled::new(hessian.func().clone())?;
+        let mut args = vec![array(dtype, &[q], &vec![0.0; q]), array(dtype, &[p], &vec![0.0; p])];
+        args.extend(data.iter().cloned());
+        args.push(perm);
+        args.push(hessian.seeds());
+        let buf = vec![0.0; hessian.num_colours() * q];
+        Ok(Split {
+            func: func.clone(),
+            dtype,
+            fixed: fixed.to_vec(),
+            random: random.to_vec(),
+            hessian,
+            structure,
+            exe,
+            args,
+            buf,
+            trace: None,
+            mixed: None,
+            v: vec![0.0; d],
+        })
+    }
+
+    /// The lower pattern of `H_uu` (with its whole diagonal).
+    pub(super) fn structure(&self) -> &SparseStructure {
+        &self.structure
+    }
+
+    /// Packs the full vector `x` into `v = (u, θ)`.
+    fn pack(&mut self, x: &[f64]) {
+        let q = self.random.len();
+        self.random.iter().enumerate().for_each(|(a, &i)| self.v[a] = x[i]);
+        self.fixed.iter().enumerate().for_each(|(k, &i)| self.v[q + k] = x[i]);
+    }
+
+    /// `f(x)`, writing `∇ᵤf` into `grad` at the random coordinates of the
+    /// full gradient (the fixed ones are left alone) and the entries of
+    /// `H_uu` on [`Split::structure`] into `hess`.
+    pub(super) fn evaluate(&mut self, x: &[f64], grad: &mut [f64], hess: &mut [f64]) -> Result<f64, LaplaceError> {
+        self.pack(x);
+        let q = self.random.len();
+        fill(&mut self.args[0], &self.v[..q]);
+        fill(&mut self.args[1], &self.v[q..]);
+        let out = self.exe.run(&self.args)?;
+        let (value, gu, hs) = (out[0].to_f64_vec(), out[1].to_f64_vec(), out[2].to_f64_vec());
+        if gu.len() != q || hs.len() != self.buf.len() {
+            return Err(LaplaceError::Eval("the compressed Hessian has the wrong shape".into()));
+        }
+        self.random.iter().zip(&gu).for_each(|(&i, &g)| grad[i] = g);
+        self.buf.copy_from_slice(&hs);
+        self.hessian
+            .recover(&self.buf, hess)
+            .map_err(|e| LaplaceError::Eval(format!("recovering the sparse Hessian: {e}")))?;
+        Ok(value.first().copied().unwrap_or(f64::NAN))
+    }
+
+    /// `a = ∇ₓ Σ_lower m·w·H_uu` (`m = 1` on the diagonal, 2 below it) at
+    /// `x`, into `out` over all `d` coordinates: with `w` the selected
+    /// inverse of `H_uu` on [`Split::structure`], the derivative of
+    /// `log det(−H_uu)` in every coordinate.
+    pub(super) fn trace_grad(&mut self, x: &[f64], w: &[f64], out: &mut [f64]) -> Result<(), LaplaceError> {
+        if self.trace.is_none() {
+            self.trace = Some(self.build_trace()?);
+        }
+        self.pack(x);
+        let trace = self.trace.as_mut().expect("built above");
+        if w.len() != trace.slots.len() {
+            return Err(LaplaceError::Eval("the weights do not match the Hessian's pattern".into()));
+        }
+        trace.what.iter_mut().for_each(|v| *v = 0.0);
+        for (&(s, m), &wk) in trace.slots.iter().zip(w) {
+            trace.what[s] += m * wk;
+        }
+        fill(&mut trace.args[0], &self.v);
+        fill(&mut trace.args[1], &trace.what);
+        let r = trace.exe.run(&trace.args)?;
+        let a = r.first().map(Array::to_f64_vec).unwrap_or_default();
+        self.unpack(&a, out)
+    }
+
+    /// Writes a vector over `v = (u, θ)` into the full coordinates.
+    fn unpack(&self, packed: &[f64], out: &mut [f64]) -> Result<(), LaplaceError> {
+        if packed.len() != self.v.len() || out.len() != self.v.len() {
+            return Err(LaplaceError::Eval("a derivative of the marginal has the wrong shape".into()));
+        }
+        let q = self.random.len();
+        self.random.iter().enumerate().for_each(|(a, &i)| out[i] = packed[a]);
+        self.fixed.iter().enumerate().for_each(|(k, &i)| out[i] = packed[q + k]);
+        Ok(())
+    }
+
+    /// `f(x)`, `∇f(x)` and `∇²f(x)·w` (all over the full coordinates) into
+    /// `grad` and `hw`.
+    pub(super) fn mixed(
+        &mut self,
+        x: &[f64],
+        w: &[f64],
+        grad: &mut [f64],
+        hw: &mut [f64],
+    ) -> Result<f64, LaplaceError> {
+        if self.mixed.is_none() {
+            self.mixed = Some(self.build_mixed()?);
+        }
+        self.pack(x);
+        let mut wp = vec![0.0; self.v.len()];
+        let q = self.random.len();
+        self.random.iter().enumerate().for_each(|(a, &i)| wp[a] = w[i]);
+        self.fixed.iter().enumerate().for_each(|(k, &i)| wp[q + k] = w[i]);
+        let mixed = self.mixed.as_mut().expect("built above");
+        let n = mixed.args.len();
+        fill(&mut mixed.args[0], &self.v);
+        fill(&mut mixed.args[n - 1], &wp);
+        let out = mixed.exe.run(&mixed.args)?;
+        let (value, g, h) = (out[0].to_f64_vec(), out[1].to_f64_vec(), out[2].to_f64_vec());
+        self.unpack(&g, grad)?;
+        self.unpack(&h, hw)?;
+        Ok(value.first().copied().unwrap_or(f64::NAN))
+    }
+
+    /// The parameters `v`, the data, `perm`, with `x = take(v, perm)`.
+    fn packed_params(&self) -> Vec<TensorType> {
+        let d = self.v.len();
+        let mut params = vec![TensorType::new(self.dtype, vec![d])];
+        params.extend(self.args[2..self.args.len() - 1].iter().map(Array::ty));
+        params
+    }
+
+    fn build_trace(&self) -> Result<Trace, LaplaceError> {
+        let (tracing, differentiation) = (build_err("tracing"), build_err("differentiation"));
+        let (c, q, d) = (self.hessian.num_colours(), self.random.len(), self.v.len());
+        let comp = self.hessian.func();
+        let mut params = self.packed_params();
+        params.insert(1, TensorType::new(self.dtype, vec![c, q]));
+        params.push(TensorType::new(self.dtype, vec![c, q]));
+        let t = trace_with(&format!("{}_trace_w_split_hessian", self.func.name()), &params, |tr, args| {
+            let v = args[0];
+            let mut hargs = vec![v.slice(&[0], &[q]), v.slice(&[q], &[d])];
+            hargs.extend_from_slice(&args[2..]);
+            let hs = tr.call(comp, &hargs)[2];
+            vec![(hs * args[1]).sum_all()]
+        })
+        .map_err(|e| tracing(e.to_string()))?;
+        let mut g = saddle_ad::grad(&t, 0).map_err(|e| differentiation(e.to_string()))?;
+        prune(&mut g);
+        let exe = Compiled::new(g)?;
+        let mut args = vec![array(self.dtype, &[d], &vec![0.0; d]), array(self.dtype, &[c, q], &vec![0.0; c * q])];
+        args.extend(self.args[2..].iter().cloned());
+        let slots = self
+            .hessian
+            .lower()
+            .entries()
+            .zip(self.hessian.sources())
+            .map(|((i, j), &s)| (s, if i == j { 1.0 } else { 2.0 }))
+            .collect();
+        Ok(Trace { exe, args, slots, what: vec![0.0; c * q] })
+    }
+
+    fn build_mixed(&self) -> Result<Mixed, LaplaceError> {
+        let (tracing, differentiation) = (build_err("tracing"), build_err("differentiation"));
+        let d = self.v.len();
+        let params = self.packed_params();
+        let func = &self.func;
+        let f = trace_with(&format!("{}_packed", func.name()), &params, |tr, args| {
+            let n = args.len();
+            let mut fargs = vec![args[0].take(args[n - 1], 0)];
+            fargs.extend_from_slice(&args[1..n - 1]);
+            vec![tr.call(func, &fargs)[0]]
+        })
+        .map_err(|e| tracing(e.to_string()))?;
+        let vg = saddle_ad::value_and_grad(&f, 0).map_err(|e| differentiation(e.to_string()))?;
+        let hv = saddle_ad::hvp(&f, 0).map_err(|e| differentiation(e.to_string()))?;
+        let mut both_params = params.clone();
+        both_params.push(TensorType::new(self.dtype, vec![d]));
+        let mut both = trace_with(&format!("{}_mixed", func.name()), &both_params, |tr, args| {
+            let n = args.len();
+            let mut r = tr.call(&vg, &args[..n - 1]);
+            r.extend(tr.call(&hv, args));
+            r
+        })
+        .map_err(|e| tracing(e.to_string()))?;
+        prune(&mut both);
+        let exe = Compiled::new(both)?;
+        let mut args = vec![array(self.dtype, &[d], &vec![0.0; d])];
+        args.extend(self.args[2..self.args.len() - 1].iter().cloned());
+        args.push(array(self.dtype, &[d], &vec![0.0; d]));
+        Ok(Mixed { exe, args })
+    }
+}
+
+/// Dead-code elimination and common subexpressions (the forward pass
+/// shared between the parts).
+fn prune(f: &mut Func) {
+    saddle_ir::passes::dce(f);
+    saddle_ir::passes::cse(f);
+    saddle_ir::passes::dce(f);
+}
