@@ -300,3 +300,102 @@ fn prune(f: &mut Func) {
     saddle_ir::passes::cse(f);
     saddle_ir::passes::dce(f);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::trace::TraceGrad;
+    use super::*;
+
+    /// A log density over seven coordinates with a chain coupling, cubic
+    /// terms (so that third derivatives are not zero) and data, whose
+    /// fixed effects sit inside the chain.
+    fn density() -> (Func, Vec<Array>) {
+        let d = 7;
+        let f = saddle_ir::trace("chain", &[TensorType::f64([d]), TensorType::f64([d])], |a| {
+            let (x, y) = (a[0], a[1]);
+            let (head, tail) = (x.slice(&[0], &[d - 1]), x.slice(&[1], &[d]));
+            let e = tail - 0.6 * head;
+            let cubic = head * tail * tail;
+            vec![(y * x - x.exp()).sum_all() - 0.5 * (e * e).sum_all() + 0.05 * cubic.sum_all()]
+        })
+        .expect("traces");
+        let y = Array::F64(ArrayD::from_shape_vec(IxDyn(&[d]), vec![1.0, 0.0, 3.0, 2.0, 1.0, 0.0, 4.0]).unwrap());
+        (f, vec![y])
+    }
+
+    fn dense_hessian(f: &Func, data: &[Array], x: &[f64]) -> Vec<f64> {
+        let h = saddle_ad::hessian(f, 0).expect("differentiates");
+        let mut args = vec![array(DType::F64, &[x.len()], x)];
+        args.extend(data.iter().cloned());
+        Compiled::new(h).expect("compiles").run(&args).expect("runs")[0].to_f64_vec()
+    }
+
+    #[test]
+    fn split_derivatives_match_the_dense_ones() {
+        let (f, data) = density();
+        let (fixed, random) = (vec![0, 4], vec![1, 2, 3, 5, 6]);
+        let (d, q) = (7, random.len());
+        let x = [0.3, -0.2, 0.5, 0.1, -0.4, 0.25, 0.6];
+        let mut split = Split::new(&f, &data, &fixed, &random).expect("builds");
+        let h = dense_hessian(&f, &data, &x);
+
+        // H_uu on the structure, ∇ᵤf at the random coordinates.
+        let s = split.structure().clone();
+        let mut grad = vec![f64::NAN; d];
+        let mut hess = vec![0.0; s.row_indices().len()];
+        split.evaluate(&x, &mut grad, &mut hess).expect("evaluates");
+        let mut k = 0;
+        for j in 0..q {
+            for &i in &s.row_indices()[s.col_ptr()[j]..s.col_ptr()[j + 1]] {
+                let want = h[random[i] * d + random[j]];
+                assert!((hess[k] - want).abs() <= 1e-12 * (1.0 + want.abs()), "H[{i},{j}] = {} vs {want}", hess[k]);
+                k += 1;
+            }
+        }
+        // Every nonzero of the dense H_uu is on the pattern.
+        let on = |i: usize, j: usize| {
+            let (i, j) = (i.max(j), i.min(j));
+            s.row_indices()[s.col_ptr()[j]..s.col_ptr()[j + 1]].contains(&i)
+        };
+        for a in 0..q {
+            for b in 0..q {
+                assert!(on(a, b) || h[random[a] * d + random[b]] == 0.0, "({a},{b}) is off the pattern");
+            }
+        }
+        assert!(fixed.iter().all(|&i| grad[i].is_nan()), "the fixed coordinates are left alone");
+
+        // The trace gradient against the dense one, with the same weights
+        // on the random block.
+        let w: Vec<f64> = (0..hess.len()).map(|k| 0.1 + 0.37 * k as f64 - 0.05 * (k * k) as f64).collect();
+        let mut wd = vec![0.0; d * d];
+        let mut k = 0;
+        for j in 0..q {
+            for &i in &s.row_indices()[s.col_ptr()[j]..s.col_ptr()[j + 1]] {
+                wd[random[i] * d + random[j]] = w[k];
+                wd[random[j] * d + random[i]] = w[k];
+                k += 1;
+            }
+        }
+        let mut split_trace = vec![0.0; d];
+        split.trace_grad(&x, &w, &mut split_trace).expect("runs");
+        let mut dense_trace = vec![0.0; d];
+        TraceGrad::new(&f, &data, d, DType::F64).expect("builds").run(&x, &wd, &mut dense_trace).expect("runs");
+        for (i, (a, b)) in split_trace.iter().zip(&dense_trace).enumerate() {
+            assert!((a - b).abs() <= 1e-11 * (1.0 + b.abs()), "trace gradient {i}: {a} vs {b}");
+        }
+        assert!(dense_trace.iter().any(|v| v.abs() > 1e-3), "third derivatives enter the test");
+
+        // The value, full gradient and a Hessian-vector product.
+        let v: Vec<f64> = (0..d).map(|i| 1.0 - 0.3 * i as f64).collect();
+        let (mut g, mut hv) = (vec![0.0; d], vec![0.0; d]);
+        let value = split.mixed(&x, &v, &mut g, &mut hv).expect("runs");
+        assert!(value.is_finite());
+        for i in 0..d {
+            let want: f64 = (0..d).map(|j| h[i * d + j] * v[j]).sum();
+            assert!((hv[i] - want).abs() <= 1e-12 * (1.0 + want.abs()), "(H·v)[{i}] = {} vs {want}", hv[i]);
+            if random.contains(&i) {
+                assert!((g[i] - grad[i]).abs() <= 1e-12 * (1.0 + grad[i].abs()));
+            }
+        }
+    }
+}
