@@ -64,7 +64,9 @@ fn sleepstudy_json_has_the_random_effects_fields_and_lme4_numbers() {
     // Random effects' joint std exceed their conditional ones, all finite.
     assert!(std[4..].iter().all(|s| s.is_finite() && *s > 0.0));
     assert!(v["converged"].as_bool().unwrap());
-    assert!(v["grad_norm"].as_f64().unwrap() < 1e-8);
+    // The marginal's gradient at the reported θ̂ comes from a fresh inner
+    // solve, accurate to that solve's tolerance (about 1e-8 here).
+    assert!(v["grad_norm"].as_f64().unwrap() < 5e-8, "{}", v["grad_norm"]);
     assert!(v["iterations"].as_u64().unwrap() >= 1);
     let f_mode = v["log_density_at_mode"].as_f64().unwrap();
     assert!(f_mode < log_marginal);

@@ -35,8 +35,8 @@ pub struct Args {
     /// For d > 2: the pair of coordinates to plot, as I,J.
     #[arg(long = "plot-dims")]
     pub plot_dims: Option<String>,
-    /// The optimiser: auto (Newton for d ≤ 400 with cheap Hessians, else L-BFGS), newton or lbfgs.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "newton", "lbfgs"])]
+    /// The optimiser: auto (Newton for d ≤ 400 with cheap Hessians, else L-BFGS; with --random, BFGS on the fixed effects), newton, lbfgs or bfgs.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "newton", "lbfgs", "bfgs"])]
     pub method: String,
     /// Iteration limit (no convergence within it is an error).
     #[arg(long = "max-iter", default_value_t = 200)]
@@ -124,11 +124,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
         return Err(CliError::msg("--plot-dims needs --plot OUT.svg"));
     }
     let mut density = IrDensity::new(func, data).map_err(laplace_err)?;
-    let method = match a.method.as_str() {
-        "newton" => Method::Newton,
-        "lbfgs" => Method::Lbfgs { memory: 10 },
-        _ => Method::Auto,
-    };
+    let method = parse_method(&a.method);
     let opts = Options {
         method,
         max_iter: a.max_iter,
@@ -286,16 +282,7 @@ fn json(fit: &Laplace, extra: &Extra) -> String {
     field("iterations", fit.iterations.to_string());
     field("grad_norm", f64_text(fit.grad_norm));
     field("dim", fit.dim().to_string());
-    field(
-        "method",
-        format!(
-            "\"{}\"",
-            match fit.method {
-                Method::Lbfgs { .. } => "lbfgs",
-                _ => "newton",
-            }
-        ),
-    );
+    field("method", format!("\"{}\"", method_name(fit.method)));
     field("jitter", f64_text(fit.jitter));
     if fit.covariance.is_some() {
         field("precision", mat_json(&fit.precision.to_dense()));
@@ -359,10 +346,7 @@ fn summary(fit: &Laplace, name: &str, extra: &Extra) -> String {
         None => (0..d).map(|i| format!("θ[{i}]")).collect(),
     };
     let mut s = String::new();
-    let method = match fit.method {
-        Method::Lbfgs { .. } => "L-BFGS",
-        _ => "Newton",
-    };
+    let method = method_title(fit.method);
     let _ = writeln!(
         s,
         "Laplace approximation of @{name} (d = {d}): {method}, {} after {} iteration(s), |grad|∞ = {:.2e}",
@@ -518,4 +502,32 @@ pub(super) fn data_args(a: &Args, func: &saddle::ir::Func) -> Result<Vec<saddle:
         }
         None => vec![],
     })
+}
+
+/// `--method`'s value as a [`Method`].
+pub(crate) fn parse_method(name: &str) -> Method {
+    match name {
+        "newton" => Method::Newton,
+        "lbfgs" => Method::Lbfgs { memory: 10 },
+        "bfgs" => Method::Bfgs,
+        _ => Method::Auto,
+    }
+}
+
+/// The method as `--json` names it.
+pub(crate) fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Lbfgs { .. } => "lbfgs",
+        Method::Bfgs => "bfgs",
+        Method::Newton | Method::Auto => "newton",
+    }
+}
+
+/// The method as the text summary names it.
+pub(crate) fn method_title(m: Method) -> &'static str {
+    match m {
+        Method::Lbfgs { .. } => "L-BFGS",
+        Method::Bfgs => "BFGS",
+        Method::Newton | Method::Auto => "Newton",
+    }
 }

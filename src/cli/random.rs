@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use saddle::laplace::{LaplaceError, Method, Options, RandomError, RandomFit, laplace_random};
+use saddle::laplace::{LaplaceError, Options, RandomError, RandomFit, laplace_random};
 
 use super::CliError;
 use super::args::parse_one;
@@ -36,11 +36,7 @@ pub fn run(a: Args, ranges: &str) -> Result<String, CliError> {
     let random = parse_ranges(ranges, p0.shape[0])?;
     let init = parse_one(&a.init, p0, "--init")?.to_f64_vec();
     let data = super::laplace::data_args(&a, func)?;
-    let method = match a.method.as_str() {
-        "newton" => Method::Newton,
-        "lbfgs" => Method::Lbfgs { memory: 10 },
-        _ => Method::Auto,
-    };
+    let method = super::laplace::parse_method(&a.method);
     let hessian = super::laplace::hessian_mode(&a);
     let opts = Options { method, max_iter: a.max_iter, grad_tol: a.grad_tol, hessian, ..Options::default() };
     let fit = laplace_random(func, data, &random, &init, &opts).map_err(random_err)?;
@@ -118,13 +114,6 @@ fn mat_json(m: &ndarray::Array2<f64>) -> String {
     format!("[{}]", rows.join(", "))
 }
 
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Lbfgs { .. } => "lbfgs",
-        Method::Newton | Method::Auto => "newton",
-    }
-}
-
 /// The `--json` object of the contract's "Large and random-effects models".
 fn json(fit: &RandomFit) -> String {
     let mut s = String::from("{\n");
@@ -143,7 +132,7 @@ fn json(fit: &RandomFit) -> String {
     field("iterations", fit.iterations.to_string());
     field("grad_norm", f64_text(fit.grad_norm));
     field("dim", fit.mode.len().to_string());
-    field("method", format!("\"{}\"", method_name(fit.method)));
+    field("method", format!("\"{}\"", super::laplace::method_name(fit.method)));
     field("jitter", f64_text(0.0));
     field("hessian", format!("\"{}\"", if fit.sparse { "sparse" } else { "dense" }));
     field("precision", mat_json(&fit.precision));
@@ -196,7 +185,7 @@ fn summary(fit: &RandomFit, name: &str) -> String {
         s,
         "Marginal Laplace approximation of @{name} (p = {p} fixed, q = {q} random effects): {}, {} after {} \
          iteration(s), |grad|∞ = {:.2e}",
-        if fit.method == Method::Newton { "Newton" } else { "L-BFGS" },
+        super::laplace::method_title(fit.method),
         if fit.converged { "converged" } else { "NOT converged" },
         fit.iterations,
         fit.grad_norm

@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::curvature::Curvature;
 use crate::density::{Counted, Evaluations, LogDensity};
-use crate::lbfgs::lbfgs;
+use crate::lbfgs::{bfgs, lbfgs};
 use crate::linalg::{Cholesky, dot, norm_inf, smallest_eigen};
 use crate::newton::newton;
 use crate::rng::Rng;
@@ -341,12 +341,22 @@ fn fit<D: LogDensity + ?Sized>(
     let method = if curv.is_sparse() { Method::Newton } else { opts.resolve(d, counted.data_size()) };
     let opt = match method {
         Method::Newton | Method::Auto => newton(&mut counted, &u0, opts, &mut curv)?,
-        Method::Lbfgs { memory } => {
-            // L-BFGS ends on a small gradient, step or decrease; whether
+        Method::Lbfgs { .. } | Method::Bfgs => {
+            // L-BFGS and BFGS end on a small gradient, step or decrease; whether
             // that point is a mode is Newton's test on the exact Hessian,
             // which the approximation needs there anyway (one Hessian when
             // it is, a few more steps when L-BFGS stopped short).
-            let quasi = lbfgs(&mut counted, &u0, memory, opts)?;
+            let quasi = match method {
+                Method::Lbfgs { memory } => lbfgs(&mut counted, &u0, memory, opts)?,
+                _ => {
+                    // The exact precision at the start, where it is finite.
+                    let (mut g, mut h) = (vec![0.0; d], vec![0.0; curv.hess_len()]);
+                    let v = curv.evaluate(&mut counted, &u0, &mut g, &mut h)?;
+                    h.iter_mut().for_each(|x| *x = -*x);
+                    let start = v.is_finite() && g.iter().all(|x| x.is_finite());
+                    bfgs(&mut counted, &u0, start.then_some(&h[..]), opts)?
+                }
+            };
             let rest = Options { max_iter: opts.max_iter.saturating_sub(quasi.iterations), ..opts.clone() };
             let mut opt = newton(&mut counted, &quasi.x, &rest, &mut curv)?;
             opt.iterations += quasi.iterations;

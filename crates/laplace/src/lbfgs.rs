@@ -1,10 +1,13 @@
-//! L-BFGS with a strong Wolfe line search (Nocedal and Wright, algorithms
-//! 7.4, 3.5 and 3.6), on `F = -f`.
+//! Quasi-Newton methods with a strong Wolfe line search (Nocedal and
+//! Wright, algorithms 6.1, 7.4, 3.5 and 3.6), on `F = -f`: L-BFGS, and
+//! BFGS on a dense inverse Hessian started from the exact one, for a few
+//! coordinates whose Hessian costs many gradients (the random-effects
+//! marginal, whose Hessian is `2p` gradients by differences).
 
 use std::collections::VecDeque;
 
 use crate::density::{Counted, LogDensity};
-use crate::linalg::{dot, norm_inf};
+use crate::linalg::{Cholesky, dot, norm_inf};
 use crate::optimum::{Optimum, check_start};
 use crate::{LaplaceError, Options};
 
@@ -144,10 +147,136 @@ fn cubic_min(p: &Trial, q: &Trial) -> Option<f64> {
     m.is_finite().then_some(m)
 }
 
+/// A quasi-Newton approximation of the inverse Hessian of `F`.
+trait InverseHessian {
+    /// The search direction `-H·g`.
+    fn direction(&self, g: &[f64]) -> Vec<f64>;
+    /// Takes in a step `s` and the change of gradient `y` along it.
+    fn update(&mut self, s: Vec<f64>, y: Vec<f64>);
+    /// Forgets the curvature learned; `false` if there was none to forget.
+    fn reset(&mut self) -> bool;
+    /// Whether the direction is scaled like a Newton step (a unit step
+    /// is the first to try), rather than the gradient's own length.
+    fn scaled(&self) -> bool;
+}
+
+/// L-BFGS's correction pairs `(s, y, 1/sᵀy)`, the newest last.
+struct Pairs {
+    memory: usize,
+    pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)>,
+}
+
+impl InverseHessian for Pairs {
+    fn direction(&self, g: &[f64]) -> Vec<f64> {
+        two_loop(&self.pairs, g)
+    }
+
+    fn update(&mut self, s: Vec<f64>, y: Vec<f64>) {
+        let sy = dot(&s, &y);
+        if sy > f64::EPSILON * dot(&y, &y) {
+            if self.pairs.len() == self.memory {
+                self.pairs.pop_front();
+            }
+            self.pairs.push_back((s, y, 1.0 / sy));
+        }
+    }
+
+    fn reset(&mut self) -> bool {
+        let had = !self.pairs.is_empty();
+        self.pairs.clear();
+        had
+    }
+
+    fn scaled(&self) -> bool {
+        !self.pairs.is_empty()
+    }
+}
+
+/// BFGS's dense inverse Hessian `H` (row-major `d × d`), or `None` for
+/// the steepest-descent start.
+struct Dense {
+    d: usize,
+    h: Option<Vec<f64>>,
+}
+
+impl InverseHessian for Dense {
+    fn direction(&self, g: &[f64]) -> Vec<f64> {
+        match &self.h {
+            Some(h) => (0..self.d).map(|i| -dot(&h[i * self.d..(i + 1) * self.d], g)).collect(),
+            None => g.iter().map(|v| -v).collect(),
+        }
+    }
+
+    fn update(&mut self, s: Vec<f64>, y: Vec<f64>) {
+        let (d, sy, yy) = (self.d, dot(&s, &y), dot(&y, &y));
+        if !(sy > f64::EPSILON * yy) {
+            return;
+        }
+        // The first pair scales the identity (Nocedal and Wright, 6.20).
+        let h = self.h.get_or_insert_with(|| {
+            let mut h = vec![0.0; d * d];
+            (0..d).for_each(|i| h[i * d + i] = sy / yy);
+            h
+        });
+        // H ← (I − ρsyᵀ) H (I − ρysᵀ) + ρssᵀ, with ρ = 1/sᵀy:
+        // H − ρ(s·(Hy)ᵀ + (Hy)·sᵀ) + (ρ²·yᵀHy + ρ)·ssᵀ.
+        let rho = 1.0 / sy;
+        let hy: Vec<f64> = (0..d).map(|i| dot(&h[i * d..(i + 1) * d], &y)).collect();
+        let c = rho * rho * dot(&y, &hy) + rho;
+        for i in 0..d {
+            for j in 0..d {
+                h[i * d + j] += c * s[i] * s[j] - rho * (s[i] * hy[j] + hy[i] * s[j]);
+            }
+        }
+    }
+
+    fn reset(&mut self) -> bool {
+        self.h.take().is_some()
+    }
+
+    fn scaled(&self) -> bool {
+        self.h.is_some()
+    }
+}
+
+/// L-BFGS keeping `memory` correction pairs.
 pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
     f: &mut Counted<'_, D>,
     init: &[f64],
     memory: usize,
+    opts: &Options,
+) -> Result<Optimum, LaplaceError> {
+    let pairs = Pairs { memory, pairs: VecDeque::with_capacity(memory) };
+    quasi_newton(f, init, pairs, opts)
+}
+
+/// BFGS started from `precision`, `−∇²f` at `init` (row-major `d × d`):
+/// its inverse is the first inverse Hessian, so the first step is
+/// Newton's. A precision that is not positive definite (or absent) starts
+/// from steepest descent.
+pub(crate) fn bfgs<D: LogDensity + ?Sized>(
+    f: &mut Counted<'_, D>,
+    init: &[f64],
+    precision: Option<&[f64]>,
+    opts: &Options,
+) -> Result<Optimum, LaplaceError> {
+    let d = f.dim();
+    let h = precision.filter(|p| p.len() == d * d && p.iter().all(|v| v.is_finite())).and_then(|p| {
+        // Far from the mode the precision may be indefinite: shift it
+        // until it factors, as a damped Newton step would.
+        let scale = (0..d).map(|i| p[i * d + i].abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE.sqrt());
+        std::iter::once(0.0)
+            .chain((0..12).map(|k| scale * 1e-6 * 10f64.powi(k)))
+            .find_map(|shift| Cholesky::new(p, d, shift))
+            .map(|c| c.inverse())
+    });
+    quasi_newton(f, init, Dense { d, h }, opts)
+}
+
+fn quasi_newton<D: LogDensity + ?Sized>(
+    f: &mut Counted<'_, D>,
+    init: &[f64],
+    mut approx: impl InverseHessian,
     opts: &Options,
 ) -> Result<Optimum, LaplaceError> {
     let d = f.dim();
@@ -158,7 +287,6 @@ pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
     // Minimise F = -f, with gradient G = -∇f.
     let mut fx = -v;
     g.iter_mut().for_each(|x| *x = -*x);
-    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>, f64)> = VecDeque::with_capacity(memory);
     let mut iterations = 0;
     let finish = |x: Vec<f64>, fx: f64, mut g: Vec<f64>, iterations, converged| {
         g.iter_mut().for_each(|x| *x = -*x);
@@ -175,20 +303,19 @@ pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
             return Optimum::unconverged(x, -fx, ng, None, iterations, opts);
         }
         iterations += 1;
-        let mut dir = two_loop(&pairs, &g);
+        let mut dir = approx.direction(&g);
         let mut slope = dot(&dir, &g);
         if !(slope < 0.0) {
-            pairs.clear();
+            approx.reset();
             dir = g.iter().map(|v| -v).collect();
             slope = dot(&dir, &g);
         }
-        let alpha0 = if pairs.is_empty() { (1.0 / norm_inf(&dir)).min(1.0) } else { 1.0 };
+        let alpha0 = if approx.scaled() { 1.0 } else { (1.0 / norm_inf(&dir)).min(1.0) };
         let mut line = Line { f, x0: &x, dir: &dir, evals: 0 };
         let found = strong_wolfe(&mut line, fx, slope, alpha0)?;
         let Some(t) = found else {
-            if !pairs.is_empty() {
-                // Forget the curvature pairs and try steepest descent.
-                pairs.clear();
+            // Forget the curvature learned and try steepest descent.
+            if approx.reset() {
                 continue;
             }
             return Err(LaplaceError::Stalled {
@@ -200,13 +327,6 @@ pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
         };
         let s: Vec<f64> = t.x.iter().zip(&x).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = t.grad.iter().zip(&g).map(|(a, b)| a - b).collect();
-        let sy = dot(&s, &y);
-        if sy > f64::EPSILON * dot(&y, &y) {
-            if pairs.len() == memory {
-                pairs.pop_front();
-            }
-            pairs.push_back((s.clone(), y, 1.0 / sy));
-        }
         let small_step = norm_inf(&s) <= opts.step_tol * (1.0 + norm_inf(&x));
         let small_decrease = fx - t.value <= opts.rel_value_tol * fx.abs().max(t.value.abs()).max(1.0);
         // Stopping on a small step or decrease is not convergence: the
@@ -218,6 +338,7 @@ pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
             let ok = gnorm <= opts.grad_tol;
             return Ok(finish(x, fx, g, iterations, ok));
         }
+        approx.update(s, y);
         x = t.x;
         g = t.grad;
         fx = t.value;

@@ -21,6 +21,13 @@ pub enum Method {
         /// Number of correction pairs kept.
         memory: usize,
     },
+    /// BFGS on a dense inverse Hessian, started from the exact Hessian at
+    /// the initial point (so the first step is Newton's), with the strong
+    /// Wolfe line search; Newton's test on the exact Hessian at the end.
+    /// Two exact Hessians in all: for a few coordinates whose Hessian
+    /// costs many gradients, such as the marginal of a random-effects
+    /// model (the default of its outer fit under `Auto`).
+    Bfgs,
 }
 
 /// How the Hessian is held: dense, or sparse with a sparse Cholesky

@@ -99,7 +99,7 @@ fn conjugate_gaussian_is_exact() {
     let yy: f64 = y.iter().map(|v| v * v).sum::<f64>() / sigma2 + m0.iter().map(|v| v * v).sum::<f64>() / s02;
     let c = -0.5 * yy - 0.5 * n as f64 * (LN_2PI + sigma2.ln()) - 0.5 * d as f64 * (LN_2PI + s02.ln());
     let mut f = Quadratic { a: a.clone(), b: b.clone(), c };
-    for method in [Method::Newton, Method::Lbfgs { memory: 5 }] {
+    for method in [Method::Newton, Method::Lbfgs { memory: 5 }, Method::Bfgs] {
         let opts = Options { method, grad_tol: 1e-12, ..Options::default() };
         let fit = laplace(&mut f, &[1.0, 1.0, 1.0], &opts).unwrap();
         let (mode, _) = solve_det(&a, &b);
@@ -160,7 +160,7 @@ fn student_t() -> impl LogDensity {
 
 #[test]
 fn seed_student_t() {
-    for method in [Method::Newton, Method::Lbfgs { memory: 10 }] {
+    for method in [Method::Newton, Method::Lbfgs { memory: 10 }, Method::Bfgs] {
         let mut f = student_t();
         let fit = laplace(&mut f, &[0.0, 0.0], &Options { method, grad_tol: 1e-11, ..Options::default() }).unwrap();
         assert!((fit.mode[0] - 0.5).abs() < 1e-9 && (fit.mode[1] - 2.0).abs() < 1e-9, "{method:?}");
@@ -206,7 +206,7 @@ fn lbfgs_flat_stop_keeps_the_smaller_gradient() {
 /// A non-concave start (Rosenbrock's banana): damping must carry Newton in.
 #[test]
 fn banana_from_far() {
-    for method in [Method::Newton, Method::Lbfgs { memory: 10 }] {
+    for method in [Method::Newton, Method::Lbfgs { memory: 10 }, Method::Bfgs] {
         let mut f = FnDensity::new(
             2,
             |x: &[f64]| -(1.0 - x[0]).powi(2) - 100.0 * (x[1] - x[0] * x[0]).powi(2),

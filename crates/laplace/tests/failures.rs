@@ -6,7 +6,7 @@ use std::cell::Cell;
 
 use saddle_laplace::{FnDensity, LaplaceError, LogDensity, Method, Options, laplace};
 
-const METHODS: [Method; 2] = [Method::Newton, Method::Lbfgs { memory: 10 }];
+const METHODS: [Method; 3] = [Method::Newton, Method::Lbfgs { memory: 10 }, Method::Bfgs];
 
 fn opts(method: Method) -> Options {
     Options { method, ..Options::default() }

@@ -9,7 +9,7 @@ use ndarray::{ArrayD, IxDyn};
 use saddle_ir::trace::trace_with;
 use saddle_ir::{Array, Func, TensorType};
 use saddle_laplace::{
-    Constraint, HessianMode, LaplaceError, LogDensity, Options, RandomEffects, RandomError, Target, laplace,
+    Constraint, HessianMode, LaplaceError, LogDensity, Method, Options, RandomEffects, RandomError, Target, laplace,
     laplace_random,
 };
 
@@ -575,7 +575,19 @@ fn cbpp_matches_glmmtmb() {
     ];
     let random: Vec<usize> = (5..5 + m).collect();
     let data_again = data.clone();
-    let fit = laplace_random(&f, data, &random, &vec![0.0; 5 + m], &Options::default()).unwrap();
+    let fit = laplace_random(&f, data.clone(), &random, &vec![0.0; 5 + m], &Options::default()).unwrap();
+    // The outer fit is BFGS from one exact Hessian of the marginal; Newton
+    // (a Hessian of 2p gradients per step) finds the same fit with more
+    // inner solves.
+    let newton_opts = Options { method: Method::Newton, ..Options::default() };
+    let newton = laplace_random(&f, data, &random, &vec![0.0; 5 + m], &newton_opts).unwrap();
+    assert_eq!((fit.method, newton.method), (Method::Bfgs, Method::Newton));
+    assert!(rel(fit.log_marginal, newton.log_marginal) < 1e-13);
+    for i in 0..5 {
+        assert!((fit.mode[i] - newton.mode[i]).abs() < 1e-6, "θ{i}");
+        assert!(rel(fit.std[i], newton.std[i]) < 1e-5, "std θ{i}");
+    }
+    assert!(fit.inner.solves < newton.inner.solves, "{} vs {}", fit.inner.solves, newton.inner.solves);
     // glmmTMB (TMB's Laplace) agrees to rounding; its log likelihood counts
     // the binomial coefficients.
     let log_lik = fit.log_marginal + 185.475_659_684_159_47;

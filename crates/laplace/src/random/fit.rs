@@ -176,7 +176,11 @@ impl RandomEffects {
         self.stats = InnerStats::default();
         // The fixed effects are few: their covariance is always formed, densely.
         self.set_hessian_mode(opts.hessian);
-        let opts = Options { jitter: None, full_covariance: true, hessian: crate::HessianMode::Dense, ..opts.clone() };
+        // Each Hessian of the marginal is 2p gradients (inner solves): BFGS
+        // from one exact Hessian, and Newton's test on another at the end.
+        let method = if opts.method == Method::Auto { Method::Bfgs } else { opts.method };
+        let opts =
+            Options { method, jitter: None, full_covariance: true, hessian: crate::HessianMode::Dense, ..opts.clone() };
         let outer = if p == 0 {
             None
         } else {

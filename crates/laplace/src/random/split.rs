@@ -52,6 +52,8 @@ pub(super) struct Split {
     mixed: Option<Mixed>,
     /// The packed point `v = (u, θ)` of the last call.
     v: Vec<f64>,
+    /// `x` as runs `(start in v, length)` when there are few of them.
+    runs: Option<Vec<(usize, usize)>>,
 }
 
 /// `v, Ŵ, data…, perm, seeds ↦ ∇ᵥ Σ Ŵ ⊙ (H_uu·Sᵀ)`.
@@ -83,14 +85,32 @@ impl Split {
         let mut perm = vec![0_i64; d];
         random.iter().enumerate().for_each(|(a, &i)| perm[i] = a as i64);
         fixed.iter().enumerate().for_each(|(k, &i)| perm[i] = (q + k) as i64);
+        let runs = runs(&perm);
         let perm = Array::I64(ArrayD::from_shape_vec(IxDyn(&[d]), perm).expect("vector shape"));
         let mut params = vec![TensorType::new(dtype, vec![q]), TensorType::new(dtype, vec![p])];
         params.extend(func.param_types()[1..].iter().cloned());
         params.push(perm.ty());
         let g = trace_with(&format!("{}_given_fixed", func.name()), &params, |tr, args| {
-            let v = if p == 0 { args[0] } else { tr.concatenate(&[args[0], args[1]], 0) };
             let n = args.len();
-            let mut fargs = vec![v.take(args[n - 1], 0)];
+            let x = match &runs {
+                // x is (u, θ) in a few contiguous runs: slices that the
+                // simplifier sees through, no gather and no scatter in the
+                // derivatives.
+                Some(runs) => {
+                    let parts: Vec<_> = split_at(runs, q)
+                        .map(|(start, len)| match start < q {
+                            true => whole_or_slice(args[0], start, len, q),
+                            false => whole_or_slice(args[1], start - q, len, p),
+                        })
+                        .collect();
+                    if parts.len() == 1 { parts[0] } else { tr.concatenate(&parts, 0) }
+                }
+                None => {
+                    let v = if p == 0 { args[0] } else { tr.concatenate(&[args[0], args[1]], 0) };
+                    v.take(args[n - 1], 0)
+                }
+            };
+            let mut fargs = vec![x];
             fargs.extend_from_slice(&args[2..n - 1]);
             vec![tr.call(func, &fargs)[0]]
         })
@@ -124,6 +144,7 @@ impl Split {
             trace: None,
             mixed: None,
             v: vec![0.0; d],
+            runs,
         })
     }
 
@@ -266,9 +287,18 @@ impl Split {
         let d = self.v.len();
         let params = self.packed_params();
         let func = &self.func;
+        let runs = self.runs.clone();
         let f = trace_with(&format!("{}_packed", func.name()), &params, |tr, args| {
             let n = args.len();
-            let mut fargs = vec![args[0].take(args[n - 1], 0)];
+            let x = match &runs {
+                Some(runs) => {
+                    let parts: Vec<_> =
+                        runs.iter().map(|&(start, len)| whole_or_slice(args[0], start, len, d)).collect();
+                    if parts.len() == 1 { parts[0] } else { tr.concatenate(&parts, 0) }
+                }
+                None => args[0].take(args[n - 1], 0),
+            };
+            let mut fargs = vec![x];
             fargs.extend_from_slice(&args[1..n - 1]);
             vec![tr.call(func, &fargs)[0]]
         })
@@ -293,6 +323,41 @@ impl Split {
     }
 }
 
+/// Runs of `x = take(v, perm)` longer than this many are gathered by
+/// `take`; fewer are sliced and concatenated.
+const MAX_RUNS: usize = 64;
+
+/// `perm` as maximal runs `(start in v, length)` of consecutive entries,
+/// or `None` when there are more than [`MAX_RUNS`].
+fn runs(perm: &[i64]) -> Option<Vec<(usize, usize)>> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &k in perm {
+        let k = k as usize;
+        match runs.last_mut() {
+            Some((start, len)) if *start + *len == k => *len += 1,
+            _ => runs.push((k, 1)),
+        }
+        if runs.len() > MAX_RUNS {
+            return None;
+        }
+    }
+    Some(runs)
+}
+
+/// The runs cut where `v = (u, θ)` passes from `u` (the first `q`) to `θ`.
+fn split_at(runs: &[(usize, usize)], q: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    runs.iter().flat_map(move |&(start, len)| {
+        let end = start + len;
+        let pieces = if start < q && q < end { [(start, q - start), (q, end - q)] } else { [(start, len), (0, 0)] };
+        pieces.into_iter().filter(|&(_, len)| len > 0)
+    })
+}
+
+/// `t[start..start + len]`, or `t` itself when that is all of its `n`.
+fn whole_or_slice(t: saddle_ir::trace::Tensor<'_>, start: usize, len: usize, n: usize) -> saddle_ir::trace::Tensor<'_> {
+    if start == 0 && len == n { t } else { t.slice(&[start], &[start + len]) }
+}
+
 /// Dead-code elimination and common subexpressions (the forward pass
 /// shared between the parts).
 fn prune(f: &mut Func) {
@@ -306,11 +371,9 @@ mod tests {
     use super::super::trace::TraceGrad;
     use super::*;
 
-    /// A log density over seven coordinates with a chain coupling, cubic
-    /// terms (so that third derivatives are not zero) and data, whose
-    /// fixed effects sit inside the chain.
-    fn density() -> (Func, Vec<Array>) {
-        let d = 7;
+    /// A log density over `d` coordinates with a chain coupling, cubic
+    /// terms (so that third derivatives are not zero) and data.
+    fn density(d: usize) -> (Func, Vec<Array>) {
         let f = saddle_ir::trace("chain", &[TensorType::f64([d]), TensorType::f64([d])], |a| {
             let (x, y) = (a[0], a[1]);
             let (head, tail) = (x.slice(&[0], &[d - 1]), x.slice(&[1], &[d]));
@@ -319,7 +382,8 @@ mod tests {
             vec![(y * x - x.exp()).sum_all() - 0.5 * (e * e).sum_all() + 0.05 * cubic.sum_all()]
         })
         .expect("traces");
-        let y = Array::F64(ArrayD::from_shape_vec(IxDyn(&[d]), vec![1.0, 0.0, 3.0, 2.0, 1.0, 0.0, 4.0]).unwrap());
+        let y = (0..d).map(|i| ((i * 7) % 5) as f64).collect();
+        let y = Array::F64(ArrayD::from_shape_vec(IxDyn(&[d]), y).unwrap());
         (f, vec![y])
     }
 
@@ -330,12 +394,26 @@ mod tests {
         Compiled::new(h).expect("compiles").run(&args).expect("runs")[0].to_f64_vec()
     }
 
+    /// The fixed effects inside the chain, in a few runs (`x` sliced
+    /// from `u` and θ) and in many (`x` gathered by `take`).
     #[test]
     fn split_derivatives_match_the_dense_ones() {
-        let (f, data) = density();
-        let (fixed, random) = (vec![0, 4], vec![1, 2, 3, 5, 6]);
-        let (d, q) = (7, random.len());
-        let x = [0.3, -0.2, 0.5, 0.1, -0.4, 0.25, 0.6];
+        check_split(7, vec![0, 4]);
+        check_split(150, (0..150).step_by(3).collect());
+    }
+
+    fn check_split(d: usize, fixed: Vec<usize>) {
+        let random: Vec<usize> = (0..d).filter(|i| !fixed.contains(i)).collect();
+        let q = random.len();
+        let perm: Vec<i64> = (0..d)
+            .map(|i| match random.iter().position(|&r| r == i) {
+                Some(a) => a as i64,
+                None => (q + fixed.iter().position(|&k| k == i).unwrap()) as i64,
+            })
+            .collect();
+        assert_eq!(runs(&perm).is_some(), d < 100, "both ways of building x are tested");
+        let (f, data) = density(d);
+        let x: Vec<f64> = (0..d).map(|i| 0.6 * ((i as f64) * 1.3).sin()).collect();
         let mut split = Split::new(&f, &data, &fixed, &random).expect("builds");
         let h = dense_hessian(&f, &data, &x);
 
