@@ -97,9 +97,8 @@ struct CountTable<'p> {
     colour: Vec<u32>,
     count: Vec<u32>,
     first: Vec<u32>,
-    // Boxed: most vertices never need an index.
-    #[allow(clippy::box_collection)]
-    index: Vec<Option<Box<ColourIndex>>>,
+    /// The index of each list longer than [`CountTable::SHORT`], by vertex.
+    index: HashMap<u32, ColourIndex, BuildHasherDefault<ColourHash>>,
 }
 
 type ColourIndex = HashMap<u32, u32, BuildHasherDefault<ColourHash>>;
@@ -118,7 +117,7 @@ impl<'p> CountTable<'p> {
             colour: vec![0; slots],
             count: vec![0; slots],
             first: vec![0; slots],
-            index: std::iter::repeat_with(|| None).take(n).collect(),
+            index: HashMap::default(),
         }
     }
 
@@ -129,13 +128,12 @@ impl<'p> CountTable<'p> {
 
     /// The slot of colour `c` around `v`.
     fn find(&self, v: usize, c: u32) -> Option<usize> {
-        match &self.index[v] {
-            Some(ix) => ix.get(&c).map(|&k| self.start[v] + k as usize),
-            None => {
-                let r = self.range(v);
-                self.colour[r.clone()].iter().position(|&e| e == c).map(|k| r.start + k)
-            }
+        let r = self.range(v);
+        if r.len() > Self::SHORT {
+            let ix = self.index.get(&(v as u32))?;
+            return ix.get(&c).map(|&k| r.start + k as usize);
         }
+        self.colour[r.clone()].iter().position(|&e| e == c).map(|k| r.start + k)
     }
 
     fn get(&self, v: usize, c: u32) -> u32 {
@@ -160,16 +158,13 @@ impl<'p> CountTable<'p> {
         self.count[slot] = 1;
         self.first[slot] = w;
         self.len[v] += 1;
-        match &mut self.index[v] {
-            Some(ix) => {
-                ix.insert(c, k);
-            }
-            None if self.len[v] as usize > Self::SHORT => {
-                let r = self.range(v);
-                self.index[v] =
-                    Some(Box::new(self.colour[r].iter().enumerate().map(|(k, &e)| (e, k as u32)).collect()));
-            }
-            None => {}
+        if self.len[v] as usize > Self::SHORT {
+            let r = self.range(v);
+            let colours = &self.colour[r];
+            self.index
+                .entry(v as u32)
+                .or_insert_with(|| colours.iter().enumerate().map(|(k, &e)| (e, k as u32)).collect())
+                .insert(c, k);
         }
         Some((1, w))
     }
@@ -228,30 +223,35 @@ fn square(p: &Pattern) -> Result<usize, Error> {
 /// ```
 pub fn star_colouring(p: &Pattern) -> Result<Colouring, Error> {
     let n = square(p)?;
-    if let Some(c) = greedy(p, p.col_ptr()) {
+    let degree = degrees(p);
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0);
+    for v in 0..n {
+        start.push(start[v] + degree[v]);
+    }
+    if let Some(c) = greedy(p, &start, &degree) {
         return Ok(c);
     }
     // Not symmetric: room for the column and the row of every vertex.
     let mut rows = vec![0usize; n + 1];
     p.row_indices().iter().for_each(|&i| rows[i as usize + 1] += 1);
-    let mut start = Vec::with_capacity(n + 1);
-    start.push(0);
+    start.truncate(1);
     for v in 0..n {
         start.push(start[v] + p.column(v).len() + rows[v + 1]);
     }
     // (Never `None`: a vertex has fewer distinct colours around it than
     // entries in its column and its row.)
-    greedy(p, &start).ok_or(Error::InvalidColouring { row: 0, col: 0 })
+    greedy(p, &start, &degree).ok_or(Error::InvalidColouring { row: 0, col: 0 })
 }
 
 /// The greedy star colouring of a square pattern, with room for
 /// `start[v + 1] - start[v]` colours around vertex `v`; `None` when a
-/// vertex gets more. The columns of a symmetric pattern are room enough
+/// vertex gets more. The degrees of a symmetric pattern are room enough
 /// (a vertex has at most its degree of colours around it).
-fn greedy(p: &Pattern, start: &[usize]) -> Option<Colouring> {
+fn greedy(p: &Pattern, start: &[usize], degree: &[usize]) -> Option<Colouring> {
     let n = p.ncols();
     let neighbours = |v: usize| p.column(v).iter().map(|&u| u as usize).filter(move |&u| u != v);
-    let order = by_degree(p);
+    let order = by_degree(degree);
 
     let mut colour = vec![NONE; n];
     // around[x]: colours of x's coloured neighbours, with multiplicity.
@@ -332,20 +332,24 @@ fn greedy(p: &Pattern, start: &[usize]) -> Option<Colouring> {
     Some(Colouring { colours: colour, count })
 }
 
-/// The vertices largest degree (off-diagonal entries of the column) first,
-/// ties by index: a counting sort, linear in `n` plus the largest degree.
-fn by_degree(p: &Pattern) -> Vec<u32> {
-    let n = p.ncols();
-    let degree: Vec<usize> = (0..n)
+/// The degree of every vertex: the off-diagonal entries of its column.
+fn degrees(p: &Pattern) -> Vec<usize> {
+    (0..p.ncols())
         .map(|v| {
             let col = p.column(v);
             col.len() - usize::from(col.binary_search(&(v as u32)).is_ok())
         })
-        .collect();
+        .collect()
+}
+
+/// The vertices largest degree (off-diagonal entries of the column) first,
+/// ties by index: a counting sort, linear in `n` plus the largest degree.
+fn by_degree(degree: &[usize]) -> Vec<u32> {
+    let n = degree.len();
     let max = degree.iter().copied().max().unwrap_or(0);
     // next[max - d]: where the next vertex of degree d goes.
     let mut next = vec![0usize; max + 1];
-    for &d in &degree {
+    for &d in degree {
         next[max - d] += 1;
     }
     let mut at = 0;
@@ -728,6 +732,17 @@ mod tests {
     }
 
     #[test]
+    fn patterns_that_are_not_symmetric_are_coloured() {
+        // Column 0 holds every row, no other column holds row 0: vertex 0
+        // gets more colours around it than its degree.
+        let n = 12;
+        let p = Pattern::from_entries(n, n, (0..n).map(|i| (i, 0)).chain((1..n).map(|i| (i, i)))).unwrap();
+        let c = star_colouring(&p).unwrap();
+        assert_eq!(c.colours().len(), n);
+        assert_eq!(c.colours(), reference(&p).as_slice());
+    }
+
+    #[test]
     fn hashed_counts_agree_with_lists() {
         // Vertex 1 has room for 13 colours, vertices 0 and 2 for 2.
         let start = [0, 2, 15, 17];
@@ -735,7 +750,7 @@ mod tests {
         for k in 0..40u32 {
             assert_eq!(c.bump(1, k % 13, k), Some((k / 13 + 1, k % 13)));
         }
-        assert!(c.index[1].is_some() && c.index[0].is_none());
+        assert!(c.index.contains_key(&1) && !c.index.contains_key(&0));
         assert_eq!(c.get(1, 3), 3);
         assert_eq!(c.get(1, 99), 0);
         assert_eq!(c.colours(1), (0..13).collect::<Vec<_>>().as_slice());

@@ -468,10 +468,9 @@ impl DepsBuilder {
 
     /// Appends the next element's set: the union of `sets`.
     pub(crate) fn push_union<'s>(&mut self, sets: impl IntoIterator<Item = &'s [u32]>) {
-        self.scratch.clear();
         let mut all = false;
         let mut count = 0;
-        let mut single: Option<&[u32]> = None;
+        let (mut first, mut second): (&[u32], &[u32]) = (&[], &[]);
         for s in sets {
             if s.is_empty() {
                 continue;
@@ -481,40 +480,60 @@ impl DepsBuilder {
                 break;
             }
             count += 1;
-            if count == 1 {
-                single = Some(s);
-            } else {
-                if count == 2 {
-                    self.scratch.extend_from_slice(single.unwrap_or(&[]));
-                }
-                self.scratch.extend_from_slice(s);
-                // A large union (a sum over many elements) is cut short as
-                // soon as it is known to exceed the limit.
-                if self.scratch.len() > 4 * self.max_set.max(64) {
-                    self.scratch.sort_unstable();
-                    self.scratch.dedup();
-                    if self.scratch.len() > self.max_set {
-                        all = true;
-                        break;
+            match count {
+                1 => first = s,
+                2 => second = s,
+                _ => {
+                    if count == 3 {
+                        self.scratch.clear();
+                        self.scratch.extend_from_slice(first);
+                        self.scratch.extend_from_slice(second);
+                    }
+                    self.scratch.extend_from_slice(s);
+                    // A large union (a sum over many elements) is cut short
+                    // as soon as it is known to exceed the limit.
+                    if self.scratch.len() > 4 * self.max_set.max(64) {
+                        self.scratch.sort_unstable();
+                        self.scratch.dedup();
+                        if self.scratch.len() > self.max_set {
+                            all = true;
+                            break;
+                        }
                     }
                 }
             }
         }
+        let idx = &mut self.deps.idx;
+        let start = idx.len();
         if all {
-            self.deps.idx.push(ALL);
+            idx.push(ALL);
         } else if count == 1 {
-            self.deps.idx.extend_from_slice(single.unwrap_or(&[]));
-        } else if count > 1 {
+            idx.extend_from_slice(first);
+        } else if count == 2 {
+            // Two sorted sets: merge them.
+            let (mut a, mut b) = (first, second);
+            while let (Some(&x), Some(&y)) = (a.first(), b.first()) {
+                idx.push(x.min(y));
+                if x <= y {
+                    a = &a[1..];
+                }
+                if y <= x {
+                    b = &b[1..];
+                }
+            }
+            idx.extend_from_slice(a);
+            idx.extend_from_slice(b);
+        } else if count > 2 {
             self.scratch.sort_unstable();
             self.scratch.dedup();
-            if self.scratch.len() > self.max_set {
-                self.deps.idx.push(ALL);
-            } else {
-                self.deps.idx.extend_from_slice(&self.scratch);
-            }
+            idx.extend_from_slice(&self.scratch);
         }
-        self.any |= self.deps.idx.len() > *self.deps.off.last().unwrap_or(&0);
-        self.deps.off.push(self.deps.idx.len());
+        if idx.len() - start > self.max_set {
+            idx.truncate(start);
+            idx.push(ALL);
+        }
+        self.any |= idx.len() > start;
+        self.deps.off.push(idx.len());
     }
 
     /// Appends an empty set.
@@ -558,7 +577,7 @@ const REPEAT_PAIRS: usize = 64;
 
 /// Recorded pairs are compacted past this many (and past twice the pairs
 /// kept).
-const COMPACT_PAIRS: usize = 1 << 22;
+const COMPACT_PAIRS: usize = 1 << 23;
 
 impl Pairs {
     fn new(n: usize, on: bool, max_nnz: u64) -> Pairs {
@@ -693,7 +712,7 @@ impl Pairs {
         col_ptr.push(0);
         for j in 0..n {
             let (start, end) = (ptr[j], ptr[j + 1]);
-            rows[start..end].sort_unstable();
+            sort_short(&mut rows[start..end]);
             let mut last = None;
             for k in start..end {
                 let i = rows[k];
@@ -754,6 +773,24 @@ impl Pairs {
             col_ptr.push(row_idx.len());
         }
         Ok(Pattern { nrows: n, col_ptr, row_idx })
+    }
+}
+
+/// Sorts a slice, by insertion when short (the columns of banded and
+/// hierarchical patterns hold a few entries).
+fn sort_short(v: &mut [u32]) {
+    if v.len() > 16 {
+        v.sort_unstable();
+        return;
+    }
+    for k in 1..v.len() {
+        let x = v[k];
+        let mut i = k;
+        while i > 0 && v[i - 1] > x {
+            v[i] = v[i - 1];
+            i -= 1;
+        }
+        v[i] = x;
     }
 }
 
@@ -840,11 +877,8 @@ impl<'f> Pass<'f> {
     ) -> Result<Pass<'f>, Error> {
         let mut deps: Vec<Option<Deps>> = vec![None; f.num_values()];
         let mut known: Vec<Option<Vec<f64>>> = vec![None; f.num_values()];
-        let mut b = DepsBuilder::new(n, opts.max_set);
-        for i in 0..n as u32 {
-            b.push_union([std::slice::from_ref(&i)]);
-        }
-        deps[wrt] = b.finish();
+        // Element i of the parameter depends on itself.
+        deps[wrt] = (n > 0).then(|| Deps { off: (0..=n).collect(), idx: (0..n as u32).collect() });
         for (k, d) in data.iter().enumerate() {
             if k != wrt {
                 known[k] = d.map(Array::to_f64_vec);
