@@ -97,8 +97,10 @@ struct CountTable<'p> {
     colour: Vec<u32>,
     count: Vec<u32>,
     first: Vec<u32>,
-    /// The index of each list longer than [`CountTable::SHORT`], by vertex.
-    index: HashMap<u32, ColourIndex, BuildHasherDefault<ColourHash>>,
+    /// `hub[v] = k + 1` when the list of `v` is longer than
+    /// [`CountTable::SHORT`] and `index[k]` indexes it, else 0.
+    hub: Vec<u32>,
+    index: Vec<ColourIndex>,
 }
 
 type ColourIndex = HashMap<u32, u32, BuildHasherDefault<ColourHash>>;
@@ -117,7 +119,8 @@ impl<'p> CountTable<'p> {
             colour: vec![0; slots],
             count: vec![0; slots],
             first: vec![0; slots],
-            index: HashMap::default(),
+            hub: vec![0; n],
+            index: Vec::new(),
         }
     }
 
@@ -129,9 +132,8 @@ impl<'p> CountTable<'p> {
     /// The slot of colour `c` around `v`.
     fn find(&self, v: usize, c: u32) -> Option<usize> {
         let r = self.range(v);
-        if r.len() > Self::SHORT {
-            let ix = self.index.get(&(v as u32))?;
-            return ix.get(&c).map(|&k| r.start + k as usize);
+        if let Some(k) = self.hub[v].checked_sub(1) {
+            return self.index[k as usize].get(&c).map(|&k| r.start + k as usize);
         }
         self.colour[r.clone()].iter().position(|&e| e == c).map(|k| r.start + k)
     }
@@ -158,13 +160,12 @@ impl<'p> CountTable<'p> {
         self.count[slot] = 1;
         self.first[slot] = w;
         self.len[v] += 1;
-        if self.len[v] as usize > Self::SHORT {
+        if let Some(h) = self.hub[v].checked_sub(1) {
+            self.index[h as usize].insert(c, k);
+        } else if self.len[v] as usize > Self::SHORT {
             let r = self.range(v);
-            let colours = &self.colour[r];
-            self.index
-                .entry(v as u32)
-                .or_insert_with(|| colours.iter().enumerate().map(|(k, &e)| (e, k as u32)).collect())
-                .insert(c, k);
+            self.index.push(self.colour[r].iter().enumerate().map(|(k, &e)| (e, k as u32)).collect());
+            self.hub[v] = self.index.len() as u32;
         }
         Some((1, w))
     }
@@ -750,7 +751,7 @@ mod tests {
         for k in 0..40u32 {
             assert_eq!(c.bump(1, k % 13, k), Some((k / 13 + 1, k % 13)));
         }
-        assert!(c.index.contains_key(&1) && !c.index.contains_key(&0));
+        assert!(c.hub[1] != 0 && c.hub[0] == 0);
         assert_eq!(c.get(1, 3), 3);
         assert_eq!(c.get(1, 99), 0);
         assert_eq!(c.colours(1), (0..13).collect::<Vec<_>>().as_slice());
