@@ -81,70 +81,102 @@ impl Colouring {
     }
 }
 
-/// The colours around one vertex, with multiplicity: `(colour, count,
-/// first)` entries in insertion order, `first` the first vertex counted
-/// under that colour. Linear search while short; past [`Counts::SHORT`]
-/// entries an index from colour to entry makes every lookup `O(1)`, so a
-/// hub with many colours around it costs no more per update than a leaf.
-#[derive(Clone, Debug, Default)]
-struct Counts {
-    list: Vec<Entry>,
-    // Boxed: most vertices never need an index, and two `Counts` per
-    // vertex of a 10⁶-vertex pattern should not carry an inline map each.
-    #[allow(clippy::box_collection)]
-    index: Option<Box<HashMap<u32, u32, BuildHasherDefault<ColourHash>>>>,
+/// The colours around every vertex, with multiplicity: per vertex, a list
+/// of `(colour, count, first)` entries in insertion order, `first` the
+/// first vertex counted under that colour. A vertex has at most its degree
+/// of distinct colours around it, so the lists live in flat buffers laid
+/// out like the pattern's columns (no allocation per vertex). Linear
+/// search while a list is short; past [`CountTable::SHORT`] entries an
+/// index from colour to entry makes every lookup `O(1)`, so a hub with many
+/// colours around it costs no more per update than a leaf.
+#[derive(Debug)]
+struct CountTable<'p> {
+    /// Where each vertex's list starts (the pattern's column pointers).
+    start: &'p [usize],
+    len: Vec<u32>,
+    colour: Vec<u32>,
+    count: Vec<u32>,
+    first: Vec<u32>,
+    /// `hub[v] = k + 1` when the list of `v` is longer than
+    /// [`CountTable::SHORT`] and `index[k]` indexes it, else 0.
+    hub: Vec<u32>,
+    index: Vec<ColourIndex>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    colour: u32,
-    count: u32,
-    first: u32,
-}
+type ColourIndex = HashMap<u32, u32, BuildHasherDefault<ColourHash>>;
 
-impl Counts {
+impl<'p> CountTable<'p> {
     const SHORT: usize = 8;
 
-    fn find(&self, c: u32) -> Option<usize> {
-        match &self.index {
-            Some(ix) => ix.get(&c).map(|&k| k as usize),
-            None => self.list.iter().position(|e| e.colour == c),
+    /// Empty lists, vertex `v` with room for `start[v + 1] - start[v]`
+    /// colours.
+    fn new(start: &'p [usize]) -> CountTable<'p> {
+        let n = start.len() - 1;
+        let slots = start[n];
+        CountTable {
+            start,
+            len: vec![0; n],
+            colour: vec![0; slots],
+            count: vec![0; slots],
+            first: vec![0; slots],
+            hub: vec![0; n],
+            index: Vec::new(),
         }
     }
 
-    fn get(&self, c: u32) -> u32 {
-        self.find(c).map_or(0, |k| self.list[k].count)
+    fn range(&self, v: usize) -> std::ops::Range<usize> {
+        let s = self.start[v];
+        s..s + self.len[v] as usize
     }
 
-    /// Adds vertex `v` under colour `c`; returns the new count and the
-    /// first vertex counted under `c`.
-    fn bump(&mut self, c: u32, v: u32) -> (u32, u32) {
-        if let Some(k) = self.find(c) {
-            let e = &mut self.list[k];
-            e.count += 1;
-            return (e.count, e.first);
+    /// The slot of colour `c` around `v`.
+    fn find(&self, v: usize, c: u32) -> Option<usize> {
+        let r = self.range(v);
+        if let Some(k) = self.hub[v].checked_sub(1) {
+            return self.index[k as usize].get(&c).map(|&k| r.start + k as usize);
         }
-        let k = self.list.len() as u32;
-        self.list.push(Entry { colour: c, count: 1, first: v });
-        match &mut self.index {
-            Some(ix) => {
-                ix.insert(c, k);
-            }
-            None if self.list.len() > Self::SHORT => {
-                self.index = Some(Box::new(self.list.iter().enumerate().map(|(k, e)| (e.colour, k as u32)).collect()));
-            }
-            None => {}
-        }
-        (1, v)
+        self.colour[r.clone()].iter().position(|&e| e == c).map(|k| r.start + k)
     }
 
-    fn colours(&self) -> impl Iterator<Item = u32> + '_ {
-        self.list.iter().map(|e| e.colour)
+    fn get(&self, v: usize, c: u32) -> u32 {
+        self.find(v, c).map_or(0, |k| self.count[k])
+    }
+
+    /// Adds vertex `w` under colour `c` around `v`; returns the new count
+    /// and the first vertex counted under `c`, or `None` when `v`'s list is
+    /// full (more colours around `v` than its column has entries: the
+    /// pattern is not symmetric).
+    fn bump(&mut self, v: usize, c: u32, w: u32) -> Option<(u32, u32)> {
+        if let Some(k) = self.find(v, c) {
+            self.count[k] += 1;
+            return Some((self.count[k], self.first[k]));
+        }
+        let k = self.len[v];
+        let slot = self.start[v] + k as usize;
+        if slot >= self.start[v + 1] {
+            return None;
+        }
+        self.colour[slot] = c;
+        self.count[slot] = 1;
+        self.first[slot] = w;
+        self.len[v] += 1;
+        if let Some(h) = self.hub[v].checked_sub(1) {
+            self.index[h as usize].insert(c, k);
+        } else if self.len[v] as usize > Self::SHORT {
+            let r = self.range(v);
+            self.index.push(self.colour[r].iter().enumerate().map(|(k, &e)| (e, k as u32)).collect());
+            self.hub[v] = self.index.len() as u32;
+        }
+        Some((1, w))
+    }
+
+    fn colours(&self, v: usize) -> &[u32] {
+        &self.colour[self.range(v)]
     }
 }
 
 /// A multiplicative hash for colours (small dense integers): the index of
-/// [`Counts`] needs speed, not resistance to chosen keys.
+/// [`CountTable`] needs speed, not resistance to chosen keys.
 #[derive(Clone, Copy, Debug, Default)]
 struct ColourHash(u64);
 
@@ -192,23 +224,49 @@ fn square(p: &Pattern) -> Result<usize, Error> {
 /// ```
 pub fn star_colouring(p: &Pattern) -> Result<Colouring, Error> {
     let n = square(p)?;
+    let degree = degrees(p);
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0);
+    for v in 0..n {
+        start.push(start[v] + degree[v]);
+    }
+    if let Some(c) = greedy(p, &start, &degree) {
+        return Ok(c);
+    }
+    // Not symmetric: room for the column and the row of every vertex.
+    let mut rows = vec![0usize; n + 1];
+    p.row_indices().iter().for_each(|&i| rows[i as usize + 1] += 1);
+    start.truncate(1);
+    for v in 0..n {
+        start.push(start[v] + p.column(v).len() + rows[v + 1]);
+    }
+    // (Never `None`: a vertex has fewer distinct colours around it than
+    // entries in its column and its row.)
+    greedy(p, &start, &degree).ok_or(Error::InvalidColouring { row: 0, col: 0 })
+}
+
+/// The greedy star colouring of a square pattern, with room for
+/// `start[v + 1] - start[v]` colours around vertex `v`; `None` when a
+/// vertex gets more. The degrees of a symmetric pattern are room enough
+/// (a vertex has at most its degree of colours around it).
+fn greedy(p: &Pattern, start: &[usize], degree: &[usize]) -> Option<Colouring> {
+    let n = p.ncols();
     let neighbours = |v: usize| p.column(v).iter().map(|&u| u as usize).filter(move |&u| u != v);
-    let degree: Vec<usize> = (0..n).map(|v| neighbours(v).count()).collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| degree[b].cmp(&degree[a]).then(a.cmp(&b)));
+    let order = by_degree(degree);
 
     let mut colour = vec![NONE; n];
     // around[x]: colours of x's coloured neighbours, with multiplicity.
-    let mut around: Vec<Counts> = vec![Counts::default(); n];
+    let mut around = CountTable::new(start);
     // bad[w] (w coloured): colours c(x) of coloured neighbours x of w that
     // have another neighbour of colour c(w), with multiplicity. Colouring a
     // new neighbour of w with such a colour would close a two-coloured path
     // new - w - x - y.
-    let mut bad: Vec<Counts> = vec![Counts::default(); n];
+    let mut bad = CountTable::new(start);
     let mut forbidden = Forbidden::default();
     let mut count = 0usize;
 
     for &v in &order {
+        let v = v as usize;
         forbidden.start(v, count);
         // Coloured neighbours first, their colours and then the colours
         // that would close a path through them (bad): in a dense block the
@@ -220,7 +278,7 @@ pub fn star_colouring(p: &Pattern) -> Result<Colouring, Error> {
         }
         'coloured: for w in neighbours(v) {
             if colour[w] != NONE {
-                for c in bad[w].colours() {
+                for &c in bad.colours(w) {
                     if forbidden.forbid(c) {
                         break 'coloured;
                     }
@@ -233,11 +291,11 @@ pub fn star_colouring(p: &Pattern) -> Result<Colouring, Error> {
         // lookup each; only if one of them has it around, read their
         // colours in full. (A second dense block reusing the first one's
         // colours would otherwise read a block's worth per neighbour.)
-        let fits = |b: u32| neighbours(v).all(|w| colour[w] != NONE || around[w].get(b) == 0);
+        let fits = |b: u32| neighbours(v).all(|w| colour[w] != NONE || around.get(w, b) == 0);
         if !forbidden.full() && !fits(forbidden.smallest_free()) {
             'scan: for w in neighbours(v) {
                 if colour[w] == NONE {
-                    for c in around[w].colours() {
+                    for &c in around.colours(w) {
                         if forbidden.forbid(c) {
                             break 'scan;
                         }
@@ -251,28 +309,62 @@ pub fn star_colouring(p: &Pattern) -> Result<Colouring, Error> {
 
         // v is now a coloured neighbour of each x.
         for x in neighbours(v) {
-            let (now, first) = around[x].bump(b, v as u32);
+            let (now, first) = around.bump(x, b, v as u32)?;
             if colour[x] == NONE {
                 continue;
             }
             // x just got a second neighbour of colour b: x joins bad[w]
             // for its other neighbour w of colour b (the first one).
             if now == 2 {
-                bad[first as usize].bump(colour[x], x as u32);
+                bad.bump(first as usize, colour[x], x as u32)?;
             }
             // x is a coloured neighbour of v: does v itself join bad[x]?
-            if around[v].get(colour[x]) >= 2 {
-                bad[x].bump(b, v as u32);
+            if around.get(v, colour[x]) >= 2 {
+                bad.bump(x, b, v as u32)?;
             }
         }
         // bad[v] from scratch.
         for x in neighbours(v) {
-            if colour[x] != NONE && around[x].get(b) >= 2 {
-                bad[v].bump(colour[x], x as u32);
+            if colour[x] != NONE && around.get(x, b) >= 2 {
+                bad.bump(v, colour[x], x as u32)?;
             }
         }
     }
-    Ok(Colouring { colours: colour, count })
+    Some(Colouring { colours: colour, count })
+}
+
+/// The degree of every vertex: the off-diagonal entries of its column.
+fn degrees(p: &Pattern) -> Vec<usize> {
+    (0..p.ncols())
+        .map(|v| {
+            let col = p.column(v);
+            col.len() - usize::from(col.binary_search(&(v as u32)).is_ok())
+        })
+        .collect()
+}
+
+/// The vertices largest degree (off-diagonal entries of the column) first,
+/// ties by index: a counting sort, linear in `n` plus the largest degree.
+fn by_degree(degree: &[usize]) -> Vec<u32> {
+    let n = degree.len();
+    let max = degree.iter().copied().max().unwrap_or(0);
+    // next[max - d]: where the next vertex of degree d goes.
+    let mut next = vec![0usize; max + 1];
+    for &d in degree {
+        next[max - d] += 1;
+    }
+    let mut at = 0;
+    for slot in &mut next {
+        let size = *slot;
+        *slot = at;
+        at += size;
+    }
+    let mut order = vec![0u32; n];
+    for (v, &d) in degree.iter().enumerate() {
+        order[next[max - d]] = v as u32;
+        next[max - d] += 1;
+    }
+    order
 }
 
 /// The colours forbidden for the vertex being coloured: a marker per
@@ -641,14 +733,30 @@ mod tests {
     }
 
     #[test]
+    fn patterns_that_are_not_symmetric_are_coloured() {
+        // Column 0 holds every row, no other column holds row 0: vertex 0
+        // gets more colours around it than its degree.
+        let n = 12;
+        let p = Pattern::from_entries(n, n, (0..n).map(|i| (i, 0)).chain((1..n).map(|i| (i, i)))).unwrap();
+        let c = star_colouring(&p).unwrap();
+        assert_eq!(c.colours().len(), n);
+        assert_eq!(c.colours(), reference(&p).as_slice());
+    }
+
+    #[test]
     fn hashed_counts_agree_with_lists() {
-        let mut c = Counts::default();
+        // Vertex 1 has room for 13 colours, vertices 0 and 2 for 2.
+        let start = [0, 2, 15, 17];
+        let mut c = CountTable::new(&start);
         for k in 0..40u32 {
-            assert_eq!(c.bump(k % 13, k), (k / 13 + 1, k % 13));
+            assert_eq!(c.bump(1, k % 13, k), Some((k / 13 + 1, k % 13)));
         }
-        assert!(c.index.is_some());
-        assert_eq!(c.get(3), 3);
-        assert_eq!(c.get(99), 0);
-        assert_eq!(c.colours().collect::<Vec<_>>(), (0..13).collect::<Vec<_>>());
+        assert!(c.hub[1] != 0 && c.hub[0] == 0);
+        assert_eq!(c.get(1, 3), 3);
+        assert_eq!(c.get(1, 99), 0);
+        assert_eq!(c.colours(1), (0..13).collect::<Vec<_>>().as_slice());
+        assert_eq!(c.bump(1, 13, 0), None);
+        assert_eq!((c.bump(0, 5, 1), c.bump(0, 6, 1), c.bump(0, 7, 1)), (Some((1, 1)), Some((1, 1)), None));
+        assert_eq!(c.colours(2), &[] as &[u32]);
     }
 }

@@ -201,10 +201,23 @@ impl SparseHessian {
         let c = self.num_colours();
         let n = self.dim();
         let ty = TensorType::new(self.dtype, vec![c, n]);
-        let s: Vec<Scalar> =
-            self.colouring.seed_matrix().into_iter().map(|x| Scalar::from_f64(self.dtype, x)).collect();
-        // The count and the dtype match by construction.
-        Array::from_scalars(&ty, &s).unwrap_or_else(|| Array::full(&ty, Scalar::from_f64(self.dtype, 0.0)))
+        // Zeros, then a one per column (no matrix of scalars in between).
+        let mut seeds = Array::full(&ty, Scalar::from_f64(self.dtype, 0.0));
+        let ones = self.colouring.colours().iter().enumerate().map(|(j, &k)| k as usize * n + j);
+        let done = match &mut seeds {
+            Array::F64(a) => a.as_slice_mut().map(|s| ones.for_each(|i| s[i] = 1.0)),
+            Array::F32(a) => a.as_slice_mut().map(|s| ones.for_each(|i| s[i] = 1.0)),
+            Array::I32(_) | Array::I64(_) | Array::Bool(_) => None,
+        };
+        if done.is_none() {
+            let s: Vec<Scalar> =
+                self.colouring.seed_matrix().into_iter().map(|x| Scalar::from_f64(self.dtype, x)).collect();
+            // The count and the dtype match by construction.
+            if let Some(a) = Array::from_scalars(&ty, &s) {
+                seeds = a;
+            }
+        }
+        seeds
     }
 
     /// Reads the lower-triangle entries (layout [`SparseHessian::lower`])

@@ -441,6 +441,7 @@ pub(crate) struct Deps {
 
 impl Deps {
     /// The set of element `e`.
+    #[inline]
     pub(crate) fn set(&self, e: usize) -> &[u32] {
         &self.idx[self.off[e]..self.off[e + 1]]
     }
@@ -462,15 +463,14 @@ impl DepsBuilder {
     pub(crate) fn new(elems: usize, max_set: usize) -> DepsBuilder {
         let mut off = Vec::with_capacity(elems + 1);
         off.push(0);
-        DepsBuilder { deps: Deps { off, idx: Vec::new() }, scratch: Vec::new(), max_set, any: false }
+        DepsBuilder { deps: Deps { off, idx: Vec::with_capacity(elems) }, scratch: Vec::new(), max_set, any: false }
     }
 
     /// Appends the next element's set: the union of `sets`.
     pub(crate) fn push_union<'s>(&mut self, sets: impl IntoIterator<Item = &'s [u32]>) {
-        self.scratch.clear();
         let mut all = false;
         let mut count = 0;
-        let mut single: Option<&[u32]> = None;
+        let (mut first, mut second): (&[u32], &[u32]) = (&[], &[]);
         for s in sets {
             if s.is_empty() {
                 continue;
@@ -480,30 +480,60 @@ impl DepsBuilder {
                 break;
             }
             count += 1;
-            if count == 1 {
-                single = Some(s);
-            } else {
-                if count == 2 {
-                    self.scratch.extend_from_slice(single.unwrap_or(&[]));
+            match count {
+                1 => first = s,
+                2 => second = s,
+                _ => {
+                    if count == 3 {
+                        self.scratch.clear();
+                        self.scratch.extend_from_slice(first);
+                        self.scratch.extend_from_slice(second);
+                    }
+                    self.scratch.extend_from_slice(s);
+                    // A large union (a sum over many elements) is cut short
+                    // as soon as it is known to exceed the limit.
+                    if self.scratch.len() > 4 * self.max_set.max(64) {
+                        self.scratch.sort_unstable();
+                        self.scratch.dedup();
+                        if self.scratch.len() > self.max_set {
+                            all = true;
+                            break;
+                        }
+                    }
                 }
-                self.scratch.extend_from_slice(s);
             }
         }
+        let idx = &mut self.deps.idx;
+        let start = idx.len();
         if all {
-            self.deps.idx.push(ALL);
+            idx.push(ALL);
         } else if count == 1 {
-            self.deps.idx.extend_from_slice(single.unwrap_or(&[]));
-        } else if count > 1 {
+            idx.extend_from_slice(first);
+        } else if count == 2 {
+            // Two sorted sets: merge them.
+            let (mut a, mut b) = (first, second);
+            while let (Some(&x), Some(&y)) = (a.first(), b.first()) {
+                idx.push(x.min(y));
+                if x <= y {
+                    a = &a[1..];
+                }
+                if y <= x {
+                    b = &b[1..];
+                }
+            }
+            idx.extend_from_slice(a);
+            idx.extend_from_slice(b);
+        } else if count > 2 {
             self.scratch.sort_unstable();
             self.scratch.dedup();
-            if self.scratch.len() > self.max_set {
-                self.deps.idx.push(ALL);
-            } else {
-                self.deps.idx.extend_from_slice(&self.scratch);
-            }
+            idx.extend_from_slice(&self.scratch);
         }
-        self.any |= self.deps.idx.len() > *self.deps.off.last().unwrap_or(&0);
-        self.deps.off.push(self.deps.idx.len());
+        if idx.len() - start > self.max_set {
+            idx.truncate(start);
+            idx.push(ALL);
+        }
+        self.any |= idx.len() > start;
+        self.deps.off.push(idx.len());
     }
 
     /// Appends an empty set.
@@ -517,14 +547,20 @@ impl DepsBuilder {
     }
 }
 
-/// The Hessian's interaction pairs, both triangles.
+/// The Hessian's interaction pairs, both triangles: recorded flat, as
+/// `(column, row)` entries in one list (no allocation per index), and
+/// compacted into sorted, duplicate-free columns whenever the list grows
+/// past twice what the last compaction kept, so that repeated pairs cost
+/// time but not memory.
 pub(crate) struct Pairs {
     n: usize,
     /// Whether pairs are recorded at all (off for Jacobians).
     on: bool,
-    /// Partners of each index (unsorted past `clean[i]`).
-    adj: Vec<Vec<u32>>,
-    clean: Vec<usize>,
+    /// Pairs recorded since the last compaction, `(column, row)`.
+    fresh: Vec<(u32, u32)>,
+    /// The pairs kept by the last compaction, in compressed columns.
+    col_ptr: Vec<usize>,
+    rows: Vec<u32>,
     /// Indices that interact with every index.
     full: Vec<bool>,
     num_full: usize,
@@ -539,14 +575,19 @@ pub(crate) struct Pairs {
 /// Products of at least this many pairs are remembered to skip repeats.
 const REPEAT_PAIRS: usize = 64;
 
+/// Recorded pairs are compacted past this many (and past twice the pairs
+/// kept).
+const COMPACT_PAIRS: usize = 1 << 23;
+
 impl Pairs {
     fn new(n: usize, on: bool, max_nnz: u64) -> Pairs {
         let n_on = if on { n } else { 0 };
         Pairs {
             n,
             on,
-            adj: vec![Vec::new(); n_on],
-            clean: vec![0; n_on],
+            fresh: Vec::new(),
+            col_ptr: vec![0; n_on + 1],
+            rows: Vec::new(),
             full: vec![false; n_on],
             num_full: 0,
             max_nnz,
@@ -565,20 +606,6 @@ impl Pairs {
             }
         }
         Ok(())
-    }
-
-    fn push(&mut self, i: u32, partners: &[u32]) {
-        let i = i as usize;
-        if self.full[i] {
-            return;
-        }
-        let row = &mut self.adj[i];
-        row.extend_from_slice(partners);
-        if row.len() > 2 * self.clean[i].max(8) {
-            row.sort_unstable();
-            row.dedup();
-            self.clean[i] = row.len();
-        }
     }
 
     /// Records that every index of `a` interacts with every index of `b`.
@@ -613,15 +640,31 @@ impl Pairs {
                     }
                     self.last = (a.to_vec(), b.to_vec());
                 }
-                for &i in a {
-                    self.push(i, b);
+                self.record(a, b);
+                if a != b {
+                    self.record(b, a);
                 }
-                for &j in b {
-                    self.push(j, a);
+                if self.fresh.len() > COMPACT_PAIRS.max(2 * self.rows.len()) {
+                    self.compact()?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Records the pairs `(j, i)` for `j` in `cols`, `i` in `rows`, but
+    /// those of full indices.
+    fn record(&mut self, cols: &[u32], rows: &[u32]) {
+        if self.num_full == 0 {
+            for &j in cols {
+                self.fresh.extend(rows.iter().map(|&i| (j, i)));
+            }
+        } else {
+            let full = &self.full;
+            for &j in cols.iter().filter(|&&j| !full[j as usize]) {
+                self.fresh.extend(rows.iter().filter(|&&i| !full[i as usize]).map(|&i| (j, i)));
+            }
+        }
     }
 
     /// Records that the indices of `a` interact with each other.
@@ -629,25 +672,80 @@ impl Pairs {
         self.add(a, a)
     }
 
-    fn finish(mut self, max_nnz: u64) -> Result<Pattern, Error> {
+    /// Merges the recorded pairs into the kept columns, sorted and
+    /// duplicate-free, leaving out full indices.
+    fn compact(&mut self) -> Result<(), Error> {
         let n = self.n;
-        let full_list: Vec<u32> = (0..n as u32).filter(|&i| self.full[i as usize]).collect();
-        let mut nnz: u64 = 0;
+        let full = &self.full;
+        let mut ptr = vec![0usize; n + 1];
         for j in 0..n {
-            if self.full[j] {
-                nnz += n as u64;
-                continue;
-            }
-            let row = &mut self.adj[j];
-            row.retain(|&i| !self.full[i as usize]);
-            row.extend_from_slice(&full_list);
-            row.sort_unstable();
-            row.dedup();
-            nnz += row.len() as u64;
-            if nnz > max_nnz {
-                return Err(Error::TooManyEntries { nnz, limit: max_nnz });
+            if !full[j] {
+                ptr[j + 1] = self.col_ptr[j + 1] - self.col_ptr[j];
             }
         }
+        for &(j, i) in &self.fresh {
+            if !full[j as usize] && !full[i as usize] {
+                ptr[j as usize + 1] += 1;
+            }
+        }
+        for j in 0..n {
+            ptr[j + 1] += ptr[j];
+        }
+        let mut rows = vec![0u32; ptr[n]];
+        let mut next = ptr.clone();
+        for j in 0..n {
+            if !full[j] {
+                let old = &self.rows[self.col_ptr[j]..self.col_ptr[j + 1]];
+                rows[next[j]..next[j] + old.len()].copy_from_slice(old);
+                next[j] += old.len();
+            }
+        }
+        for &(j, i) in &self.fresh {
+            if !full[j as usize] && !full[i as usize] {
+                rows[next[j as usize]] = i;
+                next[j as usize] += 1;
+            }
+        }
+        // Sort and deduplicate each column, moving it down into place.
+        let mut kept = 0;
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        col_ptr.push(0);
+        for j in 0..n {
+            let (start, end) = (ptr[j], ptr[j + 1]);
+            sort_short(&mut rows[start..end]);
+            let mut last = None;
+            for k in start..end {
+                let i = rows[k];
+                if last != Some(i) {
+                    rows[kept] = i;
+                    kept += 1;
+                    last = Some(i);
+                }
+            }
+            col_ptr.push(kept);
+        }
+        rows.truncate(kept);
+        self.fresh = Vec::new();
+        self.col_ptr = col_ptr;
+        self.rows = rows;
+        let nnz = kept as u64 + (self.num_full as u64) * (self.n as u64);
+        if nnz > self.max_nnz {
+            return Err(Error::TooManyEntries { nnz, limit: self.max_nnz });
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, max_nnz: u64) -> Result<Pattern, Error> {
+        self.compact()?;
+        let n = self.n;
+        if self.num_full == 0 {
+            return Ok(Pattern { nrows: n, col_ptr: self.col_ptr, row_idx: self.rows });
+        }
+        // Every column gains the full indices, and a full column is all rows.
+        let full_list: Vec<u32> = (0..n as u32).filter(|&i| self.full[i as usize]).collect();
+        let nf = full_list.len() as u64;
+        let nnz =
+            (0..n).map(|j| if self.full[j] { 0 } else { nf }).sum::<u64>() + nf * n as u64 + self.rows.len() as u64;
         if nnz > max_nnz {
             return Err(Error::TooManyEntries { nnz, limit: max_nnz });
         }
@@ -658,12 +756,41 @@ impl Pairs {
             if self.full[j] {
                 row_idx.extend(0..n as u32);
             } else {
-                row_idx.extend_from_slice(&self.adj[j]);
-                self.adj[j] = Vec::new();
+                // Two sorted lists with no index in common.
+                let (mut a, mut b) = (&self.rows[self.col_ptr[j]..self.col_ptr[j + 1]], &full_list[..]);
+                while let (Some(&x), Some(&y)) = (a.first(), b.first()) {
+                    if x < y {
+                        row_idx.push(x);
+                        a = &a[1..];
+                    } else {
+                        row_idx.push(y);
+                        b = &b[1..];
+                    }
+                }
+                row_idx.extend_from_slice(a);
+                row_idx.extend_from_slice(b);
             }
             col_ptr.push(row_idx.len());
         }
         Ok(Pattern { nrows: n, col_ptr, row_idx })
+    }
+}
+
+/// Sorts a slice, by insertion when short (the columns of banded and
+/// hierarchical patterns hold a few entries).
+fn sort_short(v: &mut [u32]) {
+    if v.len() > 16 {
+        v.sort_unstable();
+        return;
+    }
+    for k in 1..v.len() {
+        let x = v[k];
+        let mut i = k;
+        while i > 0 && v[i - 1] > x {
+            v[i] = v[i - 1];
+            i -= 1;
+        }
+        v[i] = x;
     }
 }
 
@@ -683,6 +810,7 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The set of element `e` of operand `k` (empty when it has none).
+    #[inline]
     pub(crate) fn set(&self, k: usize, e: usize) -> &[u32] {
         match self.deps[k] {
             Some(d) => d.set(e),
@@ -749,11 +877,8 @@ impl<'f> Pass<'f> {
     ) -> Result<Pass<'f>, Error> {
         let mut deps: Vec<Option<Deps>> = vec![None; f.num_values()];
         let mut known: Vec<Option<Vec<f64>>> = vec![None; f.num_values()];
-        let mut b = DepsBuilder::new(n, opts.max_set);
-        for i in 0..n as u32 {
-            b.push_union([std::slice::from_ref(&i)]);
-        }
-        deps[wrt] = b.finish();
+        // Element i of the parameter depends on itself.
+        deps[wrt] = (n > 0).then(|| Deps { off: (0..=n).collect(), idx: (0..n as u32).collect() });
         for (k, d) in data.iter().enumerate() {
             if k != wrt {
                 known[k] = d.map(Array::to_f64_vec);
