@@ -587,6 +587,20 @@ impl Program {
         })
     }
 
+    /// [`Program::func`], moved out of the program, which is dropped: the
+    /// function is not copied.
+    pub fn into_func(mut self, name: Option<&str>, what: &str) -> Result<Func, ProgramError> {
+        let i = self.index(name)?;
+        match self.funcs[i].take() {
+            Some(f) => Ok(f),
+            None => Err(ProgramError::Unbound {
+                func: self.decls[i].sig.name.clone(),
+                vars: self.decls[i].sig.vars.clone(),
+                what: what.to_string(),
+            }),
+        }
+    }
+
     /// The first function, or the one called `name`, for arguments of
     /// types `args`: its dimension variables bound from their shapes, its
     /// calls inlined.
@@ -637,6 +651,16 @@ impl Program {
         if let Some(f) = &self.funcs[i] {
             return Ok(Some(print_func_with(&pass(f.clone())?, opts)));
         }
+        self.print_generic(i, opts, pass)
+    }
+
+    /// [`Program::print_transformed`] of generic function `i`.
+    fn print_generic<E: From<ProgramError>>(
+        &self,
+        i: usize,
+        opts: PrintOptions,
+        mut pass: impl FnMut(Func) -> Result<Func, E>,
+    ) -> Result<Option<String>, E> {
         let sig = &self.decls[i].sig;
         if sig.vars.len() > MAX_PRINTED_VARS {
             return Ok(None);
@@ -678,8 +702,20 @@ impl Program {
     /// dimension variables, or, where an extent is derived from them in a
     /// way the format cannot write (`N - 1`), as written in the file.
     pub fn print(&self, opts: PrintOptions) -> String {
-        let texts: Vec<String> = (0..self.decls.len()).map(|i| self.print_decl(i, opts)).collect();
-        texts.join("\n")
+        let mut out = String::new();
+        for i in 0..self.decls.len() {
+            if i > 0 {
+                out.push('\n');
+            }
+            self.write_decl(&mut out, i, opts);
+        }
+        out
+    }
+
+    /// The functions without dimension variables (their calls inlined), in
+    /// source order.
+    pub fn concrete_funcs(&self) -> impl Iterator<Item = &Func> {
+        self.funcs.iter().flatten()
     }
 
     /// The function called `name` in canonical text, as [`Program::print`]
@@ -689,10 +725,27 @@ impl Program {
     }
 
     fn print_decl(&self, i: usize, opts: PrintOptions) -> String {
+        let mut out = String::new();
+        self.write_decl(&mut out, i, opts);
+        out
+    }
+
+    /// Appends function `i` in canonical text to `out`: by its index (a
+    /// lookup by name would make printing a module of many functions
+    /// quadratic), and without copying a function that has no dimension
+    /// variables.
+    fn write_decl(&self, out: &mut String, i: usize, opts: PrintOptions) {
+        if let Some(f) = &self.funcs[i] {
+            crate::print::write_func(out, f, opts).expect("writing to a String cannot fail");
+            return;
+        }
         let d = &self.decls[i];
-        match self.print_transformed(Some(&d.sig.name), opts, Ok::<Func, ProgramError>) {
-            Ok(Some(text)) => text,
-            _ => format!("{}\n", &self.src[d.start.0..d.end]),
+        match self.print_generic(i, opts, Ok::<Func, ProgramError>) {
+            Ok(Some(text)) => out.push_str(&text),
+            _ => {
+                out.push_str(&self.src[d.start.0..d.end]);
+                out.push('\n');
+            }
         }
     }
 }
