@@ -362,6 +362,8 @@ pub(super) struct Calls<'p> {
     file: Arc<str>,
     src: &'p str,
     decls: &'p [Decl],
+    /// Each function's index in `decls`, by name.
+    by_name: &'p HashMap<String, usize>,
     library: Library,
     /// The most values a function may have with its calls inlined.
     max_values: usize,
@@ -376,7 +378,7 @@ pub(super) struct Calls<'p> {
 
 impl<'p> Calls<'p> {
     fn index(&self, name: &str) -> Option<usize> {
-        self.decls.iter().position(|d| d.sig.name == name)
+        self.by_name.get(name).copied()
     }
 
     /// Function `i` with its dimension variables bound to `dims`.
@@ -448,12 +450,24 @@ pub struct Program {
     probe_base: usize,
     /// The most values a function may have with its calls inlined.
     max_values: usize,
+    /// Each function's index in `decls`, by name.
+    by_name: HashMap<String, usize>,
+}
+
+/// Each declaration's index by its function's name (the first, should a
+/// name repeat).
+fn index_names(decls: &[Decl]) -> HashMap<String, usize> {
+    let mut by_name = HashMap::with_capacity_and_hasher(decls.len(), Default::default());
+    for (i, d) in decls.iter().enumerate() {
+        by_name.entry(d.sig.name.clone()).or_insert(i);
+    }
+    by_name
 }
 
 impl Program {
     /// The program of a module without dimension variables or calls.
     pub(super) fn from_module(file: &str, m: Module) -> Program {
-        let decls = m
+        let decls: Vec<Decl> = m
             .funcs
             .iter()
             .map(|f| Decl {
@@ -479,6 +493,7 @@ impl Program {
         Program {
             file: Arc::from(file),
             src: Arc::from(""),
+            by_name: index_names(&decls),
             decls,
             funcs: m.funcs.into_iter().map(Some).collect(),
             probe_base: PROBE_FLOOR,
@@ -501,11 +516,13 @@ impl Program {
         let mut diagnostics = Vec::new();
         let mut omitted = 0;
         let mut funcs = Vec::with_capacity(decls.len());
+        let by_name = index_names(&decls);
         {
             let calls = Calls {
                 file: file.clone(),
                 src: &src,
                 decls: &decls,
+                by_name: &by_name,
                 library: standard_library,
                 max_values,
                 inlined: std::cell::Cell::new(0),
@@ -546,17 +563,13 @@ impl Program {
             }
             return Err(ParseError { diagnostics, omitted });
         }
-        Ok(Program { file, src, decls, funcs, probe_base, max_values })
+        Ok(Program { file, src, decls, funcs, probe_base, max_values, by_name })
     }
 
     fn index(&self, name: Option<&str>) -> Result<usize, ProgramError> {
         match name {
             None => Ok(0),
-            Some(n) => self
-                .decls
-                .iter()
-                .position(|d| d.sig.name == n)
-                .ok_or_else(|| ProgramError::NoSuchFunction(n.to_string())),
+            Some(n) => self.by_name.get(n).copied().ok_or_else(|| ProgramError::NoSuchFunction(n.to_string())),
         }
     }
 
@@ -623,6 +636,7 @@ impl Program {
             file: self.file.clone(),
             src: &self.src,
             decls: &self.decls,
+            by_name: &self.by_name,
             library: standard_library,
             max_values: self.max_values,
             inlined: std::cell::Cell::new(0),
