@@ -36,11 +36,13 @@ use crate::scalar::{CastTo, Elem, Float, Num};
 /// Elements per block.
 pub const BLOCK: usize = 512;
 
-/// A register: a bank (one per dtype) and an index in it.
+/// A register: a bank (one per dtype) and an index in it (32 bits: the
+/// gradient of a long chain keeps more than 65,536 values of one group
+/// alive, and a 16-bit index wrapped, so registers collided).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Reg {
     pub dtype: DType,
-    pub idx: u16,
+    pub idx: u32,
 }
 
 /// Where a group input comes from.
