@@ -82,7 +82,7 @@ impl From<IsaArg> for saddle::runtime::isa::Isa {
 
 pub fn run(a: Args) -> Result<String, CliError> {
     let p = load_program(&a.file)?;
-    let mut f = bind(&p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
+    let mut f = bind(p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
     for &p in &a.passes {
         f = apply(p, &f)?;
     }

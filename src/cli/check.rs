@@ -23,10 +23,8 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<String, CliError> {
     let p = load_program(&a.file)?;
-    for sig in p.signatures() {
-        if let Ok(f) = p.func(Some(&sig.name), "") {
-            saddle::ir::verify(f).map_err(|e| CliError::msg(e.to_string()))?;
-        }
+    for f in p.concrete_funcs() {
+        saddle::ir::verify(f).map_err(|e| CliError::msg(e.to_string()))?;
     }
     if a.dot {
         let f = p.func(a.func.as_deref(), "check --dot needs numbers (write the extents as numbers in the file)")?;

@@ -47,7 +47,7 @@ pub fn derivative(
     (what, transform): Derivative,
 ) -> Result<String, CliError> {
     let p = load_program(file)?;
-    let f = &bind(&p, func, || arg_shapes(args, "--args"))?;
+    let f = &bind(p, func, || arg_shapes(args, "--args"))?;
     let d = transform(f, wrt).map_err(|e| CliError::msg(e.to_string()))?;
     let inputs = parse_args(args, f.param_types(), "--args")?;
     let opts = saddle::runtime::CompileOptions { simplify, ..Default::default() };

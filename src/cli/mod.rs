@@ -199,7 +199,7 @@ fn early_error(path: &std::path::Path, name: &str) -> Result<Option<saddle::ir::
 /// of the shapes `shapes` gives: its dimension variables bound from them
 /// (`shapes` is only called for a generic function), then verified.
 pub fn bind(
-    program: &saddle::ir::Program,
+    program: saddle::ir::Program,
     name: Option<&str>,
     shapes: impl FnOnce() -> Result<Vec<Vec<usize>>, CliError>,
 ) -> Result<saddle::ir::Func, CliError> {
@@ -215,7 +215,7 @@ pub fn bind(
             .collect();
         program.instantiate(name, &types)?
     } else {
-        program.func(name, "")?.clone()
+        program.into_func(name, "")?
     };
     saddle::ir::verify(&f).map_err(|e| CliError::msg(e.to_string()))?;
     Ok(f)

@@ -190,25 +190,36 @@ pub fn run(a: Args) -> Result<String, CliError> {
     // A generic function is transformed at several bindings of its
     // variables and printed with them (`Program::print_transformed`).
     let mut stats: Option<Vec<String>> = None;
-    let text = p.print_transformed(Some(&name), PrintOptions::default(), |f| {
+    let mut transform = |f: Func| {
         verify(&f).map_err(|e| CliError::msg(e.to_string()))?;
-        let (mut g, s) = apply_all(&a.passes, &f)?;
+        let (mut g, s) = apply_all(&a.passes, f)?;
         stats.get_or_insert(s);
         free_name(&mut g);
         Ok::<Func, CliError>(g)
-    })?;
+    };
+    let mut rest = String::new();
+    for other in &others {
+        rest.push('\n');
+        rest.push_str(&p.print_function(other, PrintOptions::default())?);
+    }
+    let vars = p.signature(Some(&name))?.vars.join(", ");
+    let generic = !vars.is_empty();
+    let text = if generic {
+        p.print_transformed(Some(&name), PrintOptions::default(), transform)?
+    } else {
+        // Moved out of the program rather than copied: the passes then
+        // hold the only copy of a large function.
+        let f = p.into_func(Some(&name), "")?;
+        Some(saddle::ir::print_func(&transform(f)?))
+    };
     let Some(text) = text else {
-        let vars = p.signature(Some(&name))?.vars.join(", ");
         return Err(CliError::msg(format!(
             "the result of these passes on @{name} depends on its dimension variables ({vars}) in a way the text format cannot write; give the extents as numbers"
         )));
     };
     let stats = stats.unwrap_or_default();
     let mut out = text;
-    for other in &others {
-        out.push('\n');
-        out.push_str(&p.print_function(other, PrintOptions::default())?);
-    }
+    out.push_str(&rest);
     if a.stats {
         // Statistics are a side note: a closed or full stderr must not
         // turn a successful transformation into a failure (or a panic).
@@ -218,9 +229,9 @@ pub fn run(a: Args) -> Result<String, CliError> {
 }
 
 /// `passes` applied in order to `original`, with the `--stats` lines.
-fn apply_all(passes: &[Pass], original: &Func) -> Result<(Func, Vec<String>), CliError> {
-    let mut stats = vec![format!("stats: @{} before: {}", original.name(), op_summary(original))];
-    let mut f = original.clone();
+fn apply_all(passes: &[Pass], original: Func) -> Result<(Func, Vec<String>), CliError> {
+    let mut stats = vec![format!("stats: @{} before: {}", original.name(), op_summary(&original))];
+    let mut f = original;
     for &pass in passes {
         let (g, report) = apply_with_report(pass, &f)?;
         f = g;

@@ -91,6 +91,12 @@ fn names_of(f: &Func) -> Vec<Cow<'_, str>> {
         })
         .collect();
     let explicit: FxHashSet<&str> = sanitized.iter().flatten().map(|n| n.as_ref()).collect();
+    if explicit.len() == sanitized.len() {
+        // Every value has a name of its own (a parsed function): they are
+        // printed as they are, without a second set of the names in use.
+        drop(explicit);
+        return sanitized.into_iter().flatten().collect();
+    }
     let mut used: FxHashSet<Cow<'_, str>> = FxHashSet::default();
     used.reserve(f.num_values());
     let mut counter = 0usize;
@@ -118,7 +124,7 @@ fn names_of(f: &Func) -> Vec<Cow<'_, str>> {
     names
 }
 
-fn write_func(out: &mut String, f: &Func, opts: PrintOptions) -> fmt::Result {
+pub(crate) fn write_func(out: &mut String, f: &Func, opts: PrintOptions) -> fmt::Result {
     let names = names_of(f);
     write!(out, "func @{}(", f.name())?;
     for (i, v) in f.params().enumerate() {

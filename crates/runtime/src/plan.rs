@@ -67,7 +67,7 @@ fn input_reg(
     let src = src()?;
     let b = bank(dtype);
     regs[b] += 1;
-    let reg = Reg { dtype, idx: (regs[b] - 1) as u16 };
+    let reg = Reg { dtype, idx: (regs[b] - 1) as u32 };
     inputs.push((src, reg));
     table[key.index()] = Some(reg);
     touched.push(key);
@@ -410,7 +410,7 @@ impl Planner<'_> {
         let f = self.f;
         let n = f.ty(members[0]).num_elements();
         let mut regs = [0usize; 5];
-        let mut free: [Vec<u16>; 5] = Default::default();
+        let mut free: [Vec<u32>; 5] = Default::default();
         let mut inputs: Vec<(Src, Reg)> = Vec::new();
         let group = self.group_of[members[0].index()];
         let mut s = std::mem::replace(&mut self.scratch, GroupScratch::new(0));
@@ -444,14 +444,14 @@ impl Planner<'_> {
         s: &mut GroupScratch,
         inputs: &mut Vec<(Src, Reg)>,
         regs: &mut [usize; 5],
-        free: &mut [Vec<u16>; 5],
+        free: &mut [Vec<u32>; 5],
     ) -> Result<(Vec<FInst>, Vec<(Reg, Loc)>), Error> {
         let f = self.f;
-        let alloc = |dtype: DType, regs: &mut [usize; 5], free: &mut [Vec<u16>; 5]| -> Reg {
+        let alloc = |dtype: DType, regs: &mut [usize; 5], free: &mut [Vec<u32>; 5]| -> Reg {
             let b = bank(dtype);
             let idx = free[b].pop().unwrap_or_else(|| {
                 regs[b] += 1;
-                (regs[b] - 1) as u16
+                (regs[b] - 1) as u32
             });
             Reg { dtype, idx }
         };

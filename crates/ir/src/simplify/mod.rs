@@ -119,6 +119,12 @@ pub struct SimplifyOptions {
     pub node_limit_per_value: usize,
     /// Stop after this many rounds of rule application.
     pub iter_limit: usize,
+    /// The largest input, in values, put into an e-graph. An e-graph takes
+    /// about 1.5 KB per value, some fifty times the value's text, so a
+    /// larger function is only cleaned (dead code and common
+    /// subexpressions removed) and the report says so
+    /// ([`Limit::Size`]).
+    pub max_values: usize,
     /// The time budget of the whole call: rule application checks it
     /// between rule applications, extraction between its steps. When it
     /// is spent the function stays as the last completed round left it
@@ -154,6 +160,7 @@ impl Default for SimplifyOptions {
             node_limit: 200_000,
             node_limit_per_value: 4,
             iter_limit: 40,
+            max_values: 200_000,
             time_limit: Duration::from_secs(5),
             unsafe_math: false,
             reassociate: true,
@@ -175,6 +182,9 @@ pub enum Limit {
     Iterations,
     /// [`SimplifyOptions::time_limit`].
     Time,
+    /// [`SimplifyOptions::max_values`]: the input was too large to put
+    /// into an e-graph at all.
+    Size,
 }
 
 impl fmt::Display for Limit {
@@ -183,6 +193,7 @@ impl fmt::Display for Limit {
             Limit::Nodes => "node limit",
             Limit::Iterations => "iteration limit",
             Limit::Time => "time limit",
+            Limit::Size => "size limit",
         })
     }
 }
@@ -225,6 +236,10 @@ impl SimplifyReport {
                     self.time_budget,
                     self.iterations,
                     if self.kept_input { "unsimplified" } else { "as the rounds before left it" }
+                ),
+                Limit::Size => format!(
+                    "simplify: the function has {} ops, too many for the e-graph; only dead code and common subexpressions were removed",
+                    self.before.ops
                 ),
                 Limit::Nodes | Limit::Iterations => {
                     format!(
@@ -324,6 +339,13 @@ pub(crate) fn simplify_with(f: &Func, opts: &SimplifyOptions, extra: &[Rule]) ->
         time_budget: opts.time_limit,
     };
     // One budget for every round, extraction included.
+    if f.num_values() > opts.max_values {
+        report.limit_hit = Some(Limit::Size);
+        report.kept_input = true;
+        report.after = if cleaned { estimate(&input) } else { before };
+        report.elapsed = start.elapsed();
+        return Ok((input, report));
+    }
     let deadline = start.checked_add(opts.time_limit).unwrap_or_else(far_future);
     let mut applied: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut current = input;

@@ -36,11 +36,13 @@ use crate::scalar::{CastTo, Elem, Float, Num};
 /// Elements per block.
 pub const BLOCK: usize = 512;
 
-/// A register: a bank (one per dtype) and an index in it.
+/// A register: a bank (one per dtype) and an index in it (32 bits: the
+/// gradient of a long chain keeps more than 65,536 values of one group
+/// alive, and a 16-bit index wrapped, so registers collided).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Reg {
     pub dtype: DType,
-    pub idx: u16,
+    pub idx: u32,
 }
 
 /// Where a group input comes from.
@@ -143,6 +145,11 @@ struct Banks {
     i64: *mut i64,
     bool: *mut bool,
     at: [*mut *mut u8; 5],
+    /// Elements between the starts of consecutive registers of a bank: a
+    /// block's length, at most [`BLOCK`], so that a group over a few
+    /// elements with many registers (the gradient of a long scalar chain
+    /// keeps every forward value) does not reserve `BLOCK` per register.
+    stride: usize,
 }
 
 /// An operand of an op over a block: the block's elements, or one number
@@ -195,7 +202,7 @@ impl Banks {
     #[inline(always)]
     unsafe fn ptr<T: Banked>(&self, r: Reg) -> *mut T {
         let at = unsafe { *self.at[T::BANK].add(r.idx as usize) };
-        if at.is_null() { unsafe { T::base(self).add(r.idx as usize * BLOCK) } } else { at as *mut T }
+        if at.is_null() { unsafe { T::base(self).add(r.idx as usize * self.stride) } } else { at as *mut T }
     }
 
     /// Register `r` (first `len` elements), to write.
@@ -281,7 +288,9 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
     SCRATCH.with(|s| {
         let mut s = s.borrow_mut();
         let s = &mut *s;
-        let need = |k: usize| g.regs[k] * BLOCK;
+        // No block of this range is longer than `stride`.
+        let stride = BLOCK.min(hi - lo).max(1);
+        let need = |k: usize| g.regs[k] * stride;
         if s.f32.len() < need(0) {
             s.f32.resize(need(0), 0.0);
         }
@@ -330,6 +339,7 @@ fn run_range(g: &Fused, frame: &Frame, lo: usize, hi: usize) -> Result<(), Error
             i64: s.i64.as_mut_ptr(),
             bool: s.bool.as_mut_ptr(),
             at: std::array::from_fn(|k| s.at[k].as_mut_ptr()),
+            stride,
         };
         let full = BLOCK.min(hi - lo);
         // Constant inputs fill their registers once.

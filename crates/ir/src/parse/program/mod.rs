@@ -362,6 +362,8 @@ pub(super) struct Calls<'p> {
     file: Arc<str>,
     src: &'p str,
     decls: &'p [Decl],
+    /// Each function's index in `decls`, by name.
+    by_name: &'p HashMap<String, usize>,
     library: Library,
     /// The most values a function may have with its calls inlined.
     max_values: usize,
@@ -376,7 +378,7 @@ pub(super) struct Calls<'p> {
 
 impl<'p> Calls<'p> {
     fn index(&self, name: &str) -> Option<usize> {
-        self.decls.iter().position(|d| d.sig.name == name)
+        self.by_name.get(name).copied()
     }
 
     /// Function `i` with its dimension variables bound to `dims`.
@@ -448,12 +450,24 @@ pub struct Program {
     probe_base: usize,
     /// The most values a function may have with its calls inlined.
     max_values: usize,
+    /// Each function's index in `decls`, by name.
+    by_name: HashMap<String, usize>,
+}
+
+/// Each declaration's index by its function's name (the first, should a
+/// name repeat).
+fn index_names(decls: &[Decl]) -> HashMap<String, usize> {
+    let mut by_name = HashMap::with_capacity_and_hasher(decls.len(), Default::default());
+    for (i, d) in decls.iter().enumerate() {
+        by_name.entry(d.sig.name.clone()).or_insert(i);
+    }
+    by_name
 }
 
 impl Program {
     /// The program of a module without dimension variables or calls.
     pub(super) fn from_module(file: &str, m: Module) -> Program {
-        let decls = m
+        let decls: Vec<Decl> = m
             .funcs
             .iter()
             .map(|f| Decl {
@@ -479,6 +493,7 @@ impl Program {
         Program {
             file: Arc::from(file),
             src: Arc::from(""),
+            by_name: index_names(&decls),
             decls,
             funcs: m.funcs.into_iter().map(Some).collect(),
             probe_base: PROBE_FLOOR,
@@ -501,11 +516,13 @@ impl Program {
         let mut diagnostics = Vec::new();
         let mut omitted = 0;
         let mut funcs = Vec::with_capacity(decls.len());
+        let by_name = index_names(&decls);
         {
             let calls = Calls {
                 file: file.clone(),
                 src: &src,
                 decls: &decls,
+                by_name: &by_name,
                 library: standard_library,
                 max_values,
                 inlined: std::cell::Cell::new(0),
@@ -546,17 +563,13 @@ impl Program {
             }
             return Err(ParseError { diagnostics, omitted });
         }
-        Ok(Program { file, src, decls, funcs, probe_base, max_values })
+        Ok(Program { file, src, decls, funcs, probe_base, max_values, by_name })
     }
 
     fn index(&self, name: Option<&str>) -> Result<usize, ProgramError> {
         match name {
             None => Ok(0),
-            Some(n) => self
-                .decls
-                .iter()
-                .position(|d| d.sig.name == n)
-                .ok_or_else(|| ProgramError::NoSuchFunction(n.to_string())),
+            Some(n) => self.by_name.get(n).copied().ok_or_else(|| ProgramError::NoSuchFunction(n.to_string())),
         }
     }
 
@@ -587,6 +600,20 @@ impl Program {
         })
     }
 
+    /// [`Program::func`], moved out of the program, which is dropped: the
+    /// function is not copied.
+    pub fn into_func(mut self, name: Option<&str>, what: &str) -> Result<Func, ProgramError> {
+        let i = self.index(name)?;
+        match self.funcs[i].take() {
+            Some(f) => Ok(f),
+            None => Err(ProgramError::Unbound {
+                func: self.decls[i].sig.name.clone(),
+                vars: self.decls[i].sig.vars.clone(),
+                what: what.to_string(),
+            }),
+        }
+    }
+
     /// The first function, or the one called `name`, for arguments of
     /// types `args`: its dimension variables bound from their shapes, its
     /// calls inlined.
@@ -609,6 +636,7 @@ impl Program {
             file: self.file.clone(),
             src: &self.src,
             decls: &self.decls,
+            by_name: &self.by_name,
             library: standard_library,
             max_values: self.max_values,
             inlined: std::cell::Cell::new(0),
@@ -637,6 +665,16 @@ impl Program {
         if let Some(f) = &self.funcs[i] {
             return Ok(Some(print_func_with(&pass(f.clone())?, opts)));
         }
+        self.print_generic(i, opts, pass)
+    }
+
+    /// [`Program::print_transformed`] of generic function `i`.
+    fn print_generic<E: From<ProgramError>>(
+        &self,
+        i: usize,
+        opts: PrintOptions,
+        mut pass: impl FnMut(Func) -> Result<Func, E>,
+    ) -> Result<Option<String>, E> {
         let sig = &self.decls[i].sig;
         if sig.vars.len() > MAX_PRINTED_VARS {
             return Ok(None);
@@ -678,8 +716,20 @@ impl Program {
     /// dimension variables, or, where an extent is derived from them in a
     /// way the format cannot write (`N - 1`), as written in the file.
     pub fn print(&self, opts: PrintOptions) -> String {
-        let texts: Vec<String> = (0..self.decls.len()).map(|i| self.print_decl(i, opts)).collect();
-        texts.join("\n")
+        let mut out = String::new();
+        for i in 0..self.decls.len() {
+            if i > 0 {
+                out.push('\n');
+            }
+            self.write_decl(&mut out, i, opts);
+        }
+        out
+    }
+
+    /// The functions without dimension variables (their calls inlined), in
+    /// source order.
+    pub fn concrete_funcs(&self) -> impl Iterator<Item = &Func> {
+        self.funcs.iter().flatten()
     }
 
     /// The function called `name` in canonical text, as [`Program::print`]
@@ -689,10 +739,27 @@ impl Program {
     }
 
     fn print_decl(&self, i: usize, opts: PrintOptions) -> String {
+        let mut out = String::new();
+        self.write_decl(&mut out, i, opts);
+        out
+    }
+
+    /// Appends function `i` in canonical text to `out`: by its index (a
+    /// lookup by name would make printing a module of many functions
+    /// quadratic), and without copying a function that has no dimension
+    /// variables.
+    fn write_decl(&self, out: &mut String, i: usize, opts: PrintOptions) {
+        if let Some(f) = &self.funcs[i] {
+            crate::print::write_func(out, f, opts).expect("writing to a String cannot fail");
+            return;
+        }
         let d = &self.decls[i];
-        match self.print_transformed(Some(&d.sig.name), opts, Ok::<Func, ProgramError>) {
-            Ok(Some(text)) => text,
-            _ => format!("{}\n", &self.src[d.start.0..d.end]),
+        match self.print_generic(i, opts, Ok::<Func, ProgramError>) {
+            Ok(Some(text)) => out.push_str(&text),
+            _ => {
+                out.push_str(&self.src[d.start.0..d.end]);
+                out.push('\n');
+            }
         }
     }
 }
