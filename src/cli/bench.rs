@@ -18,6 +18,7 @@
 //! fewer than `--repeat` calls were made; `calls` is then the number of
 //! timed calls made, and a note on stderr says so.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -82,7 +83,7 @@ impl From<IsaArg> for saddle::runtime::isa::Isa {
 
 pub fn run(a: Args) -> Result<String, CliError> {
     let p = load_program(&a.file)?;
-    let mut f = bind(p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
+    let mut f = bind(Cow::Owned(p), a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
     for &p in &a.passes {
         f = apply(p, &f)?;
     }

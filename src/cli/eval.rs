@@ -1,5 +1,6 @@
 //! `saddle eval`: run a function on arguments and print its results as JSON.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use super::args::{arg_shapes, parse_args};
@@ -20,7 +21,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<String, CliError> {
     let p = load_program(&a.file)?;
-    let f = bind(p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
+    let f = bind(Cow::Owned(p), a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
     let inputs = parse_args(&a.args, f.param_types(), "--args")?;
     let exe = saddle::runtime::compile(&f)?;
     let out = exe.run(&inputs)?;

@@ -1,5 +1,6 @@
 //! `saddle grad`: the gradient of the scalar first result with respect to one parameter.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use saddle::ir::{Array, Func};
@@ -47,7 +48,7 @@ pub fn derivative(
     (what, transform): Derivative,
 ) -> Result<String, CliError> {
     let p = load_program(file)?;
-    let f = &bind(p, func, || arg_shapes(args, "--args"))?;
+    let f = &bind(Cow::Owned(p), func, || arg_shapes(args, "--args"))?;
     let d = transform(f, wrt).map_err(|e| CliError::msg(e.to_string()))?;
     let inputs = parse_args(args, f.param_types(), "--args")?;
     let opts = saddle::runtime::CompileOptions { simplify, ..Default::default() };

@@ -1,5 +1,6 @@
 //! `saddle hessian`: the Hessian of the scalar first result with respect to one parameter.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -45,7 +46,7 @@ pub fn run(a: Args) -> Result<String, CliError> {
 /// column by column and by row within a column.
 fn sparse(a: &Args) -> Result<String, CliError> {
     let p = load_program(&a.file)?;
-    let f = &bind(p, a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
+    let f = &bind(Cow::Owned(p), a.func.as_deref(), || arg_shapes(&a.args, "--args"))?;
     let inputs = parse_args(&a.args, f.param_types(), "--args")?;
     let data: Vec<Option<&saddle::ir::Array>> = inputs.iter().map(Some).collect();
     let h = saddle::ad::sparsity::sparse_hessian(f, a.wrt, &data).map_err(|e| CliError::msg(e.to_string()))?;

@@ -1,5 +1,6 @@
 //! `saddle laplace`: Laplace approximation of a log density.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -475,7 +476,7 @@ fn stats(fit: &Laplace, report: &BuildReport) -> String {
 /// shapes of `--init` and `--data`.
 pub(super) fn load_func(a: &Args) -> Result<(saddle::ir::Program, saddle::ir::Func), CliError> {
     let p = load_program(&a.file)?;
-    let f = bind(p.clone(), a.func.as_deref(), || {
+    let f = bind(Cow::Borrowed(&p), a.func.as_deref(), || {
         let mut shapes = vec![one_shape(&a.init, "--init")?];
         if let Some(spec) = &a.data {
             shapes.extend(arg_shapes(spec, "--data")?);

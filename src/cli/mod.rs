@@ -16,6 +16,7 @@ mod opt;
 mod params;
 mod random;
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -197,9 +198,10 @@ fn early_error(path: &std::path::Path, name: &str) -> Result<Option<saddle::ir::
 
 /// The function `name` (default: the first) of `program`, for arguments
 /// of the shapes `shapes` gives: its dimension variables bound from them
-/// (`shapes` is only called for a generic function), then verified.
+/// (`shapes` is only called for a generic function), then verified. An
+/// owned program gives up its function (no copy); a borrowed one keeps it.
 pub fn bind(
-    program: saddle::ir::Program,
+    program: Cow<'_, saddle::ir::Program>,
     name: Option<&str>,
     shapes: impl FnOnce() -> Result<Vec<Vec<usize>>, CliError>,
 ) -> Result<saddle::ir::Func, CliError> {
@@ -215,7 +217,10 @@ pub fn bind(
             .collect();
         program.instantiate(name, &types)?
     } else {
-        program.into_func(name, "")?
+        match program {
+            Cow::Owned(p) => p.into_func(name, "")?,
+            Cow::Borrowed(p) => p.func(name, "")?.clone(),
+        }
     };
     saddle::ir::verify(&f).map_err(|e| CliError::msg(e.to_string()))?;
     Ok(f)

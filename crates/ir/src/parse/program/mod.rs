@@ -593,25 +593,24 @@ impl Program {
     /// about a generic one (`lower needs numbers: ...`).
     pub fn func(&self, name: Option<&str>, what: &str) -> Result<&Func, ProgramError> {
         let i = self.index(name)?;
-        self.funcs[i].as_ref().ok_or_else(|| ProgramError::Unbound {
+        self.funcs[i].as_ref().ok_or_else(|| self.unbound(i, what))
+    }
+
+    /// The error for function `i`, which needs its dimension variables
+    /// bound for `what`.
+    fn unbound(&self, i: usize, what: &str) -> ProgramError {
+        ProgramError::Unbound {
             func: self.decls[i].sig.name.clone(),
             vars: self.decls[i].sig.vars.clone(),
             what: what.to_string(),
-        })
+        }
     }
 
     /// [`Program::func`], moved out of the program, which is dropped: the
     /// function is not copied.
     pub fn into_func(mut self, name: Option<&str>, what: &str) -> Result<Func, ProgramError> {
         let i = self.index(name)?;
-        match self.funcs[i].take() {
-            Some(f) => Ok(f),
-            None => Err(ProgramError::Unbound {
-                func: self.decls[i].sig.name.clone(),
-                vars: self.decls[i].sig.vars.clone(),
-                what: what.to_string(),
-            }),
-        }
+        self.funcs[i].take().ok_or_else(|| self.unbound(i, what))
     }
 
     /// The first function, or the one called `name`, for arguments of
