@@ -348,14 +348,7 @@ fn fit<D: LogDensity + ?Sized>(
             // it is, a few more steps when L-BFGS stopped short).
             let quasi = match method {
                 Method::Lbfgs { memory } => lbfgs(&mut counted, &u0, memory, opts)?,
-                _ => {
-                    // The exact precision at the start, where it is finite.
-                    let (mut g, mut h) = (vec![0.0; d], vec![0.0; curv.hess_len()]);
-                    let v = curv.evaluate(&mut counted, &u0, &mut g, &mut h)?;
-                    h.iter_mut().for_each(|x| *x = -*x);
-                    let start = v.is_finite() && g.iter().all(|x| x.is_finite());
-                    bfgs(&mut counted, &u0, start.then_some(&h[..]), opts)?
-                }
+                _ => bfgs(&mut counted, &u0, &mut curv, opts)?,
             };
             let rest = Options { max_iter: opts.max_iter.saturating_sub(quasi.iterations), ..opts.clone() };
             let mut opt = newton(&mut counted, &quasi.x, &rest, &mut curv)?;

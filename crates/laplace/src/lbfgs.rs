@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 
+use crate::curvature::Curvature;
 use crate::density::{Counted, LogDensity};
 use crate::linalg::{Cholesky, dot, norm_inf};
 use crate::optimum::{Optimum, check_start};
@@ -247,43 +248,57 @@ pub(crate) fn lbfgs<D: LogDensity + ?Sized>(
     opts: &Options,
 ) -> Result<Optimum, LaplaceError> {
     let pairs = Pairs { memory, pairs: VecDeque::with_capacity(memory) };
-    quasi_newton(f, init, pairs, opts)
+    quasi_newton(f, init, None, pairs, opts)
 }
 
-/// BFGS started from `precision`, `−∇²f` at `init` (row-major `d × d`):
-/// its inverse is the first inverse Hessian, so the first step is
-/// Newton's. A precision that is not positive definite (or absent) starts
+/// BFGS started from the exact precision `−∇²f` at `init` (evaluated
+/// through `curv`): its inverse is the first inverse Hessian, so the first
+/// step is Newton's. A precision that is not finite, or not dense, starts
 /// from steepest descent.
 pub(crate) fn bfgs<D: LogDensity + ?Sized>(
     f: &mut Counted<'_, D>,
     init: &[f64],
-    precision: Option<&[f64]>,
+    curv: &mut Curvature,
     opts: &Options,
 ) -> Result<Optimum, LaplaceError> {
     let d = f.dim();
-    let h = precision.filter(|p| p.len() == d * d && p.iter().all(|v| v.is_finite())).and_then(|p| {
-        // Far from the mode the precision may be indefinite: shift it
-        // until it factors, as a damped Newton step would.
+    let (mut g, mut p) = (vec![0.0; d], vec![0.0; curv.hess_len()]);
+    let v = curv.evaluate(f, init, &mut g, &mut p)?;
+    check_start(v, &g)?;
+    p.iter_mut().for_each(|x| *x = -*x);
+    // Far from the mode the precision may be indefinite: shift it until it
+    // factors, as a damped Newton step would.
+    let h = if p.len() == d * d && p.iter().all(|v| v.is_finite()) {
         let scale = (0..d).map(|i| p[i * d + i].abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE.sqrt());
         std::iter::once(0.0)
             .chain((0..12).map(|k| scale * 1e-6 * 10f64.powi(k)))
-            .find_map(|shift| Cholesky::new(p, d, shift))
+            .find_map(|shift| Cholesky::new(&p, d, shift))
             .map(|c| c.inverse())
-    });
-    quasi_newton(f, init, Dense { d, h }, opts)
+    } else {
+        None
+    };
+    quasi_newton(f, init, Some((v, g)), Dense { d, h }, opts)
 }
 
+/// The quasi-Newton iteration from `init`, where `start` is `f` and `∇f`
+/// when the caller has them already (checked finite).
 fn quasi_newton<D: LogDensity + ?Sized>(
     f: &mut Counted<'_, D>,
     init: &[f64],
+    start: Option<(f64, Vec<f64>)>,
     mut approx: impl InverseHessian,
     opts: &Options,
 ) -> Result<Optimum, LaplaceError> {
-    let d = f.dim();
     let mut x = init.to_vec();
-    let mut g = vec![0.0; d];
-    let v = f.value_grad(&x, &mut g)?;
-    check_start(v, &g)?;
+    let (v, mut g) = match start {
+        Some(start) => start,
+        None => {
+            let mut g = vec![0.0; f.dim()];
+            let v = f.value_grad(&x, &mut g)?;
+            check_start(v, &g)?;
+            (v, g)
+        }
+    };
     // Minimise F = -f, with gradient G = -∇f.
     let mut fx = -v;
     g.iter_mut().for_each(|x| *x = -*x);

@@ -20,7 +20,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 use saddle_ad::sparsity::SparseHessian;
-use saddle_ir::trace::trace_with;
+use saddle_ir::trace::{Tensor, Tracer, trace_with};
 use saddle_ir::{Array, DType, Func, TensorType};
 
 use super::trace::{array, fill};
@@ -103,7 +103,7 @@ impl Split {
                             false => whole_or_slice(args[1], start - q, len, p),
                         })
                         .collect();
-                    if parts.len() == 1 { parts[0] } else { tr.concatenate(&parts, 0) }
+                    joined(tr, &parts)
                 }
                 None => {
                     let v = if p == 0 { args[0] } else { tr.concatenate(&[args[0], args[1]], 0) };
@@ -287,14 +287,14 @@ impl Split {
         let d = self.v.len();
         let params = self.packed_params();
         let func = &self.func;
-        let runs = self.runs.clone();
+        let runs = &self.runs;
         let f = trace_with(&format!("{}_packed", func.name()), &params, |tr, args| {
             let n = args.len();
-            let x = match &runs {
+            let x = match runs {
                 Some(runs) => {
                     let parts: Vec<_> =
                         runs.iter().map(|&(start, len)| whole_or_slice(args[0], start, len, d)).collect();
-                    if parts.len() == 1 { parts[0] } else { tr.concatenate(&parts, 0) }
+                    joined(tr, &parts)
                 }
                 None => args[0].take(args[n - 1], 0),
             };
@@ -354,8 +354,13 @@ fn split_at(runs: &[(usize, usize)], q: usize) -> impl Iterator<Item = (usize, u
 }
 
 /// `t[start..start + len]`, or `t` itself when that is all of its `n`.
-fn whole_or_slice(t: saddle_ir::trace::Tensor<'_>, start: usize, len: usize, n: usize) -> saddle_ir::trace::Tensor<'_> {
+fn whole_or_slice(t: Tensor<'_>, start: usize, len: usize, n: usize) -> Tensor<'_> {
     if start == 0 && len == n { t } else { t.slice(&[start], &[start + len]) }
+}
+
+/// The parts joined in order: the one part itself, or their concatenation.
+fn joined<'t>(tr: &'t Tracer, parts: &[Tensor<'t>]) -> Tensor<'t> {
+    if parts.len() == 1 { parts[0] } else { tr.concatenate(parts, 0) }
 }
 
 /// Dead-code elimination and common subexpressions (the forward pass
