@@ -47,21 +47,10 @@ pub fn exp_m1_slice_f32(out: &mut [f32], x: &[f32]) {
 }
 
 /// [`exp_m1_slice`] and [`exp_m1_slice_f32`], in the formulation this CPU
-/// takes ([`fused`]), in a copy compiled for FMA as [`over_slice`] does.
+/// takes ([`fused`]).
 #[inline(always)]
 fn exp_m1_slice_of<T: Copy + Into<f64>>(out: &mut [T], x: &[T], round: impl Fn(f64) -> T) {
-    if !fused() {
-        return fast_then_fix(out, x, round, exp_m1_core::<false>, exp_m1_slow);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if !cfg!(target_feature = "fma")
-        && crate::isa::current() != crate::isa::Isa::Baseline
-        && std::arch::is_x86_feature_detected!("fma")
-    {
-        // SAFETY: the CPU has FMA.
-        return unsafe { fast_then_fix_with_fma(out, x, round, exp_m1_core::<true>, exp_m1_slow) };
-    }
-    fast_then_fix(out, x, round, exp_m1_core::<true>, exp_m1_slow)
+    in_formulation(out, x, round, exp_m1_core::<false>, exp_m1_core::<true>, exp_m1_slow);
 }
 
 /// The slice loops of `exp` and `logistic`: `finish(v, e^arg(v))` over
@@ -76,10 +65,25 @@ fn over_slice<T: Copy + Into<f64>>(
     finish: impl Fn(f64, f64) -> f64,
     exact: impl Fn(f64) -> f64,
 ) {
+    let plain = |v| finish(v, exp_core::<false>(arg(v), 0));
+    let with_fma = |v| finish(v, exp_core::<true>(arg(v), 0));
+    in_formulation(out, x, round, plain, with_fma, exact);
+}
+
+/// [`fast_then_fix`] with `plain` or `with_fma`, the fast path's two
+/// formulations, whichever this CPU takes ([`fused`]).
+#[inline(always)]
+fn in_formulation<T: Copy + Into<f64>>(
+    out: &mut [T],
+    x: &[T],
+    round: impl Fn(f64) -> T,
+    plain: impl Fn(f64) -> f64,
+    with_fma: impl Fn(f64) -> f64,
+    exact: impl Fn(f64) -> f64,
+) {
     if !fused() {
-        return fast_then_fix(out, x, round, |v| finish(v, exp_core::<false>(arg(v), 0)), exact);
+        return fast_then_fix(out, x, round, plain, exact);
     }
-    let approx = |v| finish(v, exp_core::<true>(arg(v), 0));
     // Where the build does not assume the FMA instruction, the loop runs
     // in a copy compiled for it; elsewhere each `mul_add` would be a call
     // to a software `fma` (the same result, more slowly).
@@ -89,9 +93,9 @@ fn over_slice<T: Copy + Into<f64>>(
         && std::arch::is_x86_feature_detected!("fma")
     {
         // SAFETY: the CPU has FMA.
-        return unsafe { fast_then_fix_with_fma(out, x, round, approx, exact) };
+        return unsafe { fast_then_fix_with_fma(out, x, round, with_fma, exact) };
     }
-    fast_then_fix(out, x, round, approx, exact)
+    fast_then_fix(out, x, round, with_fma, exact)
 }
 
 /// The loop shape of the slice functions: `approx` (exact on the fast
