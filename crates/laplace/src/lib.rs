@@ -7,6 +7,7 @@
 mod approx;
 mod curvature;
 mod density;
+mod dissection;
 mod error;
 mod exec;
 mod ir;

@@ -19,6 +19,7 @@
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::LltRegularization;
 use faer::linalg::matmul::matmul;
+use faer::perm::PermRef;
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::linalg::cholesky::supernodal::{SupernodalLltRef, SymbolicSupernodalCholesky};
 use faer::sparse::linalg::cholesky::{
@@ -30,6 +31,44 @@ use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Accum, Conj, Mat, MatMut, MatRef, Par, Side};
 
 use crate::LaplaceError;
+use crate::dissection;
+
+/// Patterns of at least this dimension whose minimum-degree factor needs
+/// at least [`DISSECTION_MIN_FLOPS`] are also ordered by nested dissection.
+const DISSECTION_MIN_DIM: usize = 2 * dissection::LEAF;
+
+/// See [`DISSECTION_MIN_DIM`]: below this many flops the factorisation is
+/// too cheap for a second ordering to pay.
+const DISSECTION_MIN_FLOPS: f64 = 2e7;
+
+/// Which fill-reducing orderings the analysis tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ordering {
+    /// Minimum degree, and nested dissection too for large factors; the
+    /// one needing fewer flops wins.
+    Cheaper,
+    /// Minimum degree only.
+    #[cfg_attr(not(test), allow(dead_code))]
+    MinimumDegree,
+    /// Nested dissection whatever its cost.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Dissection,
+}
+
+/// The flops of a numeric factorisation with this analysis: `Σ_j c_j²`
+/// over the columns' entry counts `c_j` (diagonal included).
+fn factor_flops(symbolic: &SymbolicCholesky<usize>) -> f64 {
+    match symbolic.raw() {
+        SymbolicCholeskyRaw::Simplicial(s) => s.col_ptr().windows(2).map(|w| ((w[1] - w[0]) as f64).powi(2)).sum(),
+        SymbolicCholeskyRaw::Supernodal(s) => (0..s.n_supernodes())
+            .map(|k| {
+                let (b, e) = (s.supernode_begin()[k], s.supernode_end()[k]);
+                let below = s.supernode(k).pattern().len();
+                (b..e).map(|j| ((e - j + below) as f64).powi(2)).sum::<f64>()
+            })
+            .sum(),
+    }
+}
 
 /// Why a sparse pattern, its values or a vector were refused, or why a
 /// factorisation could not be used.
@@ -250,6 +289,16 @@ impl SparseCholesky {
         row_idx: &[usize],
         kind: FactorKind,
     ) -> Result<SparseCholesky, LaplaceError> {
+        SparseCholesky::analyse_ordered(n, col_ptr, row_idx, kind, Ordering::Cheaper)
+    }
+
+    fn analyse_ordered(
+        n: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        kind: FactorKind,
+        ordering: Ordering,
+    ) -> Result<SparseCholesky, LaplaceError> {
         if n == 0 {
             return Err(LaplaceError::EmptyParameter);
         }
@@ -261,8 +310,29 @@ impl SparseCholesky {
             FactorKind::Supernodal => SupernodalThreshold::FORCE_SUPERNODAL,
         };
         let params = CholeskySymbolicParams { supernodal_flop_ratio_threshold: threshold, ..Default::default() };
-        let symbolic = factorize_symbolic_cholesky(pattern, Side::Lower, SymmetricOrdering::Amd, params)
-            .map_err(|e| SparseError::Analysis { message: format!("{e:?}").to_lowercase() })?;
+        let failed = |e: faer::sparse::FaerError| SparseError::Analysis { message: format!("{e:?}").to_lowercase() };
+        let mut symbolic =
+            factorize_symbolic_cholesky(pattern, Side::Lower, SymmetricOrdering::Amd, params).map_err(failed)?;
+        let try_dissection = match ordering {
+            Ordering::Cheaper => n >= DISSECTION_MIN_DIM && factor_flops(&symbolic) >= DISSECTION_MIN_FLOPS,
+            Ordering::MinimumDegree => false,
+            Ordering::Dissection => true,
+        };
+        if try_dissection {
+            // Like CHOLMOD, try nested dissection too and keep the ordering
+            // whose factor needs fewer flops.
+            let perm = dissection::nested_dissection(n, col_ptr, row_idx)?;
+            let mut perm_inv = vec![0; n];
+            for (k, &p) in perm.iter().enumerate() {
+                perm_inv[p] = k;
+            }
+            let perm = PermRef::new_checked(&perm, &perm_inv, n);
+            let nd = factorize_symbolic_cholesky(pattern, Side::Lower, SymmetricOrdering::Custom(perm), params)
+                .map_err(failed)?;
+            if ordering == Ordering::Dissection || factor_flops(&nd) < factor_flops(&symbolic) {
+                symbolic = nd;
+            }
+        }
         let perm_inv = match symbolic.perm() {
             Some(perm) => perm.arrays().1.to_vec(),
             None => (0..n).collect(),
@@ -884,7 +954,7 @@ pub fn sym_matvec(
 
 #[cfg(test)]
 mod tests {
-    use super::{FactorKind, SparseCholesky, SymbolicCholeskyRaw};
+    use super::{FactorKind, Ordering, SparseCholesky, SymbolicCholeskyRaw, factor_flops};
 
     /// The lower triangle (CSC) of the `m × m` grid's Laplacian plus
     /// `(1 + x/m)·I` at node `x`, 8-point stencil (so that supernodes are
@@ -908,6 +978,73 @@ mod tests {
             col_ptr.push(rows.len());
         }
         (col_ptr, rows, vals)
+    }
+
+    /// The lower triangle (CSC) of a `side^dims` lattice with the box
+    /// stencil (every pair of nodes at most one step apart in each
+    /// coordinate is linked, as in a Kronecker product of tridiagonal
+    /// precisions), `2·3^dims` on the diagonal, `-1 - x/n` off it.
+    fn lattice(side: usize, dims: u32) -> (usize, Vec<usize>, Vec<usize>, Vec<f64>) {
+        let n = side.pow(dims);
+        let (mut col_ptr, mut rows, mut vals) = (vec![0], Vec::new(), Vec::new());
+        for c in 0..n {
+            let coord = |i: usize, d: u32| (i / side.pow(d) % side) as isize;
+            let mut col = Vec::new();
+            for off in 0..3usize.pow(dims) {
+                let mut idx = 0;
+                let inside = (0..dims).all(|d| {
+                    let x = coord(c, d) + (off / 3usize.pow(d) % 3) as isize - 1;
+                    idx += x.max(0) as usize * side.pow(d);
+                    (0..side as isize).contains(&x)
+                });
+                if inside && idx >= c {
+                    col.push(idx);
+                }
+            }
+            col.sort_unstable();
+            for &r in &col {
+                vals.push(if r == c { 2.0 * 3f64.powi(dims as i32) } else { -1.0 - (r % 7) as f64 / 7.0 });
+            }
+            rows.extend(col);
+            col_ptr.push(rows.len());
+        }
+        (n, col_ptr, rows, vals)
+    }
+
+    #[test]
+    fn dissection_needs_fewer_flops_than_minimum_degree_on_a_lattice_and_is_kept() {
+        let (n, col_ptr, rows, _) = lattice(6, 4);
+        let amd =
+            SparseCholesky::analyse_ordered(n, &col_ptr, &rows, FactorKind::Auto, Ordering::MinimumDegree).unwrap();
+        let nd = SparseCholesky::analyse_ordered(n, &col_ptr, &rows, FactorKind::Auto, Ordering::Dissection).unwrap();
+        let best = SparseCholesky::analyse(n, &col_ptr, &rows).unwrap();
+        let (f_amd, f_nd) = (factor_flops(&amd.symbolic), factor_flops(&nd.symbolic));
+        assert!(f_nd < 0.9 * f_amd, "dissection {f_nd:e} flops, minimum degree {f_amd:e}");
+        assert_eq!(factor_flops(&best.symbolic), f_nd);
+    }
+
+    #[test]
+    fn dissection_gives_the_same_log_det_solves_and_selected_inverse() {
+        for (side, dims) in [(5, 3), (4, 4), (30, 2)] {
+            let (n, col_ptr, rows, vals) = lattice(side, dims);
+            let mut results = Vec::new();
+            for ordering in [Ordering::MinimumDegree, Ordering::Dissection] {
+                for kind in [FactorKind::Simplicial, FactorKind::Supernodal] {
+                    let mut chol = SparseCholesky::analyse_ordered(n, &col_ptr, &rows, kind, ordering).unwrap();
+                    assert!(chol.factor(&vals, 0.5).unwrap());
+                    let mut x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+                    chol.solve(&mut x).unwrap();
+                    results.push((chol.log_det().unwrap(), x, chol.selected_inverse().unwrap()));
+                }
+            }
+            let (ld0, x0, z0) = &results[0];
+            for (ld, x, z) in &results[1..] {
+                assert!((ld - ld0).abs() <= 1e-12 * ld0.abs(), "{side}^{dims}: log det {ld} vs {ld0}");
+                for (a, b) in x.iter().zip(x0).chain(z.iter().zip(z0)) {
+                    assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{side}^{dims}: {a} vs {b}");
+                }
+            }
+        }
     }
 
     #[test]
