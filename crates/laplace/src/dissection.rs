@@ -108,16 +108,18 @@ struct Work {
 }
 
 impl Work {
-    /// Breadth-first search from `start` over the vertices tagged `tag`;
-    /// fills `queue` and `level_start` (with a final entry at the end).
-    fn search(&mut self, g: &Graph, start: usize, tag: usize) {
+    /// Breadth-first search from the vertices `starts` (level 0) over the
+    /// vertices tagged `tag`; fills `queue` and `level_start` (with a
+    /// final entry at the end). Unvisited vertices of the subgraph must
+    /// have level `usize::MAX` (see `reset_levels`).
+    fn search(&mut self, g: &Graph, starts: &[usize], tag: usize) {
         self.queue.clear();
         self.level_start.clear();
         let fresh = usize::MAX;
-        // Unvisited vertices of the subgraph have level `fresh`: the
-        // caller resets them through `reset_levels` before each search.
-        self.level[start] = 0;
-        self.queue.push(start);
+        for &s in starts {
+            self.level[s] = 0;
+        }
+        self.queue.extend_from_slice(starts);
         let mut head = 0;
         let mut current = 0;
         self.level_start.push(0);
@@ -151,7 +153,7 @@ impl Work {
         let mut depth = 0;
         for _ in 0..PERIPHERAL_SEARCHES {
             self.reset_levels(verts);
-            self.search(g, start, tag);
+            self.search(g, &[start], tag);
             let levels = self.level_start.len() - 1;
             if levels <= depth {
                 break;
@@ -214,7 +216,7 @@ pub(crate) fn nested_dissection(n: usize, col_ptr: &[usize], row_idx: &[usize]) 
             w.tag[v] = tag;
         }
         w.reset_levels(&verts);
-        w.search(&g, verts[0], tag);
+        w.search(&g, &verts[..1], tag);
         if w.queue.len() < verts.len() {
             // Not connected: each component is ordered on its own, in
             // consecutive positions, with no separator.
@@ -234,7 +236,7 @@ pub(crate) fn nested_dissection(n: usize, col_ptr: &[usize], row_idx: &[usize]) 
                 for &v in &rest {
                     w.tag[v] = t;
                 }
-                w.search(&g, rest[0], t);
+                w.search(&g, &rest[..1], t);
                 let comp = w.queue.clone();
                 rest.retain(|&v| w.level[v] == usize::MAX);
                 let len = comp.len();
@@ -246,48 +248,39 @@ pub(crate) fn nested_dissection(n: usize, col_ptr: &[usize], row_idx: &[usize]) 
         let peripheral = w.peripheral(&g, &verts, tag);
         // The second start: the best connected vertex of the far level.
         w.reset_levels(&verts);
-        w.search(&g, peripheral, tag);
+        w.search(&g, &[peripheral], tag);
         let levels = w.level_start.len() - 1;
         let far = w.queue[w.level_start[levels - 1]..]
             .iter()
             .copied()
             .max_by_key(|&v| (g.ptr[v + 1] - g.ptr[v], usize::MAX - v))
             .unwrap_or(peripheral);
-        // The third: a central vertex of the far level, by a search within it.
-        let far_level = w.queue[w.level_start[levels - 1]..].to_vec();
-        let inner = w.next_tag;
-        w.next_tag += 1;
-        for &v in &far_level {
-            w.tag[v] = inner;
-        }
-        w.reset_levels(&far_level);
-        let corner = far_level.iter().copied().min_by_key(|&v| (g.ptr[v + 1] - g.ptr[v], v)).unwrap_or(peripheral);
-        w.search(&g, corner, inner);
-        let mid_level = (w.level_start.len() - 1) / 2;
-        let central = w.queue[w.level_start[mid_level]..w.level_start[mid_level + 1]]
-            .iter()
-            .copied()
-            .max_by_key(|&v| (g.ptr[v + 1] - g.ptr[v], usize::MAX - v))
-            .unwrap_or(peripheral);
-        for &v in &far_level {
-            w.tag[v] = tag;
-        }
-        let mut best: Option<(usize, usize, f64)> = None;
-        for start in [peripheral, far, central] {
-            w.reset_levels(&verts);
-            w.search(&g, start, tag);
-            if let Some((m, ratio)) = best_level(&w.level_start)
-                && best.is_none_or(|(_, _, r)| ratio < r)
-            {
-                best = Some((start, m, ratio));
+        // Each start is tried alone and together with the far level of
+        // its search as the starting set (on lattices with wide stencils,
+        // searches from single vertices grow boxes around them, while the
+        // far level of a vertex in the middle of a face is the opposite
+        // face, whose search levels are the lattice's hyperplanes).
+        let mut best: Option<(Vec<usize>, usize, f64)> = None;
+        for start in [peripheral, far] {
+            let mut starts = vec![start];
+            for _ in 0..2 {
+                w.reset_levels(&verts);
+                w.search(&g, &starts, tag);
+                if let Some((m, ratio)) = best_level(&w.level_start)
+                    && best.as_ref().is_none_or(|b| ratio < b.2)
+                {
+                    best = Some((starts.clone(), m, ratio));
+                }
+                let levels = w.level_start.len() - 1;
+                starts = w.queue[w.level_start[levels - 1]..].to_vec();
             }
         }
-        let Some((start, m, _)) = best else {
+        let Some((starts, m, _)) = best else {
             order_leaf(&g, &verts, &mut order[lo..lo + verts.len()], &mut w)?;
             continue;
         };
         w.reset_levels(&verts);
-        w.search(&g, start, tag);
+        w.search(&g, &starts, tag);
         let (s_lo, s_hi) = (w.level_start[m], w.level_start[m + 1]);
         for (q, &v) in w.queue.iter().enumerate() {
             w.side[v] = if q < s_lo {
