@@ -55,6 +55,10 @@ enum Ordering {
     Dissection,
 }
 
+/// See [`DISSECTION_MIN_DIM`]: factors with fewer flops per entry (chains,
+/// trees, narrow bands) have little fill for a dissection to save.
+const DISSECTION_MIN_FLOPS_PER_ENTRY: f64 = 16.0;
+
 /// The flops of a numeric factorisation with this analysis: `Σ_j c_j²`
 /// over the columns' entry counts `c_j` (diagonal included).
 fn factor_flops(symbolic: &SymbolicCholesky<usize>) -> f64 {
@@ -314,7 +318,12 @@ impl SparseCholesky {
         let mut symbolic =
             factorize_symbolic_cholesky(pattern, Side::Lower, SymmetricOrdering::Amd, params).map_err(failed)?;
         let try_dissection = match ordering {
-            Ordering::Cheaper => n >= DISSECTION_MIN_DIM && factor_flops(&symbolic) >= DISSECTION_MIN_FLOPS,
+            Ordering::Cheaper => {
+                let flops = factor_flops(&symbolic);
+                n >= DISSECTION_MIN_DIM
+                    && flops >= DISSECTION_MIN_FLOPS
+                    && flops >= DISSECTION_MIN_FLOPS_PER_ENTRY * symbolic.len_val() as f64
+            }
             Ordering::MinimumDegree => false,
             Ordering::Dissection => true,
         };
