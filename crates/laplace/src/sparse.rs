@@ -1030,6 +1030,21 @@ mod tests {
         let (f_amd, f_nd) = (factor_flops(&amd.symbolic), factor_flops(&nd.symbolic));
         assert!(f_nd < 0.9 * f_amd, "dissection {f_nd:e} flops, minimum degree {f_amd:e}");
         assert_eq!(factor_flops(&best.symbolic), f_nd);
+        // The same lattice with a vertex linked to all the others, last.
+        let (mut hub_ptr, mut hub_rows) = (vec![0], Vec::new());
+        for c in 0..n {
+            hub_rows.extend_from_slice(&rows[col_ptr[c]..col_ptr[c + 1]]);
+            hub_rows.push(n);
+            hub_ptr.push(hub_rows.len());
+        }
+        hub_rows.push(n);
+        hub_ptr.push(hub_rows.len());
+        let amd =
+            SparseCholesky::analyse_ordered(n + 1, &hub_ptr, &hub_rows, FactorKind::Auto, Ordering::MinimumDegree)
+                .unwrap();
+        let best = SparseCholesky::analyse(n + 1, &hub_ptr, &hub_rows).unwrap();
+        let (f_amd, f_best) = (factor_flops(&amd.symbolic), factor_flops(&best.symbolic));
+        assert!(f_best < 0.9 * f_amd, "with a hub: {f_best:e} flops, minimum degree {f_amd:e}");
     }
 
     #[test]
