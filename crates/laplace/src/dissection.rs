@@ -5,12 +5,14 @@
 //! (the separator) whose removal leaves two parts with no edge between
 //! them is numbered after both parts, so that eliminating one part creates
 //! no fill in the other. Separators come from breadth-first level
-//! structures: from a few start vertices (a pseudo-peripheral vertex and
-//! the best connected vertex at the far end of its level structure), every
-//! level is a separator of the levels before it from those after it; the
+//! structures: from a few starts (a pseudo-peripheral vertex, the best
+//! connected vertex at the far end of its level structure, and the far
+//! level of each of these taken as a set), every level is a separator of
+//! the levels before it from those after it; the
 //! level with the smallest ratio `|S| / (|A| · |B|)` wins, and its vertices
 //! with no neighbour on one side then move to that side. Parts below
-//! [`LEAF`] vertices are ordered by approximate minimum degree.
+//! [`LEAF`] vertices are ordered by approximate minimum degree, and dense
+//! vertices (hubs) are numbered last, outside the searches.
 //!
 //! On lattices with wide stencils (Kronecker products of banded
 //! precisions, such as separable AR(1) fields) this gives factors with far

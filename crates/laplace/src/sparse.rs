@@ -5,7 +5,9 @@
 //! `col_ptr` (`n + 1` offsets), `row_idx` (rows, increasing within each
 //! column, the diagonal always present) and `values` aligned with
 //! `row_idx`. [`SparseCholesky::analyse`] orders the pattern with
-//! approximate minimum degree and computes the factor's structure once;
+//! approximate minimum degree (or, for factors with much fill, nested
+//! dissection when it needs fewer flops) and computes the factor's
+//! structure once;
 //! [`SparseCholesky::factor`] then factors `P (A + shift·I) Pᵀ = L Lᵀ` for
 //! each new set of values (each Newton step), reusing that analysis and its
 //! workspace.
@@ -264,7 +266,8 @@ type Rows<'a> = std::iter::Chain<std::ops::Range<usize>, std::iter::Copied<std::
 impl SparseCholesky {
     /// Symbolic analysis of the pattern given as the lower triangle in CSC
     /// (diagonal included and present in every column, rows strictly
-    /// increasing within a column), with an AMD fill-reducing ordering and
+    /// increasing within a column), with a fill-reducing ordering (AMD, or
+    /// nested dissection where its factor needs fewer flops) and
     /// faer's choice between simplicial and supernodal factorisation.
     ///
     /// ```
